@@ -1,0 +1,229 @@
+#include "proto/messages.hpp"
+
+#include "common/ids.hpp"
+#include "common/json_fields.hpp"
+
+#include <fmt/format.h>
+
+namespace tether::proto {
+namespace bj = boost::json;
+using json::FieldError;
+
+namespace {
+
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+
+std::string required_operation_id(const bj::object& obj) {
+  auto id = ids::parse_uuid(json::required_string(obj, "operation_id"));
+  if (!id) throw FieldError("operation_id: must be a UUID");
+  return *id;
+}
+
+std::uint64_t required_seq(const bj::object& obj, std::string_view key) {
+  auto value = json::required_int(obj, key);
+  if (value < 0) throw FieldError(fmt::format("{}: must not be negative", key));
+  return static_cast<std::uint64_t>(value);
+}
+
+bj::value optional_to_json(const std::optional<std::string>& value) {
+  return value ? bj::value(*value) : bj::value(nullptr);
+}
+
+bj::array string_array(const std::vector<std::string>& values) {
+  bj::array out;
+  for (const auto& v : values) out.emplace_back(v);
+  return out;
+}
+
+bj::object encode_object(const Hello& m) {
+  bj::array operations;
+  for (const auto& op : m.operations) {
+    operations.push_back(bj::object{{"operation_id", op.operation_id},
+                                    {"state", op.finished ? "finished" : "running"},
+                                    {"last_seq", op.last_seq}});
+  }
+  return {{"type", "hello"},          {"protocol_version", m.protocol_version},
+          {"agent_version", m.agent_version}, {"hostname", m.hostname},
+          {"os", m.os},                {"kernel", m.kernel},
+          {"arch", m.arch},            {"boot_id", m.boot_id},
+          {"capabilities", string_array(m.capabilities)}, {"operations", std::move(operations)}};
+}
+
+bj::object encode_object(const Heartbeat&) { return {{"type", "heartbeat"}}; }
+bj::object encode_object(const Accepted& m) { return {{"type", "accepted"}, {"operation_id", m.operation_id}}; }
+bj::object encode_object(const Rejected& m) {
+  return {{"type", "rejected"}, {"operation_id", m.operation_id}, {"error", m.error}};
+}
+bj::object encode_object(const Started& m) { return {{"type", "started"}, {"operation_id", m.operation_id}}; }
+bj::object encode_object(const Finished& m) {
+  return {{"type", "finished"},
+          {"operation_id", m.operation_id},
+          {"status", m.status},
+          {"exit_code", m.exit_code ? bj::value(*m.exit_code) : bj::value(nullptr)},
+          {"duration_ms", m.duration_ms},
+          {"error", optional_to_json(m.error)},
+          {"last_seq", m.last_seq}};
+}
+
+bj::object encode_object(const Welcome& m) {
+  bj::array operations;
+  for (const auto& op : m.operations) {
+    operations.push_back(bj::object{{"operation_id", op.operation_id},
+                                    {"stored_seq", op.stored_seq},
+                                    {"finished_stored", op.finished_stored}});
+  }
+  return {{"type", "welcome"},
+          {"server_id", m.server_id},
+          {"heartbeat_interval_seconds", m.heartbeat_interval_seconds},
+          {"operations", std::move(operations)}};
+}
+
+bj::object encode_object(const Dispatch& m) {
+  bj::object env;
+  for (const auto& [key, value] : m.env) env[key] = value;
+  return {{"type", "dispatch"},
+          {"operation_id", m.operation_id},
+          {"operation_type", m.operation_type},
+          {"command", m.command},
+          {"working_directory", optional_to_json(m.working_directory)},
+          {"env", std::move(env)},
+          {"timeout_seconds", m.timeout_seconds}};
+}
+
+bj::object encode_object(const Ack& m) { return {{"type", "ack"}, {"operation_id", m.operation_id}, {"seq", m.seq}}; }
+bj::object encode_object(const FinishedAck& m) {
+  return {{"type", "finished_ack"}, {"operation_id", m.operation_id}};
+}
+bj::object encode_object(const Cancel& m) { return {{"type", "cancel"}, {"operation_id", m.operation_id}}; }
+
+std::vector<std::string> string_list(const bj::object& obj, std::string_view key) {
+  std::vector<std::string> out;
+  if (auto array = json::optional_array(obj, key)) {
+    for (const auto& item : *array) {
+      if (!item.is_string()) throw FieldError(fmt::format("{}: must contain only strings", key));
+      out.emplace_back(item.as_string());
+    }
+  }
+  return out;
+}
+
+std::vector<bj::object> object_list(const bj::object& obj, std::string_view key) {
+  std::vector<bj::object> out;
+  if (auto array = json::optional_array(obj, key)) {
+    for (const auto& item : *array) {
+      if (!item.is_object()) throw FieldError(fmt::format("{}: must contain only objects", key));
+      out.push_back(item.as_object());
+    }
+  }
+  return out;
+}
+
+Hello decode_hello(const bj::object& obj) {
+  Hello m;
+  m.protocol_version = static_cast<int>(json::required_int(obj, "protocol_version"));
+  m.agent_version = json::optional_string(obj, "agent_version").value_or("");
+  m.hostname = json::optional_string(obj, "hostname").value_or("");
+  m.os = json::optional_string(obj, "os").value_or("");
+  m.kernel = json::optional_string(obj, "kernel").value_or("");
+  m.arch = json::optional_string(obj, "arch").value_or("");
+  m.boot_id = json::optional_string(obj, "boot_id").value_or("");
+  m.capabilities = string_list(obj, "capabilities");
+  for (const auto& entry : object_list(obj, "operations")) {
+    JournalEntrySummary summary;
+    summary.operation_id = required_operation_id(entry);
+    const auto state = json::required_string(entry, "state");
+    if (state != "running" && state != "finished") throw FieldError("operations.state: must be running or finished");
+    summary.finished = state == "finished";
+    summary.last_seq = required_seq(entry, "last_seq");
+    m.operations.push_back(std::move(summary));
+  }
+  return m;
+}
+
+Finished decode_finished(const bj::object& obj) {
+  Finished m;
+  m.operation_id = required_operation_id(obj);
+  m.status = json::required_string(obj, "status");
+  if (!is_finished_status(m.status)) throw FieldError("status: must be completed, timeout, failed or canceled");
+  if (auto code = json::optional_int(obj, "exit_code")) m.exit_code = static_cast<int>(*code);
+  m.duration_ms = json::optional_int(obj, "duration_ms").value_or(0);
+  m.error = json::optional_string(obj, "error");
+  m.last_seq = required_seq(obj, "last_seq");
+  return m;
+}
+
+Welcome decode_welcome(const bj::object& obj) {
+  Welcome m;
+  m.server_id = json::required_string(obj, "server_id");
+  m.heartbeat_interval_seconds = static_cast<int>(json::required_int(obj, "heartbeat_interval_seconds"));
+  if (m.heartbeat_interval_seconds < 1) throw FieldError("heartbeat_interval_seconds: must be at least 1");
+  for (const auto& entry : object_list(obj, "operations")) {
+    StoredOperationState state;
+    state.operation_id = required_operation_id(entry);
+    state.stored_seq = required_seq(entry, "stored_seq");
+    state.finished_stored = json::optional_bool(entry, "finished_stored").value_or(false);
+    m.operations.push_back(std::move(state));
+  }
+  return m;
+}
+
+Dispatch decode_dispatch(const bj::object& obj) {
+  Dispatch m;
+  m.operation_id = required_operation_id(obj);
+  m.operation_type = json::required_string(obj, "operation_type");
+  m.command = json::required_string(obj, "command");
+  m.working_directory = json::optional_string(obj, "working_directory");
+  if (auto env = json::optional_object(obj, "env")) {
+    for (const auto& item : *env) {
+      if (!item.value().is_string()) throw FieldError(fmt::format("env.{}: must be a string", std::string(item.key())));
+      m.env.emplace(std::string(item.key()), std::string(item.value().as_string()));
+    }
+  }
+  m.timeout_seconds = static_cast<int>(json::required_int(obj, "timeout_seconds"));
+  if (m.timeout_seconds < 1) throw FieldError("timeout_seconds: must be at least 1");
+  return m;
+}
+
+}  // namespace
+
+bool is_finished_status(std::string_view status) {
+  return status == "completed" || status == "timeout" || status == "failed" || status == "canceled";
+}
+
+std::string encode(const AgentMessage& message) {
+  return json::serialize(std::visit([](const auto& m) { return encode_object(m); }, message));
+}
+
+std::string encode(const ControllerMessage& message) {
+  return json::serialize(std::visit([](const auto& m) { return encode_object(m); }, message));
+}
+
+std::optional<AgentMessage> decode_agent_message(std::string_view text) {
+  const auto obj = json::parse_object(text, "agent message");
+  const auto type = json::required_string(obj, "type");
+  if (type == "hello") return decode_hello(obj);
+  if (type == "heartbeat") return Heartbeat{};
+  if (type == "accepted") return Accepted{required_operation_id(obj)};
+  if (type == "rejected") return Rejected{required_operation_id(obj), json::required_string(obj, "error")};
+  if (type == "started") return Started{required_operation_id(obj)};
+  if (type == "finished") return decode_finished(obj);
+  return std::nullopt;
+}
+
+std::optional<ControllerMessage> decode_controller_message(std::string_view text) {
+  const auto obj = json::parse_object(text, "controller message");
+  const auto type = json::required_string(obj, "type");
+  if (type == "welcome") return decode_welcome(obj);
+  if (type == "dispatch") return decode_dispatch(obj);
+  if (type == "ack") return Ack{required_operation_id(obj), required_seq(obj, "seq")};
+  if (type == "finished_ack") return FinishedAck{required_operation_id(obj)};
+  if (type == "cancel") return Cancel{required_operation_id(obj)};
+  return std::nullopt;
+}
+
+}  // namespace tether::proto

@@ -1,0 +1,109 @@
+#pragma once
+// JSON control messages (PROTOCOL.md). Each struct maps one message type; encode() writes the
+// text frame, decode_*() reads one and throws json::FieldError naming the field at fault.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace tether::proto {
+
+inline constexpr int protocol_version = 1;
+
+// ---- agent -> controller -------------------------------------------------------------------
+
+struct JournalEntrySummary {
+  std::string operation_id;
+  bool finished = false;  // "state": "finished" | "running"
+  std::uint64_t last_seq = 0;
+};
+
+struct Hello {
+  int protocol_version = proto::protocol_version;
+  std::string agent_version;
+  std::string hostname;
+  std::string os;
+  std::string kernel;
+  std::string arch;
+  std::string boot_id;
+  std::vector<std::string> capabilities;
+  std::vector<JournalEntrySummary> operations;
+};
+
+struct Heartbeat {};
+
+struct Accepted {
+  std::string operation_id;
+};
+
+struct Rejected {
+  std::string operation_id;
+  std::string error;
+};
+
+struct Started {
+  std::string operation_id;
+};
+
+struct Finished {
+  std::string operation_id;
+  std::string status;  // completed | timeout | failed | canceled
+  std::optional<int> exit_code;
+  std::int64_t duration_ms = 0;
+  std::optional<std::string> error;
+  std::uint64_t last_seq = 0;
+};
+
+using AgentMessage = std::variant<Hello, Heartbeat, Accepted, Rejected, Started, Finished>;
+
+// ---- controller -> agent -------------------------------------------------------------------
+
+struct StoredOperationState {
+  std::string operation_id;
+  std::uint64_t stored_seq = 0;
+  bool finished_stored = false;
+};
+
+struct Welcome {
+  std::string server_id;
+  int heartbeat_interval_seconds = 10;
+  std::vector<StoredOperationState> operations;
+};
+
+struct Dispatch {
+  std::string operation_id;
+  std::string operation_type = "exec";
+  std::string command;
+  std::optional<std::string> working_directory;
+  std::map<std::string, std::string> env;
+  int timeout_seconds = 60;
+};
+
+struct Ack {
+  std::string operation_id;
+  std::uint64_t seq = 0;
+};
+
+struct FinishedAck {
+  std::string operation_id;
+};
+
+struct Cancel {
+  std::string operation_id;
+};
+
+using ControllerMessage = std::variant<Welcome, Dispatch, Ack, FinishedAck, Cancel>;
+
+std::string encode(const AgentMessage& message);
+std::string encode(const ControllerMessage& message);
+
+// An unknown "type" yields std::nullopt (peers ignore message types they do not know).
+std::optional<AgentMessage> decode_agent_message(std::string_view text);
+std::optional<ControllerMessage> decode_controller_message(std::string_view text);
+
+bool is_finished_status(std::string_view status);
+
+}  // namespace tether::proto
