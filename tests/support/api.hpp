@@ -1,0 +1,33 @@
+#pragma once
+// Small helpers for talking to the controller's JSON API in tests.
+#include "common/http_client.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace tether::testing {
+
+// "HTTP 422 {"detail":"..."}" — for failure messages.
+std::string describe(const http::Response& response);
+
+// The body as a JSON object; throws std::runtime_error (with describe()) when it is not one.
+boost::json::object json_object(const http::Response& response);
+
+// obj[key] as a string; throws naming the key when absent or not a string.
+std::string string_field(const boost::json::object& obj, std::string_view key);
+
+// POST /api/automation/v1/exec with an rca_ key.
+http::Response exec(http::Client& client, std::string_view automation_key, const boost::json::object& body);
+
+// GET /api/automation/v1/operations/{id}.
+http::Response get_operation(http::Client& client, std::string_view automation_key, std::string_view operation_id);
+
+// Polls the operation until its status is no longer "running" and returns that answer; throws
+// when the answer is not HTTP 200 or the operation is still running after `timeout`.
+boost::json::object wait_for_operation(http::Client& client, std::string_view automation_key,
+                                       std::string_view operation_id, std::chrono::milliseconds timeout);
+
+}  // namespace tether::testing
