@@ -1,0 +1,225 @@
+#include "proto/messages.hpp"
+
+#include "common/json_fields.hpp"
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+using namespace tether::proto;
+using tether::json::FieldError;
+
+namespace {
+
+const std::string op1 = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+const std::string op2 = "9b2e4c1a-0d7f-4e55-8a6b-1c2d3e4f5a6b";
+
+template <class T>
+T agent_round_trip(const T& message) {
+  const auto decoded = decode_agent_message(encode(AgentMessage{message}));
+  REQUIRE(decoded.has_value());
+  REQUIRE(std::holds_alternative<T>(*decoded));
+  return std::get<T>(*decoded);
+}
+
+template <class T>
+T controller_round_trip(const T& message) {
+  const auto decoded = decode_controller_message(encode(ControllerMessage{message}));
+  REQUIRE(decoded.has_value());
+  REQUIRE(std::holds_alternative<T>(*decoded));
+  return std::get<T>(*decoded);
+}
+
+std::string type_of(const std::string& encoded) {
+  return std::string(boost::json::parse(encoded).as_object().at("type").as_string());
+}
+
+}  // namespace
+
+TEST_CASE("hello survives encode and decode with its journal summary", "[proto]") {
+  Hello hello;
+  hello.agent_version = "0.1.0";
+  hello.hostname = "web-1";
+  hello.os = "Debian GNU/Linux 12";
+  hello.kernel = "6.1.0";
+  hello.arch = "x86_64";
+  hello.boot_id = "b1d7c9e0-0000-4000-8000-000000000001";
+  hello.capabilities = {"exec"};
+  hello.operations = {{op1, false, 0}, {op2, true, 4'000'000'000ull}};
+
+  const std::string encoded = encode(AgentMessage{hello});
+  CHECK(type_of(encoded) == "hello");
+  const auto decoded = agent_round_trip(hello);
+  CHECK(decoded.protocol_version == protocol_version);
+  CHECK(decoded.agent_version == "0.1.0");
+  CHECK(decoded.hostname == "web-1");
+  CHECK(decoded.os == hello.os);
+  CHECK(decoded.kernel == "6.1.0");
+  CHECK(decoded.arch == "x86_64");
+  CHECK(decoded.boot_id == hello.boot_id);
+  CHECK(decoded.capabilities == std::vector<std::string>{"exec"});
+  REQUIRE(decoded.operations.size() == 2);
+  CHECK(decoded.operations[0].operation_id == op1);
+  CHECK_FALSE(decoded.operations[0].finished);
+  CHECK(decoded.operations[0].last_seq == 0);
+  CHECK(decoded.operations[1].operation_id == op2);
+  CHECK(decoded.operations[1].finished);
+  CHECK(decoded.operations[1].last_seq == 4'000'000'000ull);
+}
+
+TEST_CASE("heartbeat, accepted, rejected and started survive encode and decode", "[proto]") {
+  CHECK(type_of(encode(AgentMessage{Heartbeat{}})) == "heartbeat");
+  agent_round_trip(Heartbeat{});
+  CHECK(type_of(encode(AgentMessage{Accepted{op1}})) == "accepted");
+  CHECK(agent_round_trip(Accepted{op1}).operation_id == op1);
+  CHECK(type_of(encode(AgentMessage{Started{op1}})) == "started");
+  CHECK(agent_round_trip(Started{op1}).operation_id == op1);
+  const auto rejected = agent_round_trip(Rejected{op2, "unknown operation type"});
+  CHECK(type_of(encode(AgentMessage{Rejected{op2, "x"}})) == "rejected");
+  CHECK(rejected.operation_id == op2);
+  CHECK(rejected.error == "unknown operation type");
+}
+
+TEST_CASE("finished survives encode and decode with and without exit code and error", "[proto]") {
+  Finished completed{op1, "completed", 3, 4500, std::nullopt, 17};
+  CHECK(type_of(encode(AgentMessage{completed})) == "finished");
+  auto decoded = agent_round_trip(completed);
+  CHECK(decoded.operation_id == op1);
+  CHECK(decoded.status == "completed");
+  CHECK(decoded.exit_code == 3);
+  CHECK(decoded.duration_ms == 4500);
+  CHECK_FALSE(decoded.error.has_value());
+  CHECK(decoded.last_seq == 17);
+
+  Finished failed{op2, "failed", std::nullopt, 0, std::string("chdir /nope: No such file or directory"), 0};
+  decoded = agent_round_trip(failed);
+  CHECK(decoded.status == "failed");
+  CHECK_FALSE(decoded.exit_code.has_value());
+  CHECK(decoded.error == "chdir /nope: No such file or directory");
+  CHECK(decoded.last_seq == 0);
+
+  for (const char* status : {"timeout", "canceled"}) {
+    CHECK(agent_round_trip(Finished{op1, status, std::nullopt, 1000, std::nullopt, 2}).status == status);
+  }
+}
+
+TEST_CASE("welcome survives encode and decode with what the controller has stored", "[proto]") {
+  Welcome welcome{"6c1e0d5a-1b2c-4d3e-8f40-5a6b7c8d9e0f", 10, {{op1, 12, false}, {op2, 40, true}}};
+  CHECK(type_of(encode(ControllerMessage{welcome})) == "welcome");
+  const auto decoded = controller_round_trip(welcome);
+  CHECK(decoded.server_id == welcome.server_id);
+  CHECK(decoded.heartbeat_interval_seconds == 10);
+  REQUIRE(decoded.operations.size() == 2);
+  CHECK(decoded.operations[0].operation_id == op1);
+  CHECK(decoded.operations[0].stored_seq == 12);
+  CHECK_FALSE(decoded.operations[0].finished_stored);
+  CHECK(decoded.operations[1].stored_seq == 40);
+  CHECK(decoded.operations[1].finished_stored);
+}
+
+TEST_CASE("dispatch survives encode and decode with env, working directory and UTF-8 text", "[proto]") {
+  Dispatch dispatch;
+  dispatch.operation_id = op1;
+  dispatch.command = "printf '%s' \"$GREETING\" # h\xC3\xA9llo \xE2\x82\xAC";
+  dispatch.working_directory = "/opt/app";
+  dispatch.env = {{"GREETING", "hi \"there\"\n"}, {"EMPTY", ""}, {"API_KEY", "s3cr\xC3\xA9t"}};
+  dispatch.timeout_seconds = 900;
+  CHECK(type_of(encode(ControllerMessage{dispatch})) == "dispatch");
+  auto decoded = controller_round_trip(dispatch);
+  CHECK(decoded.operation_id == op1);
+  CHECK(decoded.operation_type == "exec");
+  CHECK(decoded.command == dispatch.command);
+  CHECK(decoded.working_directory == "/opt/app");
+  CHECK(decoded.env == dispatch.env);
+  CHECK(decoded.timeout_seconds == 900);
+
+  dispatch.working_directory.reset();
+  dispatch.env.clear();
+  decoded = controller_round_trip(dispatch);
+  CHECK_FALSE(decoded.working_directory.has_value());
+  CHECK(decoded.env.empty());
+}
+
+TEST_CASE("ack, finished_ack and cancel survive encode and decode", "[proto]") {
+  CHECK(type_of(encode(ControllerMessage{Ack{op1, 9}})) == "ack");
+  const auto ack = controller_round_trip(Ack{op1, 9});
+  CHECK(ack.operation_id == op1);
+  CHECK(ack.seq == 9);
+  CHECK(type_of(encode(ControllerMessage{FinishedAck{op2}})) == "finished_ack");
+  CHECK(controller_round_trip(FinishedAck{op2}).operation_id == op2);
+  CHECK(type_of(encode(ControllerMessage{Cancel{op1}})) == "cancel");
+  CHECK(controller_round_trip(Cancel{op1}).operation_id == op1);
+}
+
+TEST_CASE("a message type the reader does not know decodes to nullopt", "[proto]") {
+  CHECK_FALSE(decode_agent_message(R"({"type":"telemetry","cpu":0.5})").has_value());
+  CHECK_FALSE(decode_controller_message(R"({"type":"shutdown"})").has_value());
+  // Each direction knows only its own peer's messages.
+  CHECK_FALSE(decode_agent_message(encode(ControllerMessage{Cancel{op1}})).has_value());
+  CHECK_FALSE(decode_controller_message(encode(AgentMessage{Started{op1}})).has_value());
+}
+
+TEST_CASE("text that is not a JSON object with a type is rejected", "[proto]") {
+  CHECK_THROWS_WITH(decode_agent_message("{not json"), Catch::Contains("not valid JSON"));
+  CHECK_THROWS_WITH(decode_controller_message("[1]"), Catch::Contains("must be a JSON object"));
+  CHECK_THROWS_WITH(decode_agent_message(R"({"operation_id":"x"})"), Catch::StartsWith("type:"));
+  CHECK_THROWS_WITH(decode_controller_message(R"({"type":7})"), Catch::StartsWith("type:"));
+}
+
+TEST_CASE("malformed agent messages are rejected with the field at fault named", "[proto]") {
+  const auto rejects = [](const std::string& text, const std::string& field) {
+    INFO(text);
+    CHECK_THROWS_AS(decode_agent_message(text), FieldError);
+    CHECK_THROWS_WITH(decode_agent_message(text), Catch::Contains(field));
+  };
+  rejects(R"({"type":"accepted"})", "operation_id");
+  rejects(R"({"type":"accepted","operation_id":"not-a-uuid"})", "operation_id");
+  rejects(R"({"type":"started","operation_id":42})", "operation_id");
+  rejects(R"({"type":"rejected","operation_id":")" + op1 + R"("})", "error");
+  rejects(R"({"type":"finished","operation_id":")" + op1 + R"(","status":"exploded","last_seq":1})", "status");
+  rejects(R"({"type":"finished","operation_id":")" + op1 + R"(","status":"completed"})", "last_seq");
+  rejects(R"({"type":"finished","operation_id":")" + op1 + R"(","status":"completed","last_seq":-1})", "last_seq");
+  rejects(R"({"type":"finished","operation_id":")" + op1 + R"(","status":"completed","last_seq":1,"exit_code":"3"})",
+          "exit_code");
+  rejects(R"({"type":"hello"})", "protocol_version");
+  rejects(R"({"type":"hello","protocol_version":1,"capabilities":["exec",5]})", "capabilities");
+  rejects(R"({"type":"hello","protocol_version":1,"operations":[3]})", "operations");
+  rejects(R"({"type":"hello","protocol_version":1,"operations":[{"operation_id":")" + op1 +
+              R"(","state":"paused","last_seq":0}]})",
+          "state");
+  rejects(R"({"type":"hello","protocol_version":1,"operations":[{"state":"running","last_seq":0}]})", "operation_id");
+}
+
+TEST_CASE("malformed controller messages are rejected with the field at fault named", "[proto]") {
+  const auto rejects = [](const std::string& text, const std::string& field) {
+    INFO(text);
+    CHECK_THROWS_AS(decode_controller_message(text), FieldError);
+    CHECK_THROWS_WITH(decode_controller_message(text), Catch::Contains(field));
+  };
+  const std::string id = R"("operation_id":")" + op1 + R"(")";
+  rejects(R"({"type":"dispatch",)" + id + R"(,"operation_type":"exec","timeout_seconds":5})", "command");
+  rejects(R"({"type":"dispatch",)" + id + R"(,"command":"true","timeout_seconds":5})", "operation_type");
+  rejects(R"({"type":"dispatch",)" + id + R"(,"operation_type":"exec","command":"true"})", "timeout_seconds");
+  rejects(R"({"type":"dispatch",)" + id + R"(,"operation_type":"exec","command":"true","timeout_seconds":0})",
+          "timeout_seconds");
+  rejects(R"({"type":"dispatch",)" + id +
+              R"(,"operation_type":"exec","command":"true","timeout_seconds":5,"env":{"PORT":8080}})",
+          "env.PORT");
+  rejects(R"({"type":"dispatch",)" + id + R"(,"operation_type":"exec","command":"true","timeout_seconds":5,"env":[]})",
+          "env");
+  rejects(R"({"type":"dispatch",)" + id +
+              R"(,"operation_type":"exec","command":"true","timeout_seconds":5,"working_directory":7})",
+          "working_directory");
+  rejects(R"({"type":"welcome","server_id":"s","heartbeat_interval_seconds":0})", "heartbeat_interval_seconds");
+  rejects(R"({"type":"welcome","heartbeat_interval_seconds":10})", "server_id");
+  rejects(R"({"type":"welcome","server_id":"s","heartbeat_interval_seconds":10,"operations":[{)" + id +
+              R"(,"stored_seq":"3"}]})",
+          "stored_seq");
+  rejects(R"({"type":"ack",)" + id + R"(,"seq":"9"})", "seq");
+  rejects(R"({"type":"ack",)" + id + "}", "seq");
+  rejects(R"({"type":"cancel","operation_id":"3f2504e0"})", "operation_id");
+}
+
+TEST_CASE("only the four terminal statuses count as finished", "[proto]") {
+  for (const char* status : {"completed", "timeout", "failed", "canceled"}) CHECK(is_finished_status(status));
+  for (const char* status : {"running", "queued", "dispatched", "", "Completed"}) CHECK_FALSE(is_finished_status(status));
+}
