@@ -1,0 +1,430 @@
+#!/usr/bin/env bash
+# Tether on one Debian 12 machine, from a fresh install:
+#   ./dev.sh up      run it (private PostgreSQL, controller over TLS, one agent) and print how to call it
+#   ./dev.sh test    build and run every test against a throwaway PostgreSQL
+# `./dev.sh help` lists the other commands.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+cd "$ROOT"
+
+# shellcheck source=scripts/lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
+# shellcheck source=scripts/lib/postgres.sh
+source "$ROOT/scripts/lib/postgres.sh"
+# shellcheck source=scripts/lib/processes.sh
+source "$ROOT/scripts/lib/processes.sh"
+# shellcheck source=scripts/lib/stack.sh
+source "$ROOT/scripts/lib/stack.sh"
+
+BUILD_DIR=${TETHER_DEV_BUILD_DIR:-$ROOT/build}
+STATE_DIR=$ROOT/.tether
+CONTROLLER_BIN=$BUILD_DIR/controller/tether-controller
+AGENT_BIN=$BUILD_DIR/agent/tether-agent
+BENCH_BIN=$BUILD_DIR/bench/exec_latency
+API_URL=
+API_CURL_TLS=()
+
+APT_PACKAGES=(
+  build-essential cmake ninja-build pkg-config ccache git curl jq openssl ca-certificates
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libpqxx-dev libpq-dev libssl-dev libfmt-dev libspdlog-dev catch2 prometheus-cpp-dev
+  postgresql postgresql-client
+)
+
+usage() {
+  cat <<'EOF'
+Usage: ./dev.sh COMMAND
+
+  deps     install the Debian packages Tether needs (only those missing; uses sudo when not root)
+  build    configure build/ once (Ninja, RelWithDebInfo) and build everything
+  up       deps + build, then run a private PostgreSQL (.tether/pgdata), the controller on
+           https://127.0.0.1:8443 and one agent; prints the URL, keys and a curl example.
+           Idempotent: a second `up` reuses the database, keys, server and token, leaves running
+           processes alone and restarts only those whose binary was rebuilt or whose command line
+           changed.
+  down     stop the agent, the controller and PostgreSQL (data in .tether is kept)
+  status   show what runs
+  test     deps + build, then ctest against a throwaway PostgreSQL; exits with ctest's status
+  bench    deps + build, then the exec latency benchmark against a throwaway PostgreSQL,
+           controller and agent (extra arguments go to bench/exec_latency, e.g. --count 200)
+
+Settings (environment): TETHER_DEV_PORT (controller port for `up`, default 8443),
+TETHER_DEV_PG_PORT (PostgreSQL port chosen at the first `up`, default 55432 or a free one),
+TETHER_DEV_BUILD_DIR (build directory, default build/).
+Other TETHER_* variables of the calling shell are ignored.
+Removing .tether (after `./dev.sh down`) starts `up` from scratch.
+EOF
+}
+
+# --- deps / build ----------------------------------------------------------------------------
+
+cmd_deps() {
+  local package missing=()
+  for package in "${APT_PACKAGES[@]}"; do
+    if [[ $(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true) != "install ok installed" ]]; then
+      missing+=("$package")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    return 0
+  fi
+  say "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+cmd_build() {
+  if [[ ! -f $BUILD_DIR/build.ninja ]]; then
+    cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  fi
+  ninja -C "$BUILD_DIR"
+}
+
+require_binaries() {
+  local binary
+  for binary in "$@"; do
+    [[ -x $binary ]] || die "$binary was not built"
+  done
+}
+
+# --- the kept development stack in .tether ---------------------------------------------------
+
+# Where the development cluster lives; sets DEV_PG_DATA and DEV_PG_SOCKET. Normally in .tether.
+# When the server's account (postgres, when we are root) cannot reach .tether, for instance in a
+# checkout under /root (mode 700), or when the path is too long for a unix socket, the cluster goes
+# to /var/tmp/tether-<hash of the checkout path> and .tether/pgdata becomes a symlink to it.
+dev_locate_postgres() {
+  if [[ -L $STATE_DIR/pgdata ]]; then
+    DEV_PG_DATA=$(readlink -f "$STATE_DIR/pgdata")
+    DEV_PG_SOCKET=$(dirname "$DEV_PG_DATA")/pgsocket
+    return 0
+  fi
+  if [[ -d $STATE_DIR/pgdata ]] || { pg_owner_can_reach "$STATE_DIR" && ((${#STATE_DIR} <= 80)); }; then
+    DEV_PG_DATA=$STATE_DIR/pgdata
+    DEV_PG_SOCKET=$STATE_DIR/pgsocket
+    return 0
+  fi
+  local elsewhere
+  elsewhere=/var/tmp/tether-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
+  mkdir -p "$elsewhere"
+  chmod 711 "$elsewhere"
+  DEV_PG_DATA=$elsewhere/pgdata
+  DEV_PG_SOCKET=$elsewhere/pgsocket
+  ln -sfn "$DEV_PG_DATA" "$STATE_DIR/pgdata"
+  say "PostgreSQL's account cannot reach $STATE_DIR (or the path is too long for a socket):"
+  say "its data goes to $DEV_PG_DATA, linked from .tether/pgdata"
+}
+
+dev_prepare_state_dir() {
+  mkdir -p "$STATE_DIR/logs"
+  chmod 700 "$STATE_DIR/logs"
+  if running_as_root; then
+    chmod 711 "$STATE_DIR" # postgres may enter, nobody else may list; the secrets inside are 0600
+  else
+    chmod 700 "$STATE_DIR"
+  fi
+}
+
+# dev_read FILE NAME: prints variable NAME as set by the shell file FILE (empty when absent),
+# without letting the file's exports leak into this script's environment.
+dev_read() {
+  local file=$1 name=$2
+  [[ -f $file ]] || return 0
+  (
+    # shellcheck disable=SC1090
+    source "$file"
+    printf '%s' "${!name-}"
+  )
+}
+
+dev_write_env() {
+  local file=$STATE_DIR/dev.env
+  (
+    umask 077
+    {
+      printf '# The development stack of ./dev.sh up. Holds secrets: keep it private (mode 600).\n'
+      printf '# Use: source .tether/dev.env\n'
+      printf 'export TETHER_URL=%q\n' "$API_URL"
+      printf 'export TETHER_CA_FILE=%q\n' "$STATE_DIR/tls/cert.pem"
+      printf 'export TETHER_ADMIN_KEY=%q\n' "$ADMIN_KEY"
+      printf 'export TETHER_RCA_KEY=%q\n' "$RCA_KEY"
+      printf 'export TETHER_SERVER_ID=%q\n' "$SERVER_ID"
+      printf 'export TETHER_DATABASE_URL=%q\n' "$DATABASE_URL"
+    } >"$file.new"
+    mv "$file.new" "$file"
+  )
+  chmod 600 "$file"
+}
+
+dev_write_agent_env() {
+  (
+    umask 077
+    printf 'TETHER_TOKEN=%q\n' "$AGENT_TOKEN" >"$STATE_DIR/agent.env.new"
+    mv "$STATE_DIR/agent.env.new" "$STATE_DIR/agent.env"
+  )
+  chmod 600 "$STATE_DIR/agent.env"
+}
+
+dev_ensure_tls() {
+  local tls=$STATE_DIR/tls
+  [[ -s $tls/cert.pem && -s $tls/key.pem ]] && return 0
+  say "creating a self-signed TLS certificate for 127.0.0.1 and localhost in $tls"
+  mkdir -p "$tls"
+  (
+    umask 077
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -noenc -days 825 \
+      -subj "/CN=localhost" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+      -keyout "$tls/key.pem" -out "$tls/cert.pem" 2>/dev/null
+  )
+  chmod 644 "$tls/cert.pem"
+}
+
+dev_choose_pg_port() {
+  local stored=
+  [[ -f $STATE_DIR/pgport ]] && stored=$(<"$STATE_DIR/pgport")
+  if pg_is_running "$DEV_PG_DATA" && [[ -n $stored ]]; then
+    DEV_PG_PORT=$stored
+    return 0
+  fi
+  if [[ -n $stored ]] && port_is_free "$stored"; then
+    DEV_PG_PORT=$stored
+  else
+    DEV_PG_PORT=$(pick_free_port "${stored:-${TETHER_DEV_PG_PORT:-55432}}")
+    [[ -z $stored ]] || say "PostgreSQL's port $stored is taken; moving to $DEV_PG_PORT"
+  fi
+  printf '%s\n' "$DEV_PG_PORT" >"$STATE_DIR/pgport"
+}
+
+dev_choose_controller_port() {
+  local stored=
+  [[ -f $STATE_DIR/controller.port ]] && stored=$(<"$STATE_DIR/controller.port")
+  DEV_PORT=${TETHER_DEV_PORT:-${stored:-8443}}
+  [[ $DEV_PORT =~ ^[0-9]+$ ]] || die "TETHER_DEV_PORT must be a port number"
+  local ours_holds_it=false
+  if [[ $DEV_PORT == "$stored" ]] && daemon_running "$STATE_DIR" controller "$CONTROLLER_BIN"; then
+    ours_holds_it=true
+  fi
+  if ! $ours_holds_it && ! port_is_free "$DEV_PORT"; then
+    die "port $DEV_PORT on 127.0.0.1 is taken; choose another with TETHER_DEV_PORT=N ./dev.sh up"
+  fi
+  printf '%s\n' "$DEV_PORT" >"$STATE_DIR/controller.port"
+}
+
+cmd_up() {
+  cmd_deps
+  cmd_build
+  require_binaries "$CONTROLLER_BIN" "$AGENT_BIN"
+  dev_prepare_state_dir
+  local logs=$STATE_DIR/logs
+
+  dev_locate_postgres
+  dev_choose_pg_port
+  pg_start "$DEV_PG_DATA" "$DEV_PG_SOCKET" "$DEV_PG_PORT"
+  ln -sfn "$DEV_PG_DATA/server.log" "$logs/postgres.log"
+  pg_ensure_database "$DEV_PG_PORT" tether
+  DATABASE_URL=$(pg_url "$DEV_PG_PORT" tether)
+
+  dev_ensure_tls
+  dev_choose_controller_port
+  API_URL=https://127.0.0.1:$DEV_PORT
+  API_CURL_TLS=(--cacert "$STATE_DIR/tls/cert.pem")
+  stack_start_controller "$STATE_DIR" "$logs" "127.0.0.1:$DEV_PORT" "$DATABASE_URL" \
+    --tls-cert "$STATE_DIR/tls/cert.pem" --tls-key "$STATE_DIR/tls/key.pem"
+  say "controller: $DAEMON_ACTION (log .tether/logs/controller.log)"
+  stack_wait_healthy "$STATE_DIR" "$logs" 60
+
+  # Keys and the server are reused while the database still knows them; after the database was
+  # reset they are made again.
+  ADMIN_KEY=$(dev_read "$STATE_DIR/dev.env" TETHER_ADMIN_KEY)
+  if [[ -n $ADMIN_KEY ]]; then
+    api_call GET /api/servers "$ADMIN_KEY"
+    [[ $API_STATUS == 401 ]] && ADMIN_KEY=
+  fi
+  if [[ -z $ADMIN_KEY ]]; then
+    say "creating the admin key dev-admin"
+    ADMIN_KEY=$(stack_create_admin_key "$DATABASE_URL" dev-admin)
+  fi
+
+  SERVER_ID=$(dev_read "$STATE_DIR/dev.env" TETHER_SERVER_ID)
+  AGENT_TOKEN=$(dev_read "$STATE_DIR/agent.env" TETHER_TOKEN)
+  RCA_KEY=$(dev_read "$STATE_DIR/dev.env" TETHER_RCA_KEY)
+  local server_known=false
+  if [[ -n $SERVER_ID && -n $AGENT_TOKEN ]]; then
+    api_call GET "/api/servers/$SERVER_ID" "$ADMIN_KEY"
+    if [[ $API_STATUS == 200 ]] && jq -e '.status != "decommissioned"' >/dev/null <<<"$API_BODY"; then
+      server_known=true
+    fi
+  fi
+  if ! $server_known; then
+    say "registering the server 'local'"
+    stack_create_server "$ADMIN_KEY" local
+    dev_write_agent_env
+    # The agent's journal belongs to the server it served before; the new one starts clean.
+    rm -rf "$STATE_DIR/agent-state"
+    RCA_KEY=
+  fi
+
+  if [[ -n $RCA_KEY ]]; then
+    # Any answer but 401 for an unknown operation means the key is still accepted.
+    api_call GET /api/automation/v1/operations/00000000-0000-0000-0000-000000000000 "$RCA_KEY"
+    [[ $API_STATUS == 401 ]] && RCA_KEY=
+  fi
+  if [[ -z $RCA_KEY ]]; then
+    say "creating the automation key dev-ci for server 'local'"
+    RCA_KEY=$(stack_create_automation_key "$ADMIN_KEY" dev-ci "$SERVER_ID")
+  fi
+  dev_write_env
+
+  stack_start_agent "$STATE_DIR" "$logs" "$AGENT_TOKEN" "$STATE_DIR/agent-state" \
+    --ca-file "$STATE_DIR/tls/cert.pem"
+  say "agent: $DAEMON_ACTION (log .tether/logs/agent.log)"
+  stack_wait_server_active "$STATE_DIR" "$logs" "$ADMIN_KEY" "$SERVER_ID" 60
+
+  local example
+  example=$(jq -cn --arg server "$SERVER_ID" '{server_id: $server, command: "uname -a"}')
+  cat <<EOF
+
+Tether is up.
+  URL          $API_URL   (self-signed; CA file $STATE_DIR/tls/cert.pem)
+  admin key    $ADMIN_KEY
+  rca_ key     $RCA_KEY
+  server       local  $SERVER_ID  (active)
+  database     $DATABASE_URL
+  logs         $logs/
+All of it is in .tether/dev.env (source .tether/dev.env).
+
+Run \`uname -a\` through the agent:
+  curl --cacert $STATE_DIR/tls/cert.pem \\
+    -H 'Authorization: Bearer $RCA_KEY' -H 'Content-Type: application/json' \\
+    -d '$example' \\
+    $API_URL/api/automation/v1/exec
+
+Stop everything with ./dev.sh down.
+EOF
+}
+
+cmd_down() {
+  daemon_stop "$STATE_DIR" agent "$AGENT_BIN"
+  daemon_stop "$STATE_DIR" controller "$CONTROLLER_BIN"
+  if [[ -e $STATE_DIR/pgdata ]]; then
+    dev_locate_postgres
+    pg_stop "$DEV_PG_DATA"
+  fi
+  say "stopped (data kept in .tether)"
+}
+
+cmd_status() {
+  local name binary
+  for name in controller agent; do
+    binary=$CONTROLLER_BIN
+    [[ $name == agent ]] && binary=$AGENT_BIN
+    if daemon_running "$STATE_DIR" "$name" "$binary"; then
+      printf '%-11s running (pid %s)\n' "$name" "$(daemon_pid "$STATE_DIR" "$name")"
+    else
+      printf '%-11s stopped\n' "$name"
+    fi
+  done
+  if [[ -e $STATE_DIR/pgdata ]]; then
+    dev_locate_postgres
+    if pg_is_running "$DEV_PG_DATA"; then
+      printf '%-11s running (port %s, data %s)\n' postgresql "$(<"$STATE_DIR/pgport")" "$DEV_PG_DATA"
+    else
+      printf '%-11s stopped\n' postgresql
+    fi
+  else
+    printf '%-11s not created yet\n' postgresql
+  fi
+}
+
+# --- throwaway stacks for test and bench -----------------------------------------------------
+
+THROWAWAY_DIR=
+
+# EXIT trap of `test` and `bench`: stops whatever the throwaway directory holds and removes it.
+throwaway_cleanup() {
+  local status=$?
+  stop_own_group
+  if [[ -n $THROWAWAY_DIR && -d $THROWAWAY_DIR ]]; then
+    if ((status != 0)); then
+      show_log_tails "$THROWAWAY_DIR/logs/controller.log" "$THROWAWAY_DIR/logs/agent.log"
+    fi
+    stack_stop "$THROWAWAY_DIR"
+    pg_stop "$THROWAWAY_DIR/pgdata" || warn "could not stop the throwaway PostgreSQL"
+    rm -rf "$THROWAWAY_DIR"
+  fi
+  exit "$status"
+}
+
+throwaway_begin() {
+  THROWAWAY_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tether-$1.XXXXXX")
+  trap throwaway_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+cmd_test() {
+  cmd_deps
+  cmd_build
+  throwaway_begin test
+  # Durability is pointless for a database that is deleted afterwards; these make tests faster.
+  pg_start_throwaway "$THROWAWAY_DIR" 'fsync = off' 'synchronous_commit = off' 'full_page_writes = off'
+  export TETHER_TEST_DATABASE_URL
+  TETHER_TEST_DATABASE_URL=$(pg_url "$PG_THROWAWAY_PORT" postgres)
+  say "throwaway PostgreSQL on 127.0.0.1:$PG_THROWAWAY_PORT; running ctest"
+  local status=0
+  # --no-tests=error: a run that finds no tests fails instead of passing vacuously.
+  run_in_own_group ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout 900 --no-tests=error || status=$?
+  exit "$status"
+}
+
+cmd_bench() {
+  cmd_deps
+  cmd_build
+  require_binaries "$CONTROLLER_BIN" "$AGENT_BIN" "$BENCH_BIN"
+  throwaway_begin bench
+  local logs=$THROWAWAY_DIR/logs
+  # PostgreSQL keeps its default durability here: the figures should be those of a real setup.
+  pg_start_throwaway "$THROWAWAY_DIR"
+  pg_ensure_database "$PG_THROWAWAY_PORT" tether
+  local database_url port admin_key rca_key
+  database_url=$(pg_url "$PG_THROWAWAY_PORT" tether)
+  port=$(pick_free_port)
+  API_URL=http://127.0.0.1:$port
+  API_CURL_TLS=()
+
+  stack_start_controller "$THROWAWAY_DIR" "$logs" "127.0.0.1:$port" "$database_url"
+  stack_wait_healthy "$THROWAWAY_DIR" "$logs" 60
+  admin_key=$(stack_create_admin_key "$database_url" bench-admin)
+  stack_create_server "$admin_key" bench
+  rca_key=$(stack_create_automation_key "$admin_key" bench "$SERVER_ID")
+  stack_start_agent "$THROWAWAY_DIR" "$logs" "$AGENT_TOKEN" "$THROWAWAY_DIR/agent-state"
+  stack_wait_server_active "$THROWAWAY_DIR" "$logs" "$admin_key" "$SERVER_ID" 60
+
+  say "stack ready (controller $API_URL, PostgreSQL 127.0.0.1:$PG_THROWAWAY_PORT); running exec_latency"
+  TETHER_RCA_KEY=$rca_key run_in_own_group "$BENCH_BIN" --url "$API_URL" --server-id "$SERVER_ID" "$@"
+}
+
+main() {
+  forget_inherited_tether_settings
+  local command=${1:-help}
+  if (($# > 0)); then
+    shift
+  fi
+  case $command in
+    deps) cmd_deps ;;
+    build) cmd_build ;;
+    up) cmd_up ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    test) cmd_test ;;
+    bench) cmd_bench "$@" ;;
+    help | -h | --help) usage ;;
+    *)
+      usage >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"
