@@ -1,0 +1,44 @@
+#pragma once
+// The agent's settings. Precedence, highest first: command-line flag, TETHER_* environment
+// variable, `--config FILE` (`key = value` lines whose keys are the flag names), built-in default.
+#include "agent/controller_endpoint.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tether::agent {
+
+inline constexpr std::string_view agent_version = "0.1.0";
+
+struct AgentConfig {
+  std::string controller_url;
+  ControllerEndpoint endpoint;  // parsed from controller_url
+  std::string token;  // secret: never logged, never written anywhere by the agent
+  std::filesystem::path state_dir;
+  std::optional<std::string> ca_file;
+  std::string log_level = "info";
+  int kill_grace_seconds = 5;
+  std::uint64_t spool_limit_bytes = 64ull * 1024 * 1024;
+  std::string boot_id_file = "/proc/sys/kernel/random/boot_id";
+};
+
+struct CommandLine {
+  bool show_help = false;
+  bool show_version = false;
+  AgentConfig config;  // filled only when neither --help nor --version was given
+};
+
+// Throws std::invalid_argument with a message meant for the operator (never containing the token).
+CommandLine parse_command_line(int argc, const char* const* argv);
+
+// `key = value` lines; blank lines and lines starting with '#' are skipped; a value may be wrapped
+// in double quotes. Unknown keys and malformed lines throw std::invalid_argument naming the line.
+std::map<std::string, std::string> parse_config_file_text(std::string_view text, std::string_view file_name);
+
+std::string usage_text();
+
+}  // namespace tether::agent

@@ -1,0 +1,334 @@
+#include "agent/operation_table.hpp"
+
+#include "common/time.hpp"
+
+#include <signal.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace tether::agent {
+
+namespace {
+
+std::string exit_code_text(const std::optional<int>& code) { return code ? std::to_string(*code) : "null"; }
+
+}  // namespace
+
+std::optional<std::string> dispatch_problem(const proto::Dispatch& dispatch) {
+  if (dispatch.operation_type != "exec") {
+    return fmt::format("unsupported operation type '{}' (this agent runs: exec)", dispatch.operation_type);
+  }
+  if (dispatch.command.empty()) return std::string("command is empty");
+  if (dispatch.command.find('\0') != std::string::npos) return std::string("command contains a NUL character");
+  if (dispatch.working_directory && dispatch.working_directory->find('\0') != std::string::npos) {
+    return std::string("working_directory contains a NUL character");
+  }
+  for (const auto& [key, value] : dispatch.env) {
+    if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos) {
+      return fmt::format("env key '{}' is not a valid variable name", key);
+    }
+    if (value.find('\0') != std::string::npos) return fmt::format("env value of {} contains a NUL character", key);
+  }
+  return std::nullopt;
+}
+
+OperationTable::OperationTable(boost::asio::any_io_executor executor, Journal& journal, OperationSettings settings,
+                               Outbound& outbound)
+    : executor_(executor), journal_(journal), writer_(journal, executor), settings_(std::move(settings)), outbound_(outbound) {}
+
+OperationTable::~OperationTable() = default;
+
+OperationTable::Operation* OperationTable::find(const std::string& operation_id) {
+  auto it = operations_.find(operation_id);
+  return it == operations_.end() ? nullptr : it->second.get();
+}
+
+void OperationTable::send(const proto::AgentMessage& message) {
+  if (outbound_.ready()) outbound_.send_text(proto::encode(message));
+}
+
+void OperationTable::recover() {
+  auto loaded = journal_.load_all();
+  for (const auto& problem : loaded.problems) spdlog::error("event=journal_record_unreadable detail=\"{}\"", problem);
+
+  for (auto& record : loaded.records) {
+    auto operation = std::make_unique<Operation>();
+    operation->journaled = true;
+    try {
+      operation->spool = std::make_unique<OutputSpool>(journal_.spool_path(record.id));
+    } catch (const std::exception& error) {
+      spdlog::error("event=spool_unreadable operation_id={} error=\"{}\"", record.id, error.what());
+      std::filesystem::remove(journal_.spool_path(record.id));
+      operation->spool = std::make_unique<OutputSpool>(journal_.spool_path(record.id));
+    }
+
+    if (record.state != OperationState::finished) {
+      const bool same_boot = !record.boot_id.empty() && record.boot_id == settings_.boot_id;
+      if (record.process && same_boot && is_same_process(*record.process)) {
+        ::kill(-record.process->pgid, SIGKILL);
+        spdlog::warn("event=orphan_killed operation_id={} pgid={}", record.id, record.process->pgid);
+      }
+      record.state = OperationState::finished;
+      OperationResult result;
+      result.status = "failed";
+      result.error = std::string(restarted_error);
+      result.last_seq = operation->spool->last_seq();
+      record.result = result;
+      journal_.save(record, Durability::synced);
+      spdlog::warn("event=operation_settled operation_id={} status=failed reason=agent_restarted last_seq={}", record.id,
+                   result.last_seq);
+    }
+    operation->record = std::move(record);
+    operations_.emplace(operation->record.id, std::move(operation));
+  }
+  if (!operations_.empty()) spdlog::info("event=journal_loaded operations={}", operations_.size());
+}
+
+std::vector<proto::JournalEntrySummary> OperationTable::hello_operations() const {
+  std::vector<proto::JournalEntrySummary> out;
+  for (const auto& [id, operation] : operations_) {
+    if (!operation->journaled) continue;
+    const bool finished = operation->record.state == OperationState::finished;
+    out.push_back({id, finished, finished ? operation->record.result->last_seq : operation->spool->last_seq()});
+  }
+  return out;
+}
+
+void OperationTable::on_welcome(const proto::Welcome& welcome) {
+  std::unordered_map<std::string, const proto::StoredOperationState*> stored;
+  for (const auto& entry : welcome.operations) stored[entry.operation_id] = &entry;
+
+  std::vector<std::string> ids;
+  for (const auto& [id, operation] : operations_) {
+    if (operation->journaled) ids.push_back(id);
+  }
+  for (const auto& id : ids) {
+    auto& operation = *operations_.at(id);
+    const bool finished = operation.record.state == OperationState::finished;
+    const auto it = stored.find(id);
+    if (it != stored.end() && it->second->finished_stored) {
+      if (finished) {
+        forget(id);
+      } else {
+        spdlog::warn("event=welcome_mismatch operation_id={} detail=\"controller stored a result for a running operation\"", id);
+      }
+      continue;
+    }
+    // Operations the welcome does not mention resend from what was last acknowledged.
+    const auto stored_seq = it != stored.end() ? it->second->stored_seq : operation.spool->acked_seq();
+    try {
+      operation.spool->acknowledge(stored_seq);
+    } catch (const std::exception& error) {
+      spdlog::error("event=spool_error operation_id={} error=\"{}\"", id, error.what());
+    }
+    resend(operation, stored_seq);
+    if (finished) send_finished(operation);
+    relieve_back_pressure(operation);
+  }
+}
+
+void OperationTable::resend(Operation& operation, std::uint64_t after_seq) {
+  if (!outbound_.ready()) return;
+  try {
+    auto frames = operation.spool->frames_after(after_seq);
+    if (!frames.empty()) {
+      spdlog::info("event=output_resent operation_id={} after_seq={} chunks={}", operation.record.id, after_seq, frames.size());
+    }
+    for (auto& frame : frames) outbound_.send_binary(std::move(frame));
+  } catch (const std::exception& error) {
+    spdlog::error("event=spool_error operation_id={} error=\"{}\"", operation.record.id, error.what());
+  }
+}
+
+void OperationTable::send_finished(const Operation& operation) {
+  const auto& result = *operation.record.result;
+  send(proto::Finished{operation.record.id, result.status, result.exit_code, result.duration_ms, result.error,
+                       result.last_seq});
+}
+
+void OperationTable::reject(const std::string& operation_id, const std::string& error) {
+  spdlog::warn("event=dispatch_rejected operation_id={} error=\"{}\"", operation_id, error);
+  send(proto::Rejected{operation_id, error});
+}
+
+void OperationTable::on_dispatch(proto::Dispatch dispatch) {
+  const auto& id = dispatch.operation_id;
+  if (auto* existing = find(id)) {
+    // At most once: a known id is reported, never started again.
+    spdlog::info("event=duplicate_dispatch operation_id={} state={}", id, to_string(existing->record.state));
+    if (!existing->journaled) return;  // `accepted` follows once the journal write completes
+    if (existing->record.state != OperationState::finished) {
+      send(proto::Accepted{id});
+    } else {
+      resend(*existing, existing->spool->acked_seq());
+      send_finished(*existing);
+    }
+    return;
+  }
+  if (auto problem = dispatch_problem(dispatch)) return reject(id, *problem);
+
+  auto operation = std::make_unique<Operation>();
+  auto& record = operation->record;
+  record.id = id;
+  record.type = dispatch.operation_type;
+  record.command = dispatch.command;
+  if (dispatch.working_directory && !dispatch.working_directory->empty()) record.working_directory = dispatch.working_directory;
+  record.timeout_seconds = dispatch.timeout_seconds;
+  for (const auto& entry : dispatch.env) record.env_keys.push_back(entry.first);
+  record.state = OperationState::accepted;
+  record.accepted_at = timeutil::now_utc();
+  record.boot_id = settings_.boot_id;
+  operation->spool = std::make_unique<OutputSpool>(journal_.spool_path(id));
+  writer_.save(record, Durability::synced,
+               [this, id, env = std::move(dispatch.env)](std::optional<std::string> error) mutable {
+                 on_journaled(id, std::move(env), std::move(error));
+               });
+  operations_.emplace(id, std::move(operation));
+}
+
+void OperationTable::on_journaled(const std::string& operation_id, std::map<std::string, std::string> env,
+                                  std::optional<std::string> error) {
+  auto* operation = find(operation_id);
+  if (!operation) return;
+  if (error) {
+    spdlog::error("event=journal_write_failed operation_id={} error=\"{}\"", operation_id, *error);
+    operations_.erase(operation_id);
+    writer_.forget(operation_id);
+    reject(operation_id, "the agent could not write its journal: " + *error);
+    return;
+  }
+  operation->journaled = true;
+  spdlog::info("event=operation_accepted operation_id={} type={} timeout_s={} env_keys={}", operation_id,
+               operation->record.type, operation->record.timeout_seconds, operation->record.env_keys.size());
+  send(proto::Accepted{operation_id});
+  if (operation->cancel_requested) {
+    finish(*operation, ProcessOutcome{"canceled", std::nullopt, 0, "operation canceled before it started"});
+    return;
+  }
+  start(*operation, std::move(env));
+}
+
+void OperationTable::start(Operation& operation, std::map<std::string, std::string> env) {
+  const auto& record = operation.record;
+  ProcessSpec spec;
+  spec.command = record.command;
+  spec.working_directory = record.working_directory;
+  spec.env = std::move(env);
+  spec.timeout = std::chrono::seconds(record.timeout_seconds);
+  spec.kill_grace = settings_.kill_grace;
+  spec.drain_limit = settings_.drain_limit;
+
+  auto runner = std::make_shared<ProcessRunner>(executor_, std::move(spec));
+  const std::string id = record.id;
+  auto started = runner->start(
+      [this, id](proto::Stream stream, std::string_view data) { on_output(id, stream, data); },
+      [this, id](const ProcessOutcome& outcome) { on_process_finished(id, outcome); });
+  if (auto* problem = std::get_if<std::string>(&started)) {
+    spdlog::warn("event=spawn_failed operation_id={} error=\"{}\"", id, *problem);
+    finish(operation, ProcessOutcome{"failed", std::nullopt, 0, *problem});
+    return;
+  }
+  const auto& identity = std::get<ProcessIdentity>(started);
+  operation.runner = std::move(runner);
+  operation.record.state = OperationState::running;
+  operation.record.process = identity;
+  // Not fsynced: the pid only matters if the agent dies while the process lives on, and a crash
+  // of the agent process keeps the page cache; after a power loss there is no process to find.
+  writer_.save(operation.record, Durability::unsynced);
+  spdlog::info("event=operation_started operation_id={} pid={}", id, identity.pid);
+  send(proto::Started{id});
+}
+
+void OperationTable::on_output(const std::string& operation_id, proto::Stream stream, std::string_view data) {
+  auto* operation = find(operation_id);
+  if (!operation) return;
+  const auto seq = operation->spool->last_seq() + 1;
+  auto frame = proto::encode_output_frame(stream, operation_id, seq, data);
+  try {
+    operation->spool->append(seq, frame);
+  } catch (const std::exception& error) {
+    // Output that cannot be kept until acknowledged cannot be delivered reliably: stop the command.
+    spdlog::error("event=spool_write_failed operation_id={} error=\"{}\"", operation_id, error.what());
+    if (operation->runner) operation->runner->abort(fmt::format("cannot write the output spool: {}", error.what()));
+    return;
+  }
+  if (outbound_.ready()) outbound_.send_binary(std::move(frame));
+  if (operation->runner && !operation->runner->output_paused() &&
+      operation->spool->unacked_bytes() > settings_.spool_limit_bytes) {
+    operation->runner->pause_output();
+    spdlog::info("event=output_paused operation_id={} unacked_bytes={}", operation_id, operation->spool->unacked_bytes());
+  }
+}
+
+void OperationTable::relieve_back_pressure(Operation& operation) {
+  if (operation.runner && operation.runner->output_paused() &&
+      operation.spool->unacked_bytes() <= settings_.spool_limit_bytes) {
+    spdlog::info("event=output_resumed operation_id={} unacked_bytes={}", operation.record.id,
+                 operation.spool->unacked_bytes());
+    operation.runner->resume_output();
+  }
+}
+
+void OperationTable::on_process_finished(const std::string& operation_id, const ProcessOutcome& outcome) {
+  if (auto* operation = find(operation_id)) finish(*operation, outcome);
+}
+
+void OperationTable::finish(Operation& operation, const ProcessOutcome& outcome) {
+  operation.runner.reset();
+  auto& record = operation.record;
+  record.state = OperationState::finished;
+  record.result = OperationResult{outcome.status, outcome.exit_code, outcome.duration_ms, outcome.error,
+                                  operation.spool->last_seq()};
+  // Sent before the journal write: should the agent die before the record lands, the operation is
+  // settled as failed at the next start and the controller, which already stored this result,
+  // answers that hello with finished_stored.
+  send_finished(operation);
+  writer_.save(record, Durability::file_synced);
+  spdlog::info("event=operation_finished operation_id={} status={} exit_code={} duration_ms={} last_seq={}", record.id,
+               outcome.status, exit_code_text(outcome.exit_code), outcome.duration_ms, record.result->last_seq);
+}
+
+void OperationTable::on_ack(const proto::Ack& ack) {
+  auto* operation = find(ack.operation_id);
+  if (!operation) return;
+  try {
+    operation->spool->acknowledge(ack.seq);
+  } catch (const std::exception& error) {
+    spdlog::error("event=spool_error operation_id={} error=\"{}\"", ack.operation_id, error.what());
+  }
+  relieve_back_pressure(*operation);
+}
+
+void OperationTable::on_finished_ack(const proto::FinishedAck& ack) {
+  auto* operation = find(ack.operation_id);
+  if (!operation) return;
+  if (operation->record.state != OperationState::finished) {
+    spdlog::warn("event=premature_finished_ack operation_id={}", ack.operation_id);
+    return;
+  }
+  forget(ack.operation_id);
+}
+
+void OperationTable::forget(const std::string& operation_id) {
+  operations_.erase(operation_id);  // closes the spool file before the disk thread deletes it
+  writer_.forget(operation_id);
+  spdlog::debug("event=operation_forgotten operation_id={}", operation_id);
+}
+
+void OperationTable::on_cancel(const proto::Cancel& cancel) {
+  auto* operation = find(cancel.operation_id);
+  if (!operation) {
+    spdlog::info("event=cancel_ignored operation_id={} reason=unknown_operation", cancel.operation_id);
+    return;
+  }
+  if (!operation->journaled) {
+    operation->cancel_requested = true;
+  } else if (!operation->runner || !operation->runner->cancel()) {
+    spdlog::info("event=cancel_ignored operation_id={} reason=not_running", cancel.operation_id);
+    return;
+  }
+  spdlog::info("event=cancel_requested operation_id={}", cancel.operation_id);
+}
+
+}  // namespace tether::agent

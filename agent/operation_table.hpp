@@ -1,0 +1,106 @@
+#pragma once
+// Every operation this agent knows: journaled, running or finished-but-unacknowledged. It turns
+// controller messages (dispatch, ack, finished_ack, cancel, welcome) into journal writes, process
+// starts and outgoing messages, following PROTOCOL.md's delivery rules.
+#include "agent/journal.hpp"
+#include "agent/journal_writer.hpp"
+#include "agent/output_spool.hpp"
+#include "agent/process_runner.hpp"
+#include "proto/messages.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace tether::agent {
+
+// The controller connection as the operations see it.
+class Outbound {
+ public:
+  // False while disconnected and until `welcome` has been handled; nothing is sent then, the
+  // journal and the spools keep what the resync after the next `welcome` needs.
+  virtual bool ready() const = 0;
+  virtual void send_text(std::string message) = 0;
+  virtual void send_binary(std::string frame) = 0;
+
+ protected:
+  ~Outbound() = default;
+};
+
+struct OperationSettings {
+  std::chrono::milliseconds kill_grace{5'000};
+  std::uint64_t spool_limit_bytes = 64ull * 1024 * 1024;
+  std::string boot_id;
+  std::chrono::milliseconds drain_limit{2'000};
+};
+
+inline constexpr std::string_view restarted_error = "agent restarted while the operation was running";
+
+class OperationTable {
+ public:
+  OperationTable(boost::asio::any_io_executor executor, Journal& journal, OperationSettings settings, Outbound& outbound);
+  ~OperationTable();
+  OperationTable(const OperationTable&) = delete;
+  OperationTable& operator=(const OperationTable&) = delete;
+
+  // Loads the journal. Operations a previous agent process left unfinished are settled as
+  // `failed` (restarted_error), after killing their process group if it is still the same process.
+  // Call once, before the first connection.
+  void recover();
+
+  // `operations` of the next hello.
+  std::vector<proto::JournalEntrySummary> hello_operations() const;
+
+  void on_welcome(const proto::Welcome& welcome);
+  void on_dispatch(proto::Dispatch dispatch);
+  void on_ack(const proto::Ack& ack);
+  void on_finished_ack(const proto::FinishedAck& ack);
+  void on_cancel(const proto::Cancel& cancel);
+
+  // Reject a dispatch that could not even be decoded (its id was still readable).
+  void reject(const std::string& operation_id, const std::string& error);
+
+  // Waits for submitted journal writes (shutdown and tests).
+  void flush_journal() { writer_.drain(); }
+  bool knows(const std::string& operation_id) const { return operations_.count(operation_id) > 0; }
+  std::size_t size() const { return operations_.size(); }
+
+ private:
+  struct Operation {
+    OperationRecord record;
+    std::unique_ptr<OutputSpool> spool;
+    std::shared_ptr<ProcessRunner> runner;
+    bool journaled = false;         // the record is durably on disk
+    bool cancel_requested = false;  // a cancel arrived before the process could start
+  };
+
+  Operation* find(const std::string& operation_id);
+  void on_journaled(const std::string& operation_id, std::map<std::string, std::string> env,
+                    std::optional<std::string> error);
+  void start(Operation& operation, std::map<std::string, std::string> env);
+  void on_output(const std::string& operation_id, proto::Stream stream, std::string_view data);
+  void on_process_finished(const std::string& operation_id, const ProcessOutcome& outcome);
+  void finish(Operation& operation, const ProcessOutcome& outcome);
+  void resend(Operation& operation, std::uint64_t after_seq);
+  void send_finished(const Operation& operation);
+  void forget(const std::string& operation_id);
+  void relieve_back_pressure(Operation& operation);
+  void send(const proto::AgentMessage& message);
+
+  boost::asio::any_io_executor executor_;
+  Journal& journal_;
+  JournalWriter writer_;
+  OperationSettings settings_;
+  Outbound& outbound_;
+  std::unordered_map<std::string, std::unique_ptr<Operation>> operations_;
+};
+
+// Why a dispatch cannot be run, or nullopt when it can.
+std::optional<std::string> dispatch_problem(const proto::Dispatch& dispatch);
+
+}  // namespace tether::agent

@@ -1,0 +1,121 @@
+#pragma once
+// Runs one command as `/bin/sh -c <command>` in its own process group and reports, on the
+// io_context, each piece of output as it is read and then exactly one outcome.
+//
+// When the command is over: the operation ends once the shell has exited AND both pipes have
+// reached end-of-file. A background process that keeps the pipes open may hold them for at most
+// `drain_limit` (2 s) after the shell exited; then the rest of the process group is SIGKILLed and
+// the pipes are closed (output it wrote after that is lost, the outcome is unchanged). While output
+// reading is paused for back-pressure that clock does not run, so no buffered output is dropped.
+#include "agent/process_identity.hpp"
+#include "proto/output_frame.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <array>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace tether::agent {
+
+struct ProcessSpec {
+  std::string command;
+  std::optional<std::string> working_directory;
+  std::map<std::string, std::string> env;  // added to (and overriding) the agent's environment
+  std::chrono::milliseconds timeout{60'000};
+  std::chrono::milliseconds kill_grace{5'000};
+  std::chrono::milliseconds drain_limit{2'000};
+};
+
+struct ProcessOutcome {
+  std::string status;  // completed | timeout | canceled | failed
+  std::optional<int> exit_code;
+  std::int64_t duration_ms = 0;
+  std::optional<std::string> error;
+};
+
+// The environment a command gets: the agent's own (minus TETHER_TOKEN, the agent's secret)
+// with `extra` added on top. Entries are "KEY=VALUE".
+std::vector<std::string> command_environment(const char* const* base, const std::map<std::string, std::string>& extra);
+
+class ProcessRunner : public std::enable_shared_from_this<ProcessRunner> {
+ public:
+  using OutputHandler = std::function<void(proto::Stream, std::string_view)>;
+  using FinishHandler = std::function<void(const ProcessOutcome&)>;
+
+  ProcessRunner(boost::asio::any_io_executor executor, ProcessSpec spec);
+  ~ProcessRunner();
+  ProcessRunner(const ProcessRunner&) = delete;
+  ProcessRunner& operator=(const ProcessRunner&) = delete;
+
+  // Spawns the command. On success the handlers are later called on the executor (output any
+  // number of times, finish exactly once, nothing after finish). On failure (bad working
+  // directory, spawn error) returns a readable error and never calls the handlers.
+  std::variant<ProcessIdentity, std::string> start(OutputHandler on_output, FinishHandler on_finish);
+
+  // SIGTERM to the group, SIGKILL after the grace period; the outcome is `canceled`.
+  // Returns false when the command has already exited or is already being stopped.
+  bool cancel();
+  // SIGKILL to the group now and stop reading; the outcome is `failed` with `error`.
+  void abort(std::string error);
+
+  // Back-pressure: stop / resume reading the pipes (a paused command blocks once they are full).
+  void pause_output();
+  void resume_output();
+  bool output_paused() const { return paused_; }
+
+ private:
+  enum class StopReason { none, timeout, canceled, failed };
+  struct Pipe {
+    explicit Pipe(const boost::asio::any_io_executor& executor) : descriptor(executor) {}
+    boost::asio::posix::stream_descriptor descriptor;
+    proto::Stream stream = proto::Stream::stdout_stream;
+    std::vector<char> buffer;
+    bool reading = false;
+    bool at_eof = false;
+  };
+
+  void read_from(Pipe& pipe);
+  void on_read(Pipe& pipe, const boost::system::error_code& error, std::size_t size);
+  void wait_for_exit();
+  void on_exit_ready(const boost::system::error_code& error);
+  void on_deadline(const boost::system::error_code& error);
+  void stop_group(StopReason reason);
+  void signal_group(int signal);
+  void arm_drain_timer();
+  void close_pipes();
+  void finish_if_done();
+  ProcessOutcome outcome() const;
+
+  boost::asio::any_io_executor executor_;
+  ProcessSpec spec_;
+  OutputHandler on_output_;
+  FinishHandler on_finish_;
+
+  pid_t pid_ = -1;
+  std::array<Pipe, 2> pipes_;
+  boost::asio::posix::stream_descriptor exit_watch_;  // pidfd: readable once the shell has exited
+  boost::asio::steady_timer deadline_timer_;
+  boost::asio::steady_timer kill_timer_;
+  boost::asio::steady_timer drain_timer_;
+
+  std::chrono::steady_clock::time_point started_at_;
+  std::chrono::steady_clock::time_point exited_at_;
+  bool exited_ = false;
+  int wait_status_ = 0;
+  bool paused_ = false;
+  bool finished_ = false;
+  StopReason stop_reason_ = StopReason::none;
+  std::string failure_;
+};
+
+}  // namespace tether::agent
