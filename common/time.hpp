@@ -1,7 +1,9 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace tether::timeutil {
 
@@ -10,4 +12,9 @@ std::string format_utc(std::chrono::system_clock::time_point when);
 std::string now_utc();
 std::int64_t unix_millis(std::chrono::system_clock::time_point when);
 
+}  // namespace tether::timeutil
+
+namespace tether::timeutil {
+// Parses RFC 3339 date-times such as 2026-04-10T14:30:00Z, 2026-04-10T14:30:00.5+02:00.
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
 }  // namespace tether::timeutil

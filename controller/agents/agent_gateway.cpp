@@ -1,0 +1,86 @@
+#include "controller/agents/agent_gateway.hpp"
+
+#include "controller/agents/agent_session.hpp"
+#include "controller/auth/secrets.hpp"
+#include "controller/http/responses.hpp"
+#include "controller/store/server_store.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+namespace tether::agents {
+namespace {
+
+// The stream and request wait here while the token is checked off the I/O thread.
+template <class Stream>
+struct PendingUpgrade {
+  Stream stream;
+  http::Request request;
+  std::string client_ip;
+  http::Response response;
+};
+
+template <class Stream>
+void refuse(std::shared_ptr<PendingUpgrade<Stream>> pending, const std::string& detail) {
+  spdlog::warn("event=agent_refused client_ip={} reason=\"{}\"", pending->client_ip, detail);
+  pending->response = http::error_response(http::bhttp::status::unauthorized, detail);
+  pending->response.keep_alive(false);
+  pending->response.prepare_payload();
+  boost::beast::get_lowest_layer(pending->stream).expires_after(std::chrono::seconds(10));
+  http::bhttp::async_write(pending->stream, pending->response, [pending](boost::beast::error_code, std::size_t) {
+    boost::beast::error_code ignored;
+    boost::beast::get_lowest_layer(pending->stream).socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both,
+                                                                      ignored);
+  });
+}
+
+}  // namespace
+
+void AgentGateway::upgrade(boost::beast::tcp_stream stream, http::Request request, std::string client_ip) {
+  authenticate_then_accept(std::move(stream), std::move(request), std::move(client_ip));
+}
+
+void AgentGateway::upgrade(boost::beast::ssl_stream<boost::beast::tcp_stream> stream, http::Request request,
+                           std::string client_ip) {
+  authenticate_then_accept(std::move(stream), std::move(request), std::move(client_ip));
+}
+
+template <class Stream>
+void AgentGateway::authenticate_then_accept(Stream stream, http::Request request, std::string client_ip) {
+  auto pending = std::make_shared<PendingUpgrade<Stream>>(
+      PendingUpgrade<Stream>{std::move(stream), std::move(request), std::move(client_ip), {}});
+  const auto token = auth::bearer_token(pending->request);
+  if (!token) return refuse(pending, "missing Authorization: Bearer <server token>");
+  const auto presented = auth::parse_secret(*token, auth::agent_token_kind);
+  if (!presented) return refuse(pending, "malformed server token");
+
+  dispatcher_.db().submit(
+      [this, pending, presented = *presented](pqxx::connection& connection) {
+        pqxx::read_transaction txn(connection);
+        auto credential = store::servers::find_credential(txn, presented.lookup_prefix);
+        txn.commit();
+        const bool valid = credential && auth::matches(presented, credential->token_hash) &&
+                           credential->status != "decommissioned";
+        auto executor = pending->stream.get_executor();
+        boost::asio::post(executor, [this, pending, valid, server_id = valid ? credential->server_id : ""] {
+          if (!valid) return refuse(pending, "invalid or revoked server token");
+          auto session = std::make_shared<AgentSession<Stream>>(std::move(pending->stream), dispatcher_, server_id,
+                                                                idle_timeout_);
+          session->accept(std::move(pending->request));
+        });
+      },
+      [pending](std::exception_ptr) {
+        auto executor = pending->stream.get_executor();
+        boost::asio::post(executor, [pending] {
+          pending->response = http::error_response(http::bhttp::status::service_unavailable,
+                                                   "database unavailable; retry later");
+          pending->response.keep_alive(false);
+          pending->response.prepare_payload();
+          http::bhttp::async_write(pending->stream, pending->response,
+                                   [pending](boost::beast::error_code, std::size_t) {});
+        });
+      });
+}
+
+}  // namespace tether::agents

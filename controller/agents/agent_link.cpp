@@ -1,0 +1,313 @@
+#include "controller/agents/agent_link.hpp"
+
+#include "controller/store/operation_store.hpp"
+#include "controller/store/server_store.hpp"
+#include "proto/output_frame.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+namespace tether::agents {
+namespace net = boost::asio;
+
+namespace {
+// Output held for one connection before reading from its socket pauses: back-pressure that reaches
+// the agent's pipes instead of growing the controller's memory.
+constexpr std::size_t max_pending_output_bytes = 8 * 1024 * 1024;
+constexpr auto retry_delay = std::chrono::milliseconds(500);
+
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+
+std::vector<store::OperationRecord> ended_records(pqxx::transaction_base& txn, dispatch::Dispatcher& dispatcher,
+                                                  const std::vector<std::string>& ids) {
+  std::vector<store::OperationRecord> records;
+  for (const auto& id : ids) {
+    if (!dispatcher.waiters().has(id)) continue;
+    if (auto record = store::operations::find(txn, id, true)) records.push_back(std::move(*record));
+  }
+  return records;
+}
+
+}  // namespace
+
+AgentLink::AgentLink(dispatch::Dispatcher& dispatcher, std::string server_id, net::any_io_executor strand)
+    : strand_(std::move(strand)), dispatcher_(dispatcher), server_id_(std::move(server_id)), retry_timer_(strand_) {}
+
+void AgentLink::send(const proto::ControllerMessage& message) {
+  net::post(strand_, [self = shared_from_this(), text = proto::encode(message)]() mutable {
+    if (!self->closed_) self->write_text(std::move(text));
+  });
+}
+
+void AgentLink::protocol_error(const std::string& what) {
+  spdlog::warn("event=agent_protocol_error server_id={} error=\"{}\"", server_id_, what);
+  close("protocol error: " + what);
+}
+
+void AgentLink::on_text(std::string_view text) {
+  std::optional<proto::AgentMessage> message;
+  try {
+    message = proto::decode_agent_message(text);
+  } catch (const std::invalid_argument& e) {
+    return protocol_error(e.what());
+  }
+  if (!message) {
+    spdlog::debug("event=agent_message_ignored server_id={} reason=unknown_type", server_id_);
+    return;
+  }
+  if (auto* hello = std::get_if<proto::Hello>(&*message)) {
+    if (hello_seen_) return protocol_error("a second hello on the same connection");
+    hello_seen_ = true;
+    return handle_hello(std::move(*hello));
+  }
+  if (!hello_seen_) return protocol_error("the first message must be hello");
+  if (std::holds_alternative<proto::Heartbeat>(*message)) {
+    pending_.heartbeat = true;
+  } else {
+    pending_.events.push_back(std::move(*message));
+  }
+  flush();
+}
+
+void AgentLink::on_binary(std::string_view frame) {
+  if (!hello_seen_) return protocol_error("output before hello");
+  proto::OutputFrameView view;
+  try {
+    view = proto::decode_output_frame(frame);
+  } catch (const std::invalid_argument& e) {
+    return protocol_error(e.what());
+  }
+  pending_.output[view.operation_id].push_back(
+      store::OutputChunk{view.seq, static_cast<int>(view.stream), std::string(view.payload)});
+  pending_.output_bytes += view.payload.size();
+  if (pending_.output_bytes > max_pending_output_bytes && !paused_) {
+    paused_ = true;
+    set_reading_paused(true);
+  }
+  flush();
+}
+
+void AgentLink::on_closed() {
+  if (closed_) return;
+  closed_ = true;
+  retry_timer_.cancel();
+  dispatcher_.detach(server_id_, this);
+  spdlog::info("event=agent_disconnected server_id={}", server_id_);
+  const auto instance = dispatcher_.settings().instance_id;
+  dispatcher_.db().submit(
+      [server_id = server_id_, instance](pqxx::connection& connection) {
+        pqxx::work txn(connection);
+        store::servers::release_session(txn, server_id, instance);
+        txn.commit();
+      },
+      [server_id = server_id_](std::exception_ptr) {
+        // Harmless: the row is replaced when the agent reconnects, or cleared at the next start.
+        spdlog::warn("event=agent_session_release_failed server_id={}", server_id);
+      });
+}
+
+void AgentLink::handle_hello(proto::Hello hello) {
+  if (hello.protocol_version != proto::protocol_version) {
+    return protocol_error("unsupported protocol_version " + std::to_string(hello.protocol_version));
+  }
+  in_flight_ = true;
+  auto self = shared_from_this();
+  dispatcher_.db().submit(
+      [self, hello = std::move(hello)](pqxx::connection& connection) {
+        auto& dispatcher = self->dispatcher_;
+        pqxx::work txn(connection);
+        store::servers::record_hello(txn, self->server_id_,
+                                     {hello.hostname, hello.os, hello.kernel, hello.arch, hello.agent_version,
+                                      hello.boot_id});
+        store::servers::claim_session(txn, self->server_id_, dispatcher.settings().instance_id);
+
+        proto::Welcome welcome;
+        welcome.server_id = self->server_id_;
+        welcome.heartbeat_interval_seconds = dispatcher.settings().heartbeat_interval_seconds;
+        std::vector<std::string> listed;
+        for (const auto& op : hello.operations) listed.push_back(op.operation_id);
+        std::map<std::string, store::StoredProgress> stored;
+        for (auto& progress : store::operations::progress_of(txn, listed)) stored[progress.operation_id] = progress;
+        for (const auto& id : listed) {
+          auto it = stored.find(id);
+          const bool open = it != stored.end() && !proto::is_finished_status(it->second.status);
+          // An operation the controller has ended (or never had) is settled: the agent forgets it.
+          welcome.operations.push_back({id, it != stored.end() ? it->second.output_seq : 0, !open});
+        }
+
+        std::vector<store::OperationRecord> to_send;
+        std::vector<std::string> failed;
+        const std::set<std::string> listed_set(listed.begin(), listed.end());
+        for (const auto& progress : store::operations::open_for_server(txn, self->server_id_)) {
+          if (listed_set.count(progress.operation_id)) continue;
+          if (progress.status == "running") {
+            store::operations::complete(
+                txn, progress.operation_id,
+                {"failed", std::nullopt, std::nullopt,
+                 "the agent reconnected without this operation: it restarted or lost its journal while the "
+                 "operation was running"});
+            failed.push_back(progress.operation_id);
+          } else if (auto record = store::operations::find(txn, progress.operation_id, false)) {
+            to_send.push_back(std::move(*record));  // dispatched but never accepted: deliver again
+          }
+        }
+        for (const auto& id : store::operations::queued_for_server(txn, self->server_id_)) {
+          store::operations::mark_dispatched(txn, id);
+          if (auto record = store::operations::find(txn, id, false)) to_send.push_back(std::move(*record));
+        }
+        std::vector<proto::Dispatch> dispatches;
+        for (const auto& record : to_send) {
+          if (auto env = dispatcher.env_for(record)) {
+            dispatches.push_back(dispatch::dispatch_message(record, std::move(*env)));
+          } else {
+            store::operations::complete(
+                txn, record.id,
+                {"failed", std::nullopt, std::nullopt,
+                 "the controller restarted before the agent accepted the operation, and env values are never "
+                 "stored; submit it again"});
+            failed.push_back(record.id);
+          }
+        }
+        txn.commit();
+        pqxx::nontransaction read(connection);
+        auto ended = ended_records(read, dispatcher, failed);
+        net::post(self->strand_, [self, welcome = std::move(welcome), dispatches = std::move(dispatches),
+                                  ended = std::move(ended), hostname = hello.hostname]() mutable {
+          self->in_flight_ = false;
+          if (self->closed_) return;
+          self->write_text(proto::encode(proto::ControllerMessage{welcome}));
+          self->ready_ = true;
+          self->dispatcher_.attach(self);
+          for (const auto& dispatch : dispatches) self->write_text(proto::encode(proto::ControllerMessage{dispatch}));
+          spdlog::info("event=agent_connected server_id={} hostname={} resumed={} dispatched={}", self->server_id_,
+                       hostname, welcome.operations.size(), dispatches.size());
+          for (const auto& record : ended) self->dispatcher_.waiters().notify(record);
+          self->flush();
+        });
+      },
+      [self](std::exception_ptr error) {
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          spdlog::warn("event=agent_hello_failed server_id={} error=\"{}\"", self->server_id_, e.what());
+        }
+        // The agent reconnects with backoff and says hello again once the database answers.
+        self->close("the controller could not record the hello (database unavailable)");
+      });
+}
+
+AgentLink::BatchOutcome AgentLink::write_batch(pqxx::connection& connection, const Batch& batch) {
+  BatchOutcome outcome;
+  pqxx::work txn(connection);
+  const store::operations::OutputLimits limits{dispatcher_.settings().max_output_bytes_per_stream};
+  for (const auto& [operation_id, chunks] : batch.output) {
+    if (auto seq = store::operations::append_output(txn, operation_id, chunks, limits)) {
+      outcome.acks[operation_id] = *seq;
+    } else {
+      // Output of an operation this controller has no record of: acknowledge so the agent drops it.
+      outcome.acks[operation_id] = chunks.back().seq;
+    }
+  }
+  for (const auto& event : batch.events) {
+    std::visit(overloaded{
+                   [&](const proto::Accepted& m) {
+                     store::operations::mark_running(txn, m.operation_id, false);
+                     outcome.settled.push_back(m.operation_id);
+                   },
+                   [&](const proto::Started& m) { store::operations::mark_running(txn, m.operation_id, true); },
+                   [&](const proto::Rejected& m) {
+                     store::operations::complete(txn, m.operation_id,
+                                                 {"failed", std::nullopt, std::nullopt,
+                                                  "the agent rejected the operation: " + m.error});
+                     outcome.settled.push_back(m.operation_id);
+                     outcome.finished.push_back(m.operation_id);
+                   },
+                   [&](const proto::Finished& m) {
+                     const auto stored = store::operations::progress_of(txn, {m.operation_id});
+                     if (!stored.empty() && stored[0].output_seq < m.last_seq) {
+                       // Output is still missing (it is resent after a reconnect): the result waits.
+                       spdlog::warn("event=finished_before_output operation_id={} stored_seq={} last_seq={}",
+                                    m.operation_id, stored[0].output_seq, m.last_seq);
+                       return;
+                     }
+                     store::operations::complete(txn, m.operation_id,
+                                                 {m.status, m.exit_code, m.duration_ms, m.error});
+                     outcome.settled.push_back(m.operation_id);
+                     outcome.finished.push_back(m.operation_id);
+                   },
+                   [](const auto&) {},
+               },
+               event);
+  }
+  if (batch.heartbeat) store::servers::record_heartbeat(txn, server_id_);
+  txn.commit();
+  pqxx::nontransaction read(connection);
+  outcome.ended = ended_records(read, dispatcher_, outcome.finished);
+  return outcome;
+}
+
+void AgentLink::flush() {
+  if (!ready_ || in_flight_ || closed_ || pending_.empty()) return;
+  in_flight_ = true;
+  auto batch = std::make_shared<Batch>(std::exchange(pending_, Batch{}));
+  auto self = shared_from_this();
+  dispatcher_.db().submit(
+      [self, batch](pqxx::connection& connection) {
+        auto outcome = self->write_batch(connection, *batch);
+        net::post(self->strand_, [self, outcome = std::move(outcome)] {
+          self->in_flight_ = false;
+          for (const auto& id : outcome.settled) self->dispatcher_.forget_env(id);
+          for (const auto& record : outcome.ended) self->dispatcher_.waiters().notify(record);
+          if (self->closed_) return;
+          for (const auto& [id, seq] : outcome.acks) {
+            self->write_text(proto::encode(proto::ControllerMessage{proto::Ack{id, seq}}));
+          }
+          for (const auto& id : outcome.finished) {
+            self->write_text(proto::encode(proto::ControllerMessage{proto::FinishedAck{id}}));
+          }
+          if (self->paused_ && self->pending_.output_bytes <= max_pending_output_bytes) {
+            self->paused_ = false;
+            self->set_reading_paused(false);
+          }
+          self->flush();
+        });
+      },
+      [self, batch](std::exception_ptr error) {
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          spdlog::warn("event=agent_batch_failed server_id={} error=\"{}\" retry_ms={}", self->server_id_, e.what(),
+                       retry_delay.count());
+        }
+        // Nothing was acknowledged, so nothing is lost: keep the batch and try again shortly.
+        net::post(self->strand_, [self, batch] {
+          self->in_flight_ = false;
+          self->merge_back(std::move(*batch));
+          self->retry_timer_.expires_after(retry_delay);
+          self->retry_timer_.async_wait([self](boost::system::error_code ec) {
+            if (!ec) self->flush();
+          });
+        });
+      });
+}
+
+void AgentLink::merge_back(Batch batch) {
+  for (auto& [id, chunks] : pending_.output) {
+    auto& earlier = batch.output[id];
+    earlier.insert(earlier.end(), std::make_move_iterator(chunks.begin()), std::make_move_iterator(chunks.end()));
+  }
+  batch.events.insert(batch.events.end(), std::make_move_iterator(pending_.events.begin()),
+                      std::make_move_iterator(pending_.events.end()));
+  batch.output_bytes += pending_.output_bytes;
+  batch.heartbeat = batch.heartbeat || pending_.heartbeat;
+  pending_ = std::move(batch);
+}
+
+}  // namespace tether::agents

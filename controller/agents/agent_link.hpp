@@ -1,0 +1,75 @@
+#pragma once
+// The protocol side of one agent connection (proto/PROTOCOL.md), independent of whether the socket
+// is plain or TLS. Everything here runs on the connection's strand except the database work, which
+// goes to the pool through a single "lane": at most one transaction per connection is in flight,
+// and whatever arrives meanwhile is batched into the next one. Acks go out only after the commit,
+// so an acknowledged chunk is durable.
+#include "controller/dispatch/dispatcher.hpp"
+#include "proto/messages.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tether::agents {
+
+class AgentLink : public std::enable_shared_from_this<AgentLink> {
+ public:
+  AgentLink(dispatch::Dispatcher& dispatcher, std::string server_id, boost::asio::any_io_executor strand);
+  virtual ~AgentLink() = default;
+
+  const std::string& server_id() const { return server_id_; }
+
+  // Both may be called from any thread.
+  void send(const proto::ControllerMessage& message);
+  virtual void close(std::string reason) = 0;
+
+ protected:
+  // Called by the I/O layer, on the strand.
+  void on_text(std::string_view text);
+  void on_binary(std::string_view frame);
+  void on_closed();
+
+  virtual void write_text(std::string text) = 0;
+  virtual void set_reading_paused(bool paused) = 0;
+
+  boost::asio::any_io_executor strand_;
+
+ private:
+  struct Batch {
+    std::map<std::string, std::vector<store::OutputChunk>> output;
+    std::vector<proto::AgentMessage> events;
+    std::size_t output_bytes = 0;
+    bool heartbeat = false;
+    bool empty() const { return output.empty() && events.empty() && !heartbeat; }
+  };
+  struct BatchOutcome {
+    std::map<std::string, std::uint64_t> acks;
+    std::vector<std::string> finished;
+    std::vector<std::string> settled;  // accepted, rejected or finished: their env is no longer needed
+    std::vector<store::OperationRecord> ended;
+  };
+
+  void handle_hello(proto::Hello hello);
+  void flush();
+  void merge_back(Batch batch);
+  void protocol_error(const std::string& what);
+  BatchOutcome write_batch(pqxx::connection& connection, const Batch& batch);
+
+  dispatch::Dispatcher& dispatcher_;
+  std::string server_id_;
+  bool hello_seen_ = false;
+  bool ready_ = false;  // welcome sent: batches may be written
+  bool closed_ = false;
+  bool in_flight_ = false;
+  bool paused_ = false;
+  Batch pending_;
+  boost::asio::steady_timer retry_timer_;
+};
+
+}  // namespace tether::agents

@@ -1,0 +1,125 @@
+#include "common/ids.hpp"
+#include "common/json_fields.hpp"
+#include "common/time.hpp"
+#include "controller/api/handler_support.hpp"
+#include "controller/api/routes.hpp"
+#include "controller/services/key_service.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace tether::api {
+namespace {
+
+using http::ApiError;
+using http::bhttp::status;
+using http::bhttp::verb;
+
+constexpr std::array<std::string_view, 6> operation_kinds = {"exec",   "deploy",         "restart",
+                                                             "reboot", "registry_login", "registry_logout"};
+
+boost::json::value nullable(const std::optional<std::string>& value) {
+  return value ? boost::json::value(*value) : boost::json::value(nullptr);
+}
+
+boost::json::array string_array(const std::vector<std::string>& values) {
+  boost::json::array out;
+  for (const auto& v : values) out.emplace_back(v);
+  return out;
+}
+
+boost::json::object render_key(const store::AutomationKeyRecord& key) {
+  return {{"id", key.id},
+          {"name", key.name},
+          {"key_prefix", key.key_prefix},
+          {"allowed_server_ids", string_array(key.allowed_server_ids)},
+          {"allowed_operations", string_array(key.allowed_operations)},
+          {"allowed_credential_ids", string_array(key.allowed_credential_ids)},
+          {"ip_allowlist", string_array(key.ip_allowlist)},
+          {"rate_limit_per_minute", key.rate_limit_per_minute},
+          {"expires_at", nullable(key.expires_at)},
+          {"revoked_at", nullable(key.revoked_at)},
+          {"last_used_at", nullable(key.last_used_at)},
+          {"created_at", key.created_at}};
+}
+
+std::vector<std::string> string_list(const boost::json::object& body, std::string_view field) {
+  std::vector<std::string> out;
+  if (auto array = json::optional_array(body, field)) {
+    for (const auto& item : *array) {
+      if (!item.is_string()) throw json::FieldError(std::string(field) + ": must contain only strings");
+      out.emplace_back(item.as_string());
+    }
+  }
+  return out;
+}
+
+services::AutomationKeyInput parse_new_key(const http::Request& request) {
+  const auto body = parse_json_body(request);
+  services::AutomationKeyInput input;
+  input.name = json::required_string(body, "name");
+  if (input.name.empty() || input.name.size() > 200) throw json::FieldError("name: must be 1 to 200 characters");
+  for (auto& id : string_list(body, "allowed_server_ids")) {
+    auto parsed = ids::parse_uuid(id);
+    if (!parsed) throw json::FieldError("allowed_server_ids: '" + id + "' is not a UUID");
+    input.allowed_server_ids.push_back(*parsed);
+  }
+  for (auto& operation : string_list(body, "allowed_operations")) {
+    if (std::find(operation_kinds.begin(), operation_kinds.end(), operation) == operation_kinds.end()) {
+      throw json::FieldError("allowed_operations: '" + operation +
+                             "' is not one of exec, deploy, restart, reboot, registry_login, registry_logout");
+    }
+    input.allowed_operations.push_back(operation);
+  }
+  if (auto expires = json::optional_string(body, "expires_at")) {
+    auto when = timeutil::parse_rfc3339(*expires);
+    if (!when) throw json::FieldError("expires_at: must be an RFC 3339 date-time such as 2026-12-31T23:59:59Z");
+    if (*when <= std::chrono::system_clock::now()) throw json::FieldError("expires_at: must be in the future");
+    input.expires_at = timeutil::format_utc(*when);
+  }
+  return input;
+}
+
+}  // namespace
+
+void add_automation_key_routes(http::Router& router, app::AppContext& app) {
+  router.add(verb::post, "/api/automation-keys", [&app](http::RequestContext& context) {
+    auto input = Deferred<services::AutomationKeyInput>::from([&] { return parse_new_key(context.request); });
+    answer_from_db(app, context.responder,
+                   [request = context.request, ip = context.client_ip, input](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+                     auto created = services::create_automation_key(txn, actor, input.get(), ip);
+                     txn.commit();
+                     auto body = render_key(created.key);
+                     body["key"] = created.secret;
+                     return http::json_response(status::created, body);
+                   });
+  });
+
+  router.add(verb::get, "/api/automation-keys", [&app](http::RequestContext& context) {
+    answer_from_db(app, context.responder, [request = context.request](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      boost::json::array keys;
+      for (const auto& key : services::list_automation_keys(txn)) keys.push_back(render_key(key));
+      return http::json_response(status::ok, boost::json::object{{"keys", std::move(keys)}});
+    });
+  });
+
+  router.add(verb::delete_, "/api/automation-keys/{id}", [&app](http::RequestContext& context) {
+    answer_from_db(app, context.responder,
+                   [request = context.request, params = context.path_params,
+                    ip = context.client_ip](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+                     const auto id = uuid_path_param(params, "id", "automation key");
+                     const auto revoked_at = services::revoke_automation_key(txn, actor, id, ip);
+                     txn.commit();
+                     return http::json_response(status::ok,
+                                                boost::json::object{{"id", id}, {"revoked_at", revoked_at}});
+                   });
+  });
+}
+
+}  // namespace tether::api

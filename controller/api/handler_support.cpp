@@ -1,0 +1,51 @@
+#include "controller/api/handler_support.hpp"
+
+#include "common/ids.hpp"
+#include "common/json_fields.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace tether::api {
+
+using http::bhttp::status;
+
+http::Response response_for_failure(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const http::ApiError& e) {
+    return http::error_response(e);
+  } catch (const json::FieldError& e) {
+    return http::error_response(status::unprocessable_entity, e.what());
+  } catch (const pqxx::broken_connection& e) {
+    spdlog::warn("event=database_unavailable error=\"{}\"", e.what());
+    return http::error_response(status::service_unavailable, "database unavailable; retry later");
+  } catch (const std::exception& e) {
+    spdlog::error("event=request_failed error=\"{}\"", e.what());
+    return http::error_response(status::internal_server_error, "internal error");
+  }
+}
+
+void answer_from_db(app::AppContext& app, const http::Responder& responder, DbWork work) {
+  app.db.submit([responder, work = std::move(work)](pqxx::connection& connection) {
+    responder.send(work(connection));
+  },
+                [responder](std::exception_ptr error) { responder.send(response_for_failure(error)); });
+}
+
+boost::json::object parse_json_body(const http::Request& request) {
+  try {
+    return json::parse_object(request.body());
+  } catch (const json::FieldError& e) {
+    throw http::ApiError(status::unprocessable_entity, e.what());
+  }
+}
+
+std::string uuid_path_param(const std::map<std::string, std::string>& params, const std::string& name,
+                            const std::string& what) {
+  auto it = params.find(name);
+  auto parsed = it == params.end() ? std::nullopt : ids::parse_uuid(it->second);
+  if (!parsed) throw http::ApiError(status::not_found, what + " not found");
+  return *parsed;
+}
+
+}  // namespace tether::api

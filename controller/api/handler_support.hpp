@@ -1,0 +1,59 @@
+#pragma once
+// The few steps every handler shares: parse a JSON body, run the rest on a database worker, and
+// turn whatever it throws into the right status code.
+#include "controller/app/app_context.hpp"
+#include "controller/http/responses.hpp"
+#include "controller/http/types.hpp"
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace tether::api {
+
+using DbWork = std::function<http::Response(pqxx::connection&)>;
+
+// Runs `work` off the I/O threads and sends its response. ApiError -> its status; malformed input
+// (json::FieldError) -> 422; a lost database -> 503; anything else -> 500 (logged, not leaked).
+void answer_from_db(app::AppContext& app, const http::Responder& responder, DbWork work);
+
+// Maps an exception from database work to a response (the rule above).
+http::Response response_for_failure(std::exception_ptr error);
+
+// 422 when the body is not a JSON object.
+boost::json::object parse_json_body(const http::Request& request);
+
+// A {name} path segment that must be a UUID; 404 `<what> not found` when it is not one.
+std::string uuid_path_param(const std::map<std::string, std::string>& params, const std::string& name,
+                            const std::string& what);
+
+// Input parsed on the I/O thread whose error is reported only after authentication, so that an
+// unauthenticated caller gets 401 whatever it sent.
+template <class T>
+class Deferred {
+ public:
+  template <class Parse>
+  static Deferred from(Parse&& parse) {
+    Deferred out;
+    try {
+      out.value_ = parse();
+    } catch (const std::exception&) {
+      out.error_ = std::current_exception();
+    }
+    return out;
+  }
+  const T& get() const {
+    if (error_) std::rethrow_exception(error_);
+    return *value_;
+  }
+
+ private:
+  std::optional<T> value_;
+  std::exception_ptr error_;
+};
+
+}  // namespace tether::api

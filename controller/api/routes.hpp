@@ -1,0 +1,19 @@
+#pragma once
+#include "controller/app/app_context.hpp"
+#include "controller/http/router.hpp"
+
+namespace tether::api {
+
+void add_health_routes(http::Router& router, app::AppContext& app);
+void add_server_routes(http::Router& router, app::AppContext& app);
+void add_automation_key_routes(http::Router& router, app::AppContext& app);
+void add_v1_routes(http::Router& router, app::AppContext& app);
+
+inline void add_all_routes(http::Router& router, app::AppContext& app) {
+  add_health_routes(router, app);
+  add_server_routes(router, app);
+  add_automation_key_routes(router, app);
+  add_v1_routes(router, app);
+}
+
+}  // namespace tether::api

@@ -1,0 +1,115 @@
+#include "common/json_fields.hpp"
+#include "controller/api/handler_support.hpp"
+#include "controller/api/routes.hpp"
+#include "controller/services/server_service.hpp"
+
+namespace tether::api {
+namespace {
+
+using http::bhttp::status;
+using http::bhttp::verb;
+
+boost::json::value nullable(const std::optional<std::string>& value) {
+  return value ? boost::json::value(*value) : boost::json::value(nullptr);
+}
+
+boost::json::object render_server(const store::ServerRecord& server, bool connected) {
+  boost::json::array tags;
+  for (const auto& tag : server.tags) tags.emplace_back(tag);
+  return {{"id", server.id},
+          {"name", server.name},
+          {"tags", std::move(tags)},
+          {"status", server.status},
+          {"connected", connected},
+          {"hostname", nullable(server.hostname)},
+          {"os", nullable(server.os)},
+          {"kernel", nullable(server.kernel)},
+          {"arch", nullable(server.arch)},
+          {"agent_version", nullable(server.agent_version)},
+          {"boot_id", nullable(server.boot_id)},
+          {"last_seen_at", nullable(server.last_seen_at)},
+          {"created_at", server.created_at}};
+}
+
+struct NewServerInput {
+  std::string name;
+  std::vector<std::string> tags;
+};
+
+NewServerInput parse_new_server(const http::Request& request) {
+  const auto body = parse_json_body(request);
+  NewServerInput input;
+  input.name = json::required_string(body, "name");
+  if (input.name.empty() || input.name.size() > 200) {
+    throw http::ApiError(status::unprocessable_entity, "name: must be 1 to 200 characters");
+  }
+  if (auto tags = json::optional_array(body, "tags")) {
+    if (tags->size() > 50) throw http::ApiError(status::unprocessable_entity, "tags: at most 50 tags are allowed");
+    for (const auto& tag : *tags) {
+      if (!tag.is_string() || tag.as_string().empty() || tag.as_string().size() > 64) {
+        throw http::ApiError(status::unprocessable_entity, "tags: each tag must be a string of 1 to 64 characters");
+      }
+      input.tags.emplace_back(tag.as_string());
+    }
+  }
+  return input;
+}
+
+}  // namespace
+
+void add_server_routes(http::Router& router, app::AppContext& app) {
+  router.add(verb::post, "/api/servers", [&app](http::RequestContext& context) {
+    auto input = Deferred<NewServerInput>::from([&] { return parse_new_server(context.request); });
+    answer_from_db(app, context.responder,
+                   [&app, request = context.request, ip = context.client_ip, input](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+                     const auto& server = input.get();
+                     auto created = services::create_server(txn, actor, server.name, server.tags, ip);
+                     txn.commit();
+                     auto body = render_server(created.server, app.dispatcher.connected(created.server.id));
+                     body["agent_token"] = created.agent_token;
+                     return http::json_response(status::created, body);
+                   });
+  });
+
+  router.add(verb::get, "/api/servers", [&app](http::RequestContext& context) {
+    answer_from_db(app, context.responder, [&app, request = context.request](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      boost::json::array servers;
+      for (const auto& server : services::list_servers(txn)) {
+        servers.push_back(render_server(server, app.dispatcher.connected(server.id)));
+      }
+      return http::json_response(status::ok, boost::json::object{{"servers", std::move(servers)}});
+    });
+  });
+
+  router.add(verb::get, "/api/servers/{id}", [&app](http::RequestContext& context) {
+    answer_from_db(app, context.responder,
+                   [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+                     pqxx::read_transaction txn(c);
+                     auth::authenticate_operator(txn, request, auth::Role::viewer);
+                     const auto id = uuid_path_param(params, "id", "server");
+                     const auto server = services::get_server(txn, id);
+                     return http::json_response(status::ok, render_server(server, app.dispatcher.connected(id)));
+                   });
+  });
+
+  router.add(verb::delete_, "/api/servers/{id}", [&app](http::RequestContext& context) {
+    answer_from_db(app, context.responder,
+                   [&app, request = context.request, params = context.path_params,
+                    ip = context.client_ip](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+                     const auto id = uuid_path_param(params, "id", "server");
+                     services::decommission_server(txn, actor, id, ip);
+                     txn.commit();
+                     app.dispatcher.disconnect(id, "server decommissioned");
+                     return http::json_response(status::ok,
+                                                boost::json::object{{"id", id}, {"status", "decommissioned"}});
+                   });
+  });
+}
+
+}  // namespace tether::api

@@ -1,0 +1,100 @@
+#include "controller/app/application.hpp"
+
+#include "controller/agents/agent_gateway.hpp"
+#include "controller/api/routes.hpp"
+#include "controller/dispatch/maintenance.hpp"
+#include "controller/http/listener.hpp"
+#include "controller/store/migrations.hpp"
+#include "controller/store/server_store.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <spdlog/spdlog.h>
+
+#include <thread>
+
+namespace tether::app {
+namespace net = boost::asio;
+
+void prepare_database(const std::string& database_url, std::chrono::seconds patience) {
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  for (;;) {
+    try {
+      pqxx::connection connection(database_url);
+      const int applied = store::apply_migrations(connection, store::embedded_migrations());
+      spdlog::info("event=database_ready migrations_applied={}", applied);
+      return;
+    } catch (const pqxx::broken_connection& e) {
+      if (std::chrono::steady_clock::now() >= deadline) throw;
+      spdlog::warn("event=database_unreachable retry_in_s=1 error=\"{}\"", e.what());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
+}
+
+namespace {
+
+std::unique_ptr<net::ssl::context> make_tls_context(const ControllerSettings& settings) {
+  if (settings.tls_cert_file.empty()) return nullptr;
+  auto tls = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+  tls->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                   net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1 |
+                   net::ssl::context::single_dh_use);
+  tls->use_certificate_chain_file(settings.tls_cert_file);
+  tls->use_private_key_file(settings.tls_key_file, net::ssl::context::pem);
+  return tls;
+}
+
+}  // namespace
+
+int serve(const ControllerSettings& settings) {
+  prepare_database(settings.database_url, std::chrono::seconds(30));
+  {
+    // Sockets this instance held before a restart are gone; forget them so deadlines apply.
+    pqxx::connection connection(settings.database_url);
+    pqxx::work txn(connection);
+    store::servers::release_all_sessions(txn, settings.instance_id);
+    txn.commit();
+  }
+
+  net::io_context io(settings.io_threads);
+  store::DbPool db(settings.database_url, static_cast<std::size_t>(settings.db_pool_size),
+                   [](pqxx::connection&) {});
+  dispatch::Dispatcher dispatcher(db, {settings.instance_id, settings.heartbeat_interval_seconds,
+                                       settings.max_output_bytes_per_stream});
+  AppContext context{db, dispatcher, io, settings, std::chrono::steady_clock::now()};
+
+  http::Router router;
+  api::add_all_routes(router, context);
+  agents::AgentGateway gateway(dispatcher, std::chrono::seconds(settings.heartbeat_interval_seconds * 3));
+  auto tls = make_tls_context(settings);
+
+  const net::ip::tcp::endpoint endpoint(net::ip::make_address(settings.listen_address), settings.listen_port);
+  auto listener = std::make_shared<http::Listener>(io, endpoint, tls.get(), http::SessionServices{router, gateway, {}});
+  listener->run();
+  auto maintenance = std::make_shared<dispatch::Maintenance>(
+      io, dispatcher, dispatch::MaintenanceSettings{settings.unreachable_after_seconds, 60, std::chrono::seconds(1)});
+  maintenance->start();
+
+  const auto bound = listener->local_endpoint();
+  spdlog::info("event=listening address={}:{} tls={} instance={}", bound.address().to_string(), bound.port(),
+               tls ? "on" : "off", settings.instance_id);
+
+  net::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code, int signal) {
+    spdlog::info("event=shutting_down signal={}", signal);
+    listener->stop();
+    maintenance->stop();
+    io.stop();
+  });
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < settings.io_threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& thread : threads) thread.join();
+  db.stop();
+  spdlog::info("event=stopped");
+  return 0;
+}
+
+}  // namespace tether::app

@@ -1,0 +1,82 @@
+#include "controller/auth/authenticator.hpp"
+
+#include "controller/auth/secrets.hpp"
+#include "controller/http/responses.hpp"
+#include "controller/store/key_store.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace tether::auth {
+namespace {
+
+using http::ApiError;
+using http::bhttp::status;
+
+std::string require_bearer(const http::Request& request, std::string_view kind_label) {
+  auto token = bearer_token(request);
+  if (!token) {
+    throw ApiError(status::unauthorized,
+                   fmt::format("missing API key: send Authorization: Bearer <{}...>", kind_label));
+  }
+  return *token;
+}
+
+}  // namespace
+
+std::optional<Role> parse_role(std::string_view text) {
+  if (text == "viewer") return Role::viewer;
+  if (text == "operator") return Role::operator_;
+  if (text == "admin") return Role::admin;
+  return std::nullopt;
+}
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::viewer: return "viewer";
+    case Role::operator_: return "operator";
+    case Role::admin: return "admin";
+  }
+  return "viewer";
+}
+
+Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request& request, Role needed) {
+  const auto token = require_bearer(request, operator_key_kind);
+  const auto presented = parse_secret(token, operator_key_kind);
+  if (!presented) throw ApiError(status::unauthorized, "invalid API key");
+  const auto key = store::keys::find_api_key(txn, presented->lookup_prefix);
+  if (!key || !matches(*presented, key->key_hash)) throw ApiError(status::unauthorized, "invalid API key");
+  if (key->revoked) throw ApiError(status::unauthorized, "API key has been revoked");
+  const auto role = parse_role(key->role).value_or(Role::viewer);
+  if (static_cast<int>(role) < static_cast<int>(needed)) {
+    throw ApiError(status::forbidden, fmt::format("this action needs the {} role; the key has {}", role_name(needed),
+                                                  role_name(role)));
+  }
+  return Operator{key->id, key->name, role};
+}
+
+store::AutomationKeyRecord authenticate_automation(pqxx::transaction_base& txn, const http::Request& request) {
+  const auto token = require_bearer(request, automation_key_kind);
+  const auto presented = parse_secret(token, automation_key_kind);
+  if (!presented) throw ApiError(status::unauthorized, "invalid automation key");
+  auto key = store::keys::find_automation_key(txn, presented->lookup_prefix);
+  if (!key || !matches(*presented, key->key_hash)) throw ApiError(status::unauthorized, "invalid automation key");
+  if (key->revoked_at) throw ApiError(status::unauthorized, "automation key has been revoked");
+  if (key->expired) throw ApiError(status::unauthorized, "automation key expired at " + key->expires_at.value_or("?"));
+  return std::move(*key);
+}
+
+void require_operation_scope(const store::AutomationKeyRecord& key, std::string_view operation) {
+  const auto& allowed = key.allowed_operations;
+  if (allowed.empty() || std::find(allowed.begin(), allowed.end(), operation) != allowed.end()) return;
+  throw ApiError(status::forbidden, fmt::format("operation '{}' is not in this key's scope", operation));
+}
+
+void require_server_scope(const store::AutomationKeyRecord& key, const std::string& server_id) {
+  const auto& allowed = key.allowed_server_ids;
+  if (allowed.empty() || std::find(allowed.begin(), allowed.end(), server_id) != allowed.end()) return;
+  throw ApiError(status::forbidden, fmt::format("server {} is not in this key's scope", server_id));
+}
+
+}  // namespace tether::auth

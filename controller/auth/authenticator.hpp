@@ -1,0 +1,37 @@
+#pragma once
+// Who is calling: operator API keys (tak_) for the REST API, automation keys (rca_) for /v1.
+// Runs on database workers; failures are thrown as http::ApiError with the seed's status codes.
+#include "controller/http/types.hpp"
+#include "controller/store/records.hpp"
+
+#include <pqxx/pqxx>
+
+#include <string>
+#include <string_view>
+
+namespace tether::auth {
+
+enum class Role { viewer = 0, operator_ = 1, admin = 2 };
+
+struct Operator {
+  std::string key_id;
+  std::string name;
+  Role role;
+  std::string actor() const { return "api_key:" + key_id; }
+};
+
+// 401 when the key is missing, malformed, unknown or revoked; 403 when its role is below `needed`.
+Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request& request, Role needed);
+
+// 401 for a missing, malformed, unknown, revoked or expired automation key.
+store::AutomationKeyRecord authenticate_automation(pqxx::transaction_base& txn, const http::Request& request);
+
+// 403 unless the key's scopes allow `operation` (empty list = all).
+void require_operation_scope(const store::AutomationKeyRecord& key, std::string_view operation);
+// 403 unless the key's scopes allow `server_id` (empty list = all).
+void require_server_scope(const store::AutomationKeyRecord& key, const std::string& server_id);
+
+std::optional<Role> parse_role(std::string_view text);
+std::string_view role_name(Role role);
+
+}  // namespace tether::auth

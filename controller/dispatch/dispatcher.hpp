@@ -1,0 +1,66 @@
+#pragma once
+// The controller's side of operation delivery: which agents are connected to this instance, the
+// env values of dispatches not yet accepted (held in memory only, never stored), and who waits
+// for which operation.
+#include "controller/dispatch/operation_waiters.hpp"
+#include "controller/store/db_pool.hpp"
+#include "controller/store/records.hpp"
+#include "proto/messages.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace tether::agents {
+class AgentLink;
+}
+
+namespace tether::dispatch {
+
+using EnvMap = std::map<std::string, std::string>;
+
+struct DispatchSettings {
+  std::string instance_id;  // this controller process, for agent_sessions
+  int heartbeat_interval_seconds = 10;
+  std::int64_t max_output_bytes_per_stream = 4 * 1024 * 1024;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(store::DbPool& db, DispatchSettings settings) : db_(db), settings_(std::move(settings)) {}
+
+  // A link is attached once its hello is settled; an older link of the same server is closed.
+  void attach(const std::shared_ptr<agents::AgentLink>& link);
+  void detach(const std::string& server_id, const agents::AgentLink* link);
+  bool connected(const std::string& server_id) const;
+  void disconnect(const std::string& server_id, const std::string& reason);
+  std::vector<std::string> connected_servers() const;
+
+  // Hands the dispatch to the server's link if it is connected here; false otherwise.
+  bool send(const std::string& server_id, const proto::Dispatch& dispatch);
+
+  void remember_env(const std::string& operation_id, EnvMap env);
+  // nullopt when the operation had env values that this process no longer holds.
+  std::optional<EnvMap> env_for(const store::OperationRecord& operation) const;
+  void forget_env(const std::string& operation_id);
+
+  OperationWaiters& waiters() { return waiters_; }
+  store::DbPool& db() { return db_; }
+  const DispatchSettings& settings() const { return settings_; }
+
+ private:
+  store::DbPool& db_;
+  DispatchSettings settings_;
+  OperationWaiters waiters_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<agents::AgentLink>> links_;
+  std::unordered_map<std::string, EnvMap> pending_env_;
+};
+
+// The wire message for a stored exec operation (params JSON + env values held in memory).
+proto::Dispatch dispatch_message(const store::OperationRecord& operation, EnvMap env);
+
+}  // namespace tether::dispatch

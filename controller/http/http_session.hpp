@@ -1,0 +1,167 @@
+#pragma once
+// One object per HTTP connection, in the manner of Boost.Beast's advanced server: the session owns
+// its stream and buffers, every handler keeps it alive through shared_from_this, and all of its
+// handlers run on the strand its socket was accepted on. Plain and TLS sessions share this logic
+// through CRTP; they differ only in their stream and how they start and end.
+#include "controller/http/agent_upgrade.hpp"
+#include "controller/http/responses.hpp"
+#include "controller/http/router.hpp"
+#include "controller/http/types.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+namespace tether::http {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+
+struct ServerLimits {
+  std::uint64_t body_limit = 1024 * 1024;
+  std::uint32_t header_limit = 16 * 1024;
+  std::chrono::seconds read_timeout{30};   // a slow client's whole request must arrive in this time
+  std::chrono::seconds idle_timeout{75};   // keep-alive connections with no new request are closed
+};
+
+struct SessionServices {
+  const Router& router;
+  AgentUpgradeHandler& agents;
+  ServerLimits limits;
+};
+
+template <class Derived>
+class HttpSession : public ResponseSink {
+ public:
+  HttpSession(SessionServices services, std::string client_ip)
+      : services_(services), client_ip_(std::move(client_ip)) {}
+
+  void deliver(Response response) override {
+    net::post(derived().stream().get_executor(),
+              [self = derived().shared_from_this(), response = std::move(response)]() mutable {
+                self->write(std::move(response));
+              });
+  }
+
+ protected:
+  void do_read(bool first) {
+    parser_.emplace();
+    parser_->body_limit(services_.limits.body_limit);
+    parser_->header_limit(services_.limits.header_limit);
+    beast::get_lowest_layer(derived().stream())
+        .expires_after(first ? services_.limits.read_timeout : services_.limits.idle_timeout);
+    bhttp::async_read(derived().stream(), buffer_, *parser_,
+                      beast::bind_front_handler(&HttpSession::on_read, derived().shared_from_this()));
+  }
+
+ private:
+  Derived& derived() { return static_cast<Derived&>(*this); }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::end_of_stream) return derived().do_eof();
+    if (ec == bhttp::error::body_limit) return reject(bhttp::status::payload_too_large, "request body too large");
+    if (ec == bhttp::error::header_limit) {
+      return reject(bhttp::status::request_header_fields_too_large, "request headers too large");
+    }
+    if (ec) return;  // timeout, reset or garbage: nothing useful to answer, the socket just closes
+    // The handler may take a while (a sync exec waits for its command): no read deadline meanwhile.
+    beast::get_lowest_layer(derived().stream()).expires_never();
+    Request request = parser_->release();
+    version_ = request.version();
+    keep_alive_ = request.keep_alive();
+    if (beast::websocket::is_upgrade(request)) {
+      std::string_view target = request.target();
+      if (target.substr(0, target.find('?')) == "/api/agent/ws") {
+        services_.agents.upgrade(derived().release_stream(), std::move(request), client_ip_);
+        return;
+      }
+    }
+    RequestContext context{std::move(request), client_ip_, {}, Responder(derived().shared_from_this())};
+    services_.router.route(context);
+  }
+
+  void reject(bhttp::status status, const std::string& detail) {
+    keep_alive_ = false;
+    write(error_response(status, detail));
+  }
+
+  void write(Response response) {
+    response.version(version_);
+    response.keep_alive(keep_alive_);
+    response.prepare_payload();
+    auto shared = std::make_shared<Response>(std::move(response));
+    beast::get_lowest_layer(derived().stream()).expires_after(services_.limits.read_timeout);
+    bhttp::async_write(derived().stream(), *shared,
+                       [self = derived().shared_from_this(), shared](beast::error_code ec, std::size_t) {
+                         self->on_write(shared->keep_alive(), ec);
+                       });
+  }
+
+  void on_write(bool keep_alive, beast::error_code ec) {
+    if (ec) return;
+    if (!keep_alive) return derived().do_eof();
+    do_read(false);
+  }
+
+  SessionServices services_;
+  std::string client_ip_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  unsigned version_ = 11;
+  bool keep_alive_ = true;
+};
+
+class PlainHttpSession : public HttpSession<PlainHttpSession>,
+                         public std::enable_shared_from_this<PlainHttpSession> {
+ public:
+  PlainHttpSession(beast::tcp_stream&& stream, SessionServices services, std::string client_ip)
+      : HttpSession(services, std::move(client_ip)), stream_(std::move(stream)) {}
+
+  void run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(true); });
+  }
+  beast::tcp_stream& stream() { return stream_; }
+  beast::tcp_stream release_stream() { return std::move(stream_); }
+  void do_eof() {
+    beast::error_code ec;
+    stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+  }
+
+ private:
+  beast::tcp_stream stream_;
+};
+
+class TlsHttpSession : public HttpSession<TlsHttpSession>, public std::enable_shared_from_this<TlsHttpSession> {
+ public:
+  TlsHttpSession(beast::tcp_stream&& stream, net::ssl::context& tls, SessionServices services,
+                 std::string client_ip)
+      : HttpSession(services, std::move(client_ip)), stream_(std::move(stream), tls), handshake_timeout_(services.limits.read_timeout) {}
+
+  void run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      beast::get_lowest_layer(self->stream_).expires_after(self->handshake_timeout_);
+      self->stream_.async_handshake(net::ssl::stream_base::server, [self](beast::error_code ec) {
+        if (!ec) self->do_read(true);
+      });
+    });
+  }
+  beast::ssl_stream<beast::tcp_stream>& stream() { return stream_; }
+  beast::ssl_stream<beast::tcp_stream> release_stream() { return std::move(stream_); }
+  void do_eof() {
+    beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+    stream_.async_shutdown([self = shared_from_this()](beast::error_code) {});
+  }
+
+ private:
+  beast::ssl_stream<beast::tcp_stream> stream_;
+  std::chrono::seconds handshake_timeout_;
+};
+
+}  // namespace tether::http

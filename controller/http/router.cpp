@@ -1,0 +1,76 @@
+#include "controller/http/router.hpp"
+
+#include "controller/http/responses.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace tether::http {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> segments;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    if (end > start) segments.emplace_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return segments;
+}
+
+void Router::add(bhttp::verb method, std::string pattern, Handler handler) {
+  routes_.push_back(Route{method, split_path(pattern), std::move(handler)});
+}
+
+bool Router::match(const Route& route, const std::vector<std::string>& segments,
+                   std::map<std::string, std::string>& params) {
+  if (route.segments.size() != segments.size()) return false;
+  std::map<std::string, std::string> found;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const auto& expected = route.segments[i];
+    if (expected.size() > 2 && expected.front() == '{' && expected.back() == '}') {
+      found[expected.substr(1, expected.size() - 2)] = segments[i];
+    } else if (expected != segments[i]) {
+      return false;
+    }
+  }
+  params = std::move(found);
+  return true;
+}
+
+void Router::route(RequestContext& context) const {
+  std::string_view target = context.request.target();
+  const auto path = target.substr(0, target.find('?'));
+  const auto segments = split_path(path);
+  std::string allowed;
+  for (const auto& route : routes_) {
+    std::map<std::string, std::string> params;
+    if (!match(route, segments, params)) continue;
+    if (route.method != context.request.method()) {
+      if (!allowed.empty()) allowed += ", ";
+      allowed += std::string(bhttp::to_string(route.method));
+      continue;
+    }
+    context.path_params = std::move(params);
+    try {
+      route.handler(context);
+    } catch (const ApiError& error) {
+      context.responder.send(error_response(error));
+    } catch (const std::exception& error) {
+      spdlog::error("event=handler_failed path={} error=\"{}\"", path, error.what());
+      context.responder.send(error_response(bhttp::status::internal_server_error, "internal error"));
+    }
+    return;
+  }
+  if (!allowed.empty()) {
+    auto response = error_response(bhttp::status::method_not_allowed,
+                                   "method " + std::string(context.request.method_string()) + " is not allowed here");
+    response.set(bhttp::field::allow, allowed);
+    context.responder.send(std::move(response));
+    return;
+  }
+  context.responder.send(
+      error_response(bhttp::status::not_found, "no such endpoint: " + std::string(path)));
+}
+
+}  // namespace tether::http

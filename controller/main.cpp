@@ -1,0 +1,120 @@
+// tether-controller: serve the API and agent sockets, or run an administrative command.
+#include "common/config.hpp"
+#include "common/logging.hpp"
+#include "controller/app/application.hpp"
+#include "controller/auth/authenticator.hpp"
+#include "controller/services/key_service.hpp"
+
+#include <boost/asio/ip/host_name.hpp>
+#include <fmt/format.h>
+
+#include <iostream>
+
+namespace {
+
+constexpr const char* usage = R"(tether-controller {version}
+
+Usage:
+  tether-controller [serve] [options]          serve the REST API and agent WebSockets
+  tether-controller migrate --database-url URL apply database migrations and exit
+  tether-controller admin create-key --name NAME [--role admin|operator|viewer] --database-url URL
+                                               create an operator API key; prints only the key
+
+Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win):
+  --listen HOST:PORT                 address to serve on (default 127.0.0.1:8080)
+  --database-url URL                 PostgreSQL connection URL (required)
+  --tls-cert FILE --tls-key FILE     serve HTTPS/WSS with this certificate chain and key
+  --log-level LEVEL                  trace|debug|info|warn|error|off (default info)
+  --db-pool-size N                   database connections and workers (default 4)
+  --io-threads N                     I/O threads (default 2)
+  --sync-wait-cap-seconds N          longest POST /v1/exec waits for a result (default 60)
+  --heartbeat-interval-seconds N     agent heartbeat interval (default 10)
+  --unreachable-after-seconds N      silence after which a server is unreachable (default 30)
+  --max-output-bytes N               stored output per stream and operation (default 4194304)
+  --instance-id ID                   this replica's name (default hostname:port)
+  --help, --version
+)";
+
+const std::set<std::string> known_options = {
+    "listen", "database-url", "tls-cert", "tls-key", "log-level", "db-pool-size", "io-threads",
+    "sync-wait-cap-seconds", "heartbeat-interval-seconds", "unreachable-after-seconds", "max-output-bytes",
+    "instance-id", "name", "role"};
+
+tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
+  tether::app::ControllerSettings s;
+  const auto listen = options.get_or("listen", "127.0.0.1:8080");
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) throw std::invalid_argument("--listen must be HOST:PORT, got '" + listen + "'");
+  s.listen_address = listen.substr(0, colon);
+  if (s.listen_address.size() > 2 && s.listen_address.front() == '[') {
+    s.listen_address = s.listen_address.substr(1, s.listen_address.size() - 2);
+  }
+  try {
+    const int port = std::stoi(listen.substr(colon + 1));
+    if (port < 0 || port > 65535) throw std::out_of_range("port");
+    s.listen_port = static_cast<unsigned short>(port);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("--listen has an invalid port: '" + listen + "'");
+  }
+  s.database_url = options.require("database-url");
+  s.tls_cert_file = options.get_or("tls-cert", "");
+  s.tls_key_file = options.get_or("tls-key", "");
+  if (s.tls_cert_file.empty() != s.tls_key_file.empty()) {
+    throw std::invalid_argument("--tls-cert and --tls-key go together");
+  }
+  s.log_level = options.get_or("log-level", "info");
+  s.db_pool_size = static_cast<int>(options.get_int("db-pool-size", 4, 1, 64));
+  s.io_threads = static_cast<int>(options.get_int("io-threads", 2, 1, 64));
+  s.sync_wait_cap_seconds = static_cast<int>(options.get_int("sync-wait-cap-seconds", 60, 1, 900));
+  s.heartbeat_interval_seconds = static_cast<int>(options.get_int("heartbeat-interval-seconds", 10, 1, 300));
+  s.unreachable_after_seconds = static_cast<int>(options.get_int("unreachable-after-seconds", 30, 2, 3600));
+  s.max_output_bytes_per_stream = options.get_int("max-output-bytes", 4 * 1024 * 1024, 1024, 1L << 30);
+  s.instance_id = options.get_or("instance-id", boost::asio::ip::host_name() + ":" + std::to_string(s.listen_port));
+  return s;
+}
+
+int create_key(const tether::config::Options& options) {
+  const auto name = options.require("name");
+  const auto role = tether::auth::parse_role(options.get_or("role", "admin"));
+  if (!role) throw std::invalid_argument("--role must be admin, operator or viewer");
+  const auto url = options.require("database-url");
+  tether::app::prepare_database(url, std::chrono::seconds(10));
+  pqxx::connection connection(url);
+  pqxx::work txn(connection);
+  const auto secret = tether::services::create_operator_key(txn, name, *role);
+  txn.commit();
+  std::cout << secret << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const tether::config::Options options(argc, argv, known_options, {"help", "version"});
+    if (options.has_switch("help")) {
+      std::cout << fmt::format(usage, fmt::arg("version", TETHER_VERSION));
+      return 0;
+    }
+    if (options.has_switch("version")) {
+      std::cout << TETHER_VERSION << std::endl;
+      return 0;
+    }
+    const auto& words = options.positional();
+    tether::logging::init("controller", options.get_or("log-level", "info"));
+    if (words.empty() || words == std::vector<std::string>{"serve"}) return tether::app::serve(read_settings(options));
+    if (words == std::vector<std::string>{"migrate"}) {
+      tether::app::prepare_database(options.require("database-url"), std::chrono::seconds(10));
+      return 0;
+    }
+    if (words == std::vector<std::string>{"admin", "create-key"}) return create_key(options);
+    std::cerr << "unknown command '" << fmt::format("{}", fmt::join(words, " ")) << "' (see --help)\n";
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "tether-controller: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "tether-controller: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,54 @@
+#include "controller/services/key_service.hpp"
+
+#include "common/ids.hpp"
+#include "common/json_fields.hpp"
+#include "controller/auth/secrets.hpp"
+#include "controller/http/responses.hpp"
+#include "controller/store/audit_store.hpp"
+#include "controller/store/key_store.hpp"
+#include "controller/store/server_store.hpp"
+
+namespace tether::services {
+
+using http::ApiError;
+using http::bhttp::status;
+
+std::string create_operator_key(pqxx::transaction_base& txn, const std::string& name, auth::Role role) {
+  const auto secret = auth::issue_secret(auth::operator_key_kind);
+  const auto id = ids::new_uuid();
+  store::keys::insert_api_key(txn, id, name, std::string(auth::role_name(role)), secret.lookup_prefix, secret.hash);
+  store::audit::record(txn, {"cli", "api_keys.create", id, std::nullopt, "allowed",
+                             json::serialize(boost::json::object{{"name", name}, {"role", auth::role_name(role)}})});
+  return secret.secret;
+}
+
+CreatedAutomationKey create_automation_key(pqxx::transaction_base& txn, const auth::Operator& actor,
+                                           const AutomationKeyInput& input, const std::string& client_ip) {
+  for (const auto& server_id : input.allowed_server_ids) {
+    auto server = store::servers::find(txn, server_id);
+    if (!server || server->status == "decommissioned") {
+      throw ApiError(status::unprocessable_entity, "allowed_server_ids: server " + server_id + " does not exist");
+    }
+  }
+  const auto secret = auth::issue_secret(auth::automation_key_kind);
+  auto key = store::keys::insert_automation_key(
+      txn, {ids::new_uuid(), input.name, secret.lookup_prefix, secret.hash, input.allowed_server_ids,
+            input.allowed_operations, input.expires_at, actor.actor()});
+  store::audit::record(txn, {actor.actor(), "automation_keys.create", key.id, client_ip, "allowed",
+                             json::serialize(boost::json::object{{"name", input.name}})});
+  return CreatedAutomationKey{std::move(key), secret.secret};
+}
+
+std::vector<store::AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn) {
+  return store::keys::list_automation_keys(txn);
+}
+
+std::string revoke_automation_key(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
+                                  const std::string& client_ip) {
+  auto revoked_at = store::keys::revoke_automation_key(txn, id);
+  if (!revoked_at) throw ApiError(status::not_found, "automation key " + id + " not found");
+  store::audit::record(txn, {actor.actor(), "automation_keys.revoke", id, client_ip, "allowed", "{}"});
+  return *revoked_at;
+}
+
+}  // namespace tether::services

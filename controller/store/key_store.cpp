@@ -1,0 +1,95 @@
+#include "controller/store/key_store.hpp"
+
+#include "controller/store/sql_text.hpp"
+
+namespace tether::store::keys {
+namespace {
+
+const char* const automation_key_columns =
+    "id::text, name, key_prefix, key_hash, array_to_json(allowed_server_ids)::text, "
+    "array_to_json(allowed_operations)::text, array_to_json(allowed_credential_ids)::text, "
+    "array_to_json(ip_allowlist)::text, rate_limit_per_minute, " TETHER_SQL_TS("expires_at") ", "
+    "(expires_at IS NOT NULL AND expires_at <= now()), " TETHER_SQL_TS("revoked_at") ", " TETHER_SQL_TS(
+        "last_used_at") ", " TETHER_SQL_TS("created_at");
+
+AutomationKeyRecord to_record(const pqxx::row& row) {
+  AutomationKeyRecord r;
+  r.id = row[0].as<std::string>();
+  r.name = row[1].as<std::string>();
+  r.key_prefix = row[2].as<std::string>();
+  r.key_hash = row[3].as<std::string>();
+  r.allowed_server_ids = from_json_array(row[4]);
+  r.allowed_operations = from_json_array(row[5]);
+  r.allowed_credential_ids = from_json_array(row[6]);
+  r.ip_allowlist = from_json_array(row[7]);
+  r.rate_limit_per_minute = row[8].as<int>();
+  r.expires_at = optional_text(row[9]);
+  r.expired = row[10].as<bool>();
+  r.revoked_at = optional_text(row[11]);
+  r.last_used_at = optional_text(row[12]);
+  r.created_at = row[13].as<std::string>();
+  return r;
+}
+
+}  // namespace
+
+void insert_api_key(pqxx::transaction_base& txn, const std::string& id, const std::string& name,
+                    const std::string& role, const std::string& prefix, const std::string& hash) {
+  txn.exec_params("INSERT INTO api_keys (id, name, role, key_prefix, key_hash) VALUES ($1, $2, $3, $4, $5)", id,
+                  name, role, prefix, hash);
+}
+
+std::optional<ApiKeyRecord> find_api_key(pqxx::transaction_base& txn, const std::string& prefix) {
+  auto result = txn.exec_params(
+      "SELECT id::text, name, role, key_hash, revoked_at IS NOT NULL FROM api_keys WHERE key_prefix = $1", prefix);
+  if (result.empty()) return std::nullopt;
+  const auto& row = result[0];
+  return ApiKeyRecord{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                      row[3].as<std::string>(), row[4].as<bool>()};
+}
+
+AutomationKeyRecord insert_automation_key(pqxx::transaction_base& txn, const NewAutomationKey& key) {
+  auto row = txn.exec_params1(
+      std::string("INSERT INTO automation_keys (id, name, key_prefix, key_hash, allowed_server_ids, "
+                  "allowed_operations, expires_at, created_by) VALUES ($1, $2, $3, $4, "
+                  "ARRAY(SELECT jsonb_array_elements_text($5::jsonb)::uuid), "
+                  "ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), $7::timestamptz, $8) RETURNING ") +
+          automation_key_columns,
+      key.id, key.name, key.prefix, key.hash, to_json_array(key.allowed_server_ids),
+      to_json_array(key.allowed_operations), key.expires_at, key.created_by);
+  return to_record(row);
+}
+
+std::vector<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn) {
+  std::vector<AutomationKeyRecord> out;
+  for (const auto& row :
+       txn.exec(std::string("SELECT ") + automation_key_columns + " FROM automation_keys ORDER BY created_at, id")) {
+    out.push_back(to_record(row));
+  }
+  return out;
+}
+
+std::optional<AutomationKeyRecord> find_automation_key(pqxx::transaction_base& txn, const std::string& prefix) {
+  auto result = txn.exec_params(
+      std::string("SELECT ") + automation_key_columns + " FROM automation_keys WHERE key_prefix = $1", prefix);
+  if (result.empty()) return std::nullopt;
+  return to_record(result[0]);
+}
+
+std::optional<std::string> revoke_automation_key(pqxx::transaction_base& txn, const std::string& id) {
+  auto result = txn.exec_params(
+      "UPDATE automation_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING " TETHER_SQL_TS(
+          "revoked_at"),
+      id);
+  if (result.empty()) return std::nullopt;
+  return result[0][0].as<std::string>();
+}
+
+void touch_automation_key(pqxx::transaction_base& txn, const std::string& id) {
+  txn.exec_params(
+      "UPDATE automation_keys SET last_used_at = now() WHERE id = $1 "
+      "AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+      id);
+}
+
+}  // namespace tether::store::keys

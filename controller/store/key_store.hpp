@@ -1,0 +1,35 @@
+#pragma once
+#include "controller/store/records.hpp"
+
+#include <pqxx/pqxx>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tether::store::keys {
+
+void insert_api_key(pqxx::transaction_base& txn, const std::string& id, const std::string& name,
+                    const std::string& role, const std::string& prefix, const std::string& hash);
+std::optional<ApiKeyRecord> find_api_key(pqxx::transaction_base& txn, const std::string& prefix);
+
+struct NewAutomationKey {
+  std::string id;
+  std::string name;
+  std::string prefix;
+  std::string hash;
+  std::vector<std::string> allowed_server_ids;
+  std::vector<std::string> allowed_operations;
+  std::optional<std::string> expires_at;
+  std::string created_by;
+};
+
+AutomationKeyRecord insert_automation_key(pqxx::transaction_base& txn, const NewAutomationKey& key);
+std::vector<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn);
+std::optional<AutomationKeyRecord> find_automation_key(pqxx::transaction_base& txn, const std::string& prefix);
+// Returns the revocation time, or nullopt when no such key exists. Revoking twice keeps the first time.
+std::optional<std::string> revoke_automation_key(pqxx::transaction_base& txn, const std::string& id);
+// last_used_at is refreshed at most once a minute so polling does not turn every read into a write.
+void touch_automation_key(pqxx::transaction_base& txn, const std::string& id);
+
+}  // namespace tether::store::keys

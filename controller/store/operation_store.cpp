@@ -1,0 +1,190 @@
+#include "controller/store/operation_store.hpp"
+
+#include "controller/store/sql_text.hpp"
+
+namespace tether::store::operations {
+namespace {
+
+const char* const operation_columns =
+    "o.id::text, o.type, o.server_id::text, s.name, o.status, o.exit_code, o.duration_ms, o.timeout_seconds, "
+    "o.run_id, o.run_context::text, o.error, o.params::text, array_to_json(o.env_keys)::text, o.output_seq, "
+    "o.stdout_truncated, o.stderr_truncated, " TETHER_SQL_TS("o.created_at") ", " TETHER_SQL_TS(
+        "o.started_at") ", " TETHER_SQL_TS("o.completed_at");
+
+OperationRecord to_record(const pqxx::row& row) {
+  OperationRecord r;
+  r.id = row[0].as<std::string>();
+  r.type = row[1].as<std::string>();
+  r.server_id = row[2].as<std::string>();
+  r.server_name = row[3].as<std::string>();
+  r.status = row[4].as<std::string>();
+  r.exit_code = optional_int(row[5]);
+  r.duration_ms = optional_int64(row[6]);
+  r.timeout_seconds = row[7].as<int>();
+  r.run_id = optional_text(row[8]);
+  r.run_context_json = optional_text(row[9]);
+  r.error = optional_text(row[10]);
+  r.params_json = row[11].as<std::string>();
+  r.env_keys = from_json_array(row[12]);
+  r.output_seq = row[13].as<std::uint64_t>();
+  r.stdout_truncated = row[14].as<bool>();
+  r.stderr_truncated = row[15].as<bool>();
+  r.created_at = row[16].as<std::string>();
+  r.started_at = optional_text(row[17]);
+  r.completed_at = optional_text(row[18]);
+  return r;
+}
+
+std::vector<std::string> id_column(const pqxx::result& result) {
+  std::vector<std::string> ids;
+  for (const auto& row : result) ids.push_back(row[0].as<std::string>());
+  return ids;
+}
+
+std::vector<StoredProgress> progress_rows(const pqxx::result& result) {
+  std::vector<StoredProgress> out;
+  for (const auto& row : result) {
+    out.push_back(StoredProgress{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::uint64_t>(), true});
+  }
+  return out;
+}
+
+}  // namespace
+
+void insert(pqxx::transaction_base& txn, const NewOperation& op) {
+  txn.exec_params(
+      "INSERT INTO operations (id, type, server_id, params, env_keys, status, timeout_seconds, run_id, "
+      "run_context, created_by, automation_key_id, dispatched_at) "
+      "VALUES ($1, $2, $3, $4::jsonb, ARRAY(SELECT jsonb_array_elements_text($5::jsonb)), $6, $7, $8, $9::jsonb, "
+      "$10, $11::uuid, CASE WHEN $6 = 'dispatched' THEN now() END)",
+      op.id, op.type, op.server_id, op.params_json, to_json_array(op.env_keys), op.status, op.timeout_seconds,
+      op.run_id, op.run_context_json, op.created_by, op.automation_key_id);
+}
+
+std::optional<OperationRecord> find(pqxx::transaction_base& txn, const std::string& id, bool with_output) {
+  auto result = txn.exec_params(std::string("SELECT ") + operation_columns +
+                                    " FROM operations o JOIN servers s ON s.id = o.server_id WHERE o.id = $1",
+                                id);
+  if (result.empty()) return std::nullopt;
+  auto record = to_record(result[0]);
+  if (with_output) {
+    for (const auto& row : txn.exec_params(
+             "SELECT stream, string_agg(data, ''::bytea ORDER BY seq) FROM operation_output "
+             "WHERE operation_id = $1 GROUP BY stream",
+             id)) {
+      pqxx::binarystring bytes(row[1]);
+      (row[0].as<int>() == 1 ? record.stdout_data : record.stderr_data) = bytes.str();
+    }
+  }
+  return record;
+}
+
+bool mark_dispatched(pqxx::transaction_base& txn, const std::string& id) {
+  return txn
+             .exec_params(
+                 "UPDATE operations SET status = 'dispatched', dispatched_at = now() "
+                 "WHERE id = $1 AND status = 'queued'",
+                 id)
+             .affected_rows() == 1;
+}
+
+bool mark_running(pqxx::transaction_base& txn, const std::string& id, bool started) {
+  return txn
+             .exec_params(
+                 "UPDATE operations SET status = 'running', "
+                 "started_at = CASE WHEN $2 THEN coalesce(started_at, now()) ELSE started_at END "
+                 "WHERE id = $1 AND status IN ('queued', 'dispatched', 'running')",
+                 id, started)
+             .affected_rows() == 1;
+}
+
+std::optional<std::uint64_t> append_output(pqxx::transaction_base& txn, const std::string& id,
+                                           const std::vector<OutputChunk>& chunks, const OutputLimits& limits) {
+  auto found = txn.exec_params(
+      "SELECT output_seq, stdout_bytes, stderr_bytes, stdout_truncated, stderr_truncated "
+      "FROM operations WHERE id = $1 FOR UPDATE",
+      id);
+  if (found.empty()) return std::nullopt;
+  const auto& row = found[0];
+  std::uint64_t seq = row[0].as<std::uint64_t>();
+  std::int64_t bytes[3] = {0, row[1].as<std::int64_t>(), row[2].as<std::int64_t>()};
+  bool truncated[3] = {false, row[3].as<bool>(), row[4].as<bool>()};
+  bool changed = false;
+  for (const auto& chunk : chunks) {
+    if (chunk.seq <= seq) continue;  // already stored: a resend after a reconnect
+    if (chunk.seq != seq + 1) break;  // a gap: keep what continues the sequence, the agent resends the rest
+    seq = chunk.seq;
+    changed = true;
+    const int s = chunk.stream;
+    const std::int64_t room = limits.max_bytes_per_stream - bytes[s];
+    if (room <= 0) {
+      truncated[s] = true;
+      continue;
+    }
+    std::string_view data = chunk.data;
+    if (static_cast<std::int64_t>(data.size()) > room) {
+      data = data.substr(0, static_cast<std::size_t>(room));
+      truncated[s] = true;
+    }
+    txn.exec_params("INSERT INTO operation_output (operation_id, seq, stream, data) VALUES ($1, $2, $3, $4)", id,
+                    chunk.seq, s, pqxx::binarystring(data.data(), data.size()));
+    bytes[s] += static_cast<std::int64_t>(data.size());
+  }
+  if (changed) {
+    txn.exec_params(
+        "UPDATE operations SET output_seq = $2, stdout_bytes = $3, stderr_bytes = $4, stdout_truncated = $5, "
+        "stderr_truncated = $6 WHERE id = $1",
+        id, seq, bytes[1], bytes[2], truncated[1], truncated[2]);
+  }
+  return seq;
+}
+
+bool complete(pqxx::transaction_base& txn, const std::string& id, const Completion& completion) {
+  return txn
+             .exec_params(
+                 "UPDATE operations SET status = $2, exit_code = $3, duration_ms = $4, error = $5, "
+                 "completed_at = now(), started_at = coalesce(started_at, now()) "
+                 "WHERE id = $1 AND status IN ('queued', 'dispatched', 'running')",
+                 id, completion.status, completion.exit_code, completion.duration_ms, completion.error)
+             .affected_rows() == 1;
+}
+
+std::vector<StoredProgress> open_for_server(pqxx::transaction_base& txn, const std::string& server_id) {
+  return progress_rows(txn.exec_params(
+      "SELECT id::text, status, output_seq FROM operations WHERE server_id = $1 "
+      "AND status IN ('dispatched', 'running') ORDER BY created_at",
+      server_id));
+}
+
+std::vector<StoredProgress> progress_of(pqxx::transaction_base& txn, const std::vector<std::string>& ids) {
+  return progress_rows(txn.exec_params(
+      "SELECT id::text, status, output_seq FROM operations "
+      "WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::uuid))",
+      to_json_array(ids)));
+}
+
+std::vector<std::string> queued_for_server(pqxx::transaction_base& txn, const std::string& server_id) {
+  return id_column(txn.exec_params(
+      "SELECT id::text FROM operations WHERE server_id = $1 AND status = 'queued' ORDER BY created_at", server_id));
+}
+
+std::vector<std::string> fail_expired_queued(pqxx::transaction_base& txn) {
+  return id_column(txn.exec(
+      "UPDATE operations SET status = 'failed', completed_at = now(), "
+      "error = 'the server''s agent did not connect before the operation''s deadline' "
+      "WHERE status = 'queued' AND created_at + make_interval(secs => timeout_seconds) < now() "
+      "RETURNING id::text"));
+}
+
+std::vector<std::string> fail_overdue_unconnected(pqxx::transaction_base& txn, int grace_seconds) {
+  return id_column(txn.exec_params(
+      "UPDATE operations o SET status = 'failed', completed_at = now(), "
+      "error = 'the server''s agent did not report the result before the deadline' "
+      "WHERE o.status IN ('dispatched', 'running') "
+      "AND o.created_at + make_interval(secs => o.timeout_seconds + $1) < now() "
+      "AND NOT EXISTS (SELECT 1 FROM agent_sessions a WHERE a.server_id = o.server_id) "
+      "RETURNING o.id::text",
+      grace_seconds));
+}
+
+}  // namespace tether::store::operations

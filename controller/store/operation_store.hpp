@@ -1,0 +1,50 @@
+#pragma once
+#include "controller/store/records.hpp"
+
+#include <pqxx/pqxx>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tether::store::operations {
+
+void insert(pqxx::transaction_base& txn, const NewOperation& op);
+std::optional<OperationRecord> find(pqxx::transaction_base& txn, const std::string& id, bool with_output);
+
+// Status moves only forward; each update is conditional on the current status so that messages
+// handled late (a `started` after `finished`) can never move a finished operation back.
+bool mark_dispatched(pqxx::transaction_base& txn, const std::string& id);
+bool mark_running(pqxx::transaction_base& txn, const std::string& id, bool started);
+
+struct OutputLimits {
+  std::int64_t max_bytes_per_stream;
+};
+
+// Stores the chunks that continue the operation's sequence (a chunk at or below output_seq is a
+// resend and is skipped) and returns the new output_seq. Bytes past the per-stream limit are not
+// stored; the stream is flagged truncated but its chunks still count as received. nullopt when
+// there is no such operation.
+std::optional<std::uint64_t> append_output(pqxx::transaction_base& txn, const std::string& id,
+                            const std::vector<OutputChunk>& chunks, const OutputLimits& limits);
+
+struct Completion {
+  std::string status;  // completed | timeout | failed | canceled
+  std::optional<int> exit_code;
+  std::optional<std::int64_t> duration_ms;
+  std::optional<std::string> error;
+};
+// Returns false when the operation had already ended (the first ending wins).
+bool complete(pqxx::transaction_base& txn, const std::string& id, const Completion& completion);
+
+// Operations of a server that have not ended, for reconciling with an agent's hello.
+std::vector<StoredProgress> open_for_server(pqxx::transaction_base& txn, const std::string& server_id);
+std::vector<StoredProgress> progress_of(pqxx::transaction_base& txn, const std::vector<std::string>& ids);
+std::vector<std::string> queued_for_server(pqxx::transaction_base& txn, const std::string& server_id);
+
+// Queued operations whose agent never connected before their deadline; returns their ids.
+std::vector<std::string> fail_expired_queued(pqxx::transaction_base& txn);
+// Dispatched or running operations well past their deadline on a server that is not connected.
+std::vector<std::string> fail_overdue_unconnected(pqxx::transaction_base& txn, int grace_seconds);
+
+}  // namespace tether::store::operations

@@ -1,0 +1,38 @@
+#pragma once
+#include "controller/store/records.hpp"
+
+#include <pqxx/pqxx>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tether::store::servers {
+
+struct AgentFacts {
+  std::string hostname, os, kernel, arch, agent_version, boot_id;
+};
+
+ServerRecord insert(pqxx::transaction_base& txn, const std::string& id, const std::string& name,
+                    const std::vector<std::string>& tags, const std::string& token_prefix,
+                    const std::string& token_hash);
+std::vector<ServerRecord> list(pqxx::transaction_base& txn);
+std::optional<ServerRecord> find(pqxx::transaction_base& txn, const std::string& id);
+// Decommissioned servers keep their row (operations refer to it) but lose their token.
+bool decommission(pqxx::transaction_base& txn, const std::string& id);
+std::optional<AgentCredential> find_credential(pqxx::transaction_base& txn, const std::string& token_prefix);
+void record_hello(pqxx::transaction_base& txn, const std::string& id, const AgentFacts& facts);
+void record_heartbeat(pqxx::transaction_base& txn, const std::string& id);
+// Marks active servers silent for longer than `seconds` unreachable; returns their ids.
+std::vector<std::string> mark_silent_unreachable(pqxx::transaction_base& txn, int seconds);
+bool name_in_use(pqxx::transaction_base& txn, const std::string& name);
+
+}  // namespace tether::store::servers
+
+namespace tether::store::servers {
+// agent_sessions: which controller instance holds a server's socket.
+void claim_session(pqxx::transaction_base& txn, const std::string& server_id, const std::string& instance);
+void release_session(pqxx::transaction_base& txn, const std::string& server_id, const std::string& instance);
+// At start-up an instance forgets the sockets it held before it restarted.
+void release_all_sessions(pqxx::transaction_base& txn, const std::string& instance);
+}  // namespace tether::store::servers

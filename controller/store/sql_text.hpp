@@ -1,0 +1,23 @@
+#pragma once
+// Small pieces shared by the store files: timestamp rendering and JSON <-> array conversion.
+#include <pqxx/pqxx>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tether::store {
+
+// SQL expression rendering a timestamptz column as RFC 3339 UTC text (seed 003 format).
+#define TETHER_SQL_TS(column) "to_char((" column ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+std::optional<std::string> optional_text(const pqxx::field& field);
+std::optional<int> optional_int(const pqxx::field& field);
+std::optional<std::int64_t> optional_int64(const pqxx::field& field);
+
+// Arrays travel as JSON text ($1::jsonb on the way in, array_to_json(col) on the way out), which
+// keeps element quoting in one well-tested place (Boost.JSON).
+std::string to_json_array(const std::vector<std::string>& values);
+std::vector<std::string> from_json_array(const pqxx::field& field);
+
+}  // namespace tether::store
