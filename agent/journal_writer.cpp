@@ -1,6 +1,8 @@
 #include "agent/journal_writer.hpp"
 
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <spdlog/spdlog.h>
 
 #include <future>
@@ -14,7 +16,10 @@ JournalWriter::JournalWriter(Journal& journal, asio::any_io_executor completion_
 JournalWriter::~JournalWriter() { disk_thread_.join(); }
 
 void JournalWriter::submit(std::function<void()> work, Completion done) {
-  asio::post(disk_thread_, [work = std::move(work), done = std::move(done), executor = completion_executor_] {
+  // The tracked executor counts as outstanding work: the io_context keeps running until the
+  // completion has been delivered.
+  auto tracked = asio::prefer(completion_executor_, asio::execution::outstanding_work.tracked);
+  asio::post(disk_thread_, [work = std::move(work), done = std::move(done), executor = std::move(tracked)] {
     std::optional<std::string> error;
     try {
       work();

@@ -69,11 +69,19 @@ OutputSpool::~OutputSpool() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void OutputSpool::write_header(int fd, std::uint64_t base_seq) {
+void OutputSpool::write_header(int fd, std::uint64_t base_seq, std::uint64_t acked_seq) {
   std::array<char, header_size> header{};
   std::memcpy(header.data(), magic.data(), magic.size());
-  boost::endian::store_big_u64(reinterpret_cast<unsigned char*>(header.data() + magic.size()), base_seq);
+  auto* fields = reinterpret_cast<unsigned char*>(header.data() + magic.size());
+  boost::endian::store_big_u64(fields, base_seq);
+  boost::endian::store_big_u64(fields + 8, acked_seq);
   write_all_at(fd, header.data(), header.size(), 0, path_);
+}
+
+void OutputSpool::reset_to_header() {
+  write_header(fd_, acked_seq_, acked_seq_);
+  if (::ftruncate(fd_, static_cast<off_t>(header_size)) != 0) throw_errno("cannot truncate spool", path_);
+  end_offset_ = header_size;
 }
 
 void OutputSpool::open_existing() {
@@ -82,8 +90,10 @@ void OutputSpool::open_existing() {
       std::string_view(header.data(), magic.size()) != magic) {
     throw std::runtime_error(path_.string() + " is not an output spool");
   }
-  acked_seq_ = boost::endian::load_big_u64(reinterpret_cast<const unsigned char*>(header.data() + magic.size()));
-  last_seq_ = acked_seq_;
+  const auto* fields = reinterpret_cast<const unsigned char*>(header.data() + magic.size());
+  const auto base_seq = boost::endian::load_big_u64(fields);
+  const auto acked_seq = std::max(base_seq, boost::endian::load_big_u64(fields + 8));
+  last_seq_ = base_seq;
 
   std::uint64_t offset = header_size;
   std::string frame;
@@ -101,20 +111,24 @@ void OutputSpool::open_existing() {
       break;
     }
     if (seq != last_seq_ + 1) break;
-    entries_.push_back({seq, offset + length_prefix, size});
+    if (seq > acked_seq) {
+      entries_.push_back({seq, offset + length_prefix, size});
+      unacked_bytes_ += size;
+    }
     last_seq_ = seq;
-    unacked_bytes_ += size;
     offset += length_prefix + size;
   }
+  acked_seq_ = std::min(acked_seq, last_seq_);
   // Whatever follows the last whole record is a write cut short by a crash.
   if (::ftruncate(fd_, static_cast<off_t>(offset)) != 0) throw_errno("cannot truncate spool", path_);
   end_offset_ = offset;
+  if (entries_.empty() && end_offset_ > header_size) reset_to_header();
 }
 
 void OutputSpool::create_file() {
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd_ < 0) throw_errno("cannot create spool", path_);
-  write_header(fd_, acked_seq_);
+  write_header(fd_, acked_seq_, acked_seq_);
   end_offset_ = header_size;
 }
 
@@ -141,14 +155,12 @@ void OutputSpool::acknowledge(std::uint64_t seq) {
   }
   acked_seq_ = seq;
   if (fd_ < 0) return;
-  if (entries_.empty()) {
-    write_header(fd_, acked_seq_);
-    if (::ftruncate(fd_, static_cast<off_t>(header_size)) != 0) throw_errno("cannot truncate spool", path_);
-    end_offset_ = header_size;
-    return;
-  }
+  if (entries_.empty()) return reset_to_header();
   const auto acked_prefix = entries_.front().offset - length_prefix - header_size;
-  if (acked_prefix >= std::max(compaction_floor, unacked_bytes_)) rewrite_without_acked_prefix();
+  if (acked_prefix >= std::max(compaction_floor, unacked_bytes_)) return rewrite_without_acked_prefix();
+  std::array<unsigned char, 8> acked{};
+  boost::endian::store_big_u64(acked.data(), acked_seq_);
+  write_all_at(fd_, reinterpret_cast<const char*>(acked.data()), acked.size(), magic.size() + 8, path_);
 }
 
 void OutputSpool::rewrite_without_acked_prefix() {
@@ -157,7 +169,7 @@ void OutputSpool::rewrite_without_acked_prefix() {
   const int fresh = ::open(temporary.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fresh < 0) throw_errno("cannot create spool", temporary);
   try {
-    write_header(fresh, acked_seq_);
+    write_header(fresh, acked_seq_, acked_seq_);
     const auto tail_start = entries_.front().offset - length_prefix;
     const auto shift = tail_start - header_size;
     std::vector<char> buffer(1 << 20);

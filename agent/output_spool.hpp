@@ -1,9 +1,10 @@
 #pragma once
 // One operation's unacknowledged output on disk (PROTOCOL.md rule 3).
 //
-// File layout: a 16-byte header ("TSPOOL1\n", then the base sequence number as u64 big-endian:
-// the last chunk dropped before the first record), followed by records of a u32 big-endian
-// length and an encoded binary output frame (proto/output_frame.hpp), so a resend is a plain read.
+// File layout: a 24-byte header ("TSPOOL1\n"; the base sequence number, i.e. the chunk just
+// before the first record; the acknowledged sequence number; both u64 big-endian), followed by
+// records of a u32 big-endian length and an encoded binary output frame (proto/output_frame.hpp),
+// so a resend is a plain read. An ack rewrites the 8-byte acknowledged field in place.
 // Acknowledged chunks are dropped from the front: when everything is acknowledged the file is
 // truncated back to its header; when the acknowledged prefix grows past max(4 MiB, unacked bytes)
 // the unacknowledged tail is copied into a fresh file. The file therefore stays within about twice
@@ -43,7 +44,7 @@ class OutputSpool {
   std::uint64_t file_size() const { return end_offset_; }
   const std::filesystem::path& path() const { return path_; }
 
-  static constexpr std::uint64_t header_size = 16;
+  static constexpr std::uint64_t header_size = 24;
 
  private:
   struct Entry {
@@ -54,7 +55,8 @@ class OutputSpool {
 
   void open_existing();
   void create_file();
-  void write_header(int fd, std::uint64_t base_seq);
+  void write_header(int fd, std::uint64_t base_seq, std::uint64_t acked_seq);
+  void reset_to_header();
   void rewrite_without_acked_prefix();
 
   std::filesystem::path path_;

@@ -1,0 +1,301 @@
+#include "agent/process_runner.hpp"
+
+#include "orphan_reaping.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <catch2/catch.hpp>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+
+using namespace tether::agent;
+using tether::proto::Stream;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Capture {
+  std::string out;
+  std::string err;
+  std::vector<Stream> chunk_streams;
+  std::optional<ProcessOutcome> outcome;
+  std::optional<std::string> spawn_error;
+  ProcessIdentity identity;
+};
+
+using Hook = std::function<void(ProcessRunner&, Capture&, Stream, std::string_view)>;
+
+ProcessSpec shell(std::string command, std::chrono::milliseconds timeout = 10s) {
+  ProcessSpec spec;
+  spec.command = std::move(command);
+  spec.timeout = timeout;
+  spec.kill_grace = 1s;
+  return spec;
+}
+
+// Runs the command on a real io_context until its outcome arrives (or `bound` passes, which the
+// caller then sees as a missing outcome). `on_chunk` runs after each chunk is captured.
+Capture run(ProcessSpec spec, std::chrono::milliseconds bound = 10s, Hook on_chunk = {},
+            std::function<void(ProcessRunner&)> after_start = {}) {
+  boost::asio::io_context io;
+  auto runner = std::make_shared<ProcessRunner>(io.get_executor(), std::move(spec));
+  Capture capture;
+  auto started = runner->start(
+      [&](Stream stream, std::string_view data) {
+        (stream == Stream::stdout_stream ? capture.out : capture.err).append(data);
+        capture.chunk_streams.push_back(stream);
+        if (on_chunk) on_chunk(*runner, capture, stream, data);
+      },
+      [&](const ProcessOutcome& outcome) {
+        capture.outcome = outcome;
+        io.stop();
+      });
+  if (auto* error = std::get_if<std::string>(&started)) {
+    capture.spawn_error = *error;
+    return capture;
+  }
+  capture.identity = std::get<ProcessIdentity>(started);
+  if (after_start) after_start(*runner);
+  io.run_for(bound);
+  return capture;
+}
+
+bool process_gone(pid_t pid) { return ::kill(pid, 0) == -1 && errno == ESRCH; }
+
+}  // namespace
+
+TEST_CASE("runner captures stdout and stderr exactly and reports the exit code", "[agent][runner]") {
+  const auto result = run(shell("echo hi; echo err >&2; exit 3"));
+  REQUIRE(result.outcome);
+  CHECK(result.outcome->status == "completed");
+  CHECK(result.outcome->exit_code == 3);
+  CHECK_FALSE(result.outcome->error.has_value());
+  CHECK(result.out == "hi\n");
+  CHECK(result.err == "err\n");
+}
+
+TEST_CASE("runner keeps large output complete and in order", "[agent][runner]") {
+  std::string expected;
+  for (int i = 1; i <= 50000; ++i) expected += std::to_string(i) + "\n";
+  const auto result = run(shell("seq 1 50000"));
+  REQUIRE(result.outcome);
+  CHECK(result.outcome->exit_code == 0);
+  CHECK(result.out.size() == expected.size());
+  CHECK(result.out == expected);
+  CHECK(result.chunk_streams.size() >= 2);  // more than one 64 KiB chunk
+}
+
+TEST_CASE("runner passes dispatch env values to the command on top of the agent's environment", "[agent][runner]") {
+  ::setenv("TETHER_RUNNER_TEST_INHERITED", "from-agent", 1);
+  ::setenv("TETHER_TOKEN", "tat_must_not_leak", 1);
+  auto spec = shell("printf '%s|%s|%s' \"$DEPLOY_SECRET\" \"$TETHER_RUNNER_TEST_INHERITED\" \"${TETHER_TOKEN-unset}\"");
+  spec.env = {{"DEPLOY_SECRET", "s3cr3t value with spaces"}};
+  const auto result = run(std::move(spec));
+  ::unsetenv("TETHER_TOKEN");
+  ::unsetenv("TETHER_RUNNER_TEST_INHERITED");
+  REQUIRE(result.outcome);
+  CHECK(result.out == "s3cr3t value with spaces|from-agent|unset");
+}
+
+TEST_CASE("runner starts the command in the requested working directory", "[agent][runner]") {
+  tether::testing::TempDir dir("agent-runner");
+  auto spec = shell("pwd");
+  spec.working_directory = dir.path().string();
+  const auto result = run(std::move(spec));
+  REQUIRE(result.outcome);
+  CHECK(result.out == std::filesystem::canonical(dir.path()).string() + "\n");
+}
+
+TEST_CASE("runner refuses a missing working directory and names it", "[agent][runner]") {
+  auto spec = shell("true");
+  spec.working_directory = "/nonexistent/tether-dir";
+  const auto result = run(std::move(spec));
+  REQUIRE(result.spawn_error);
+  CHECK(*result.spawn_error == "working directory /nonexistent/tether-dir does not exist");
+  CHECK_FALSE(result.outcome.has_value());
+}
+
+TEST_CASE("runner refuses a working directory that is a file", "[agent][runner]") {
+  tether::testing::TempDir dir("agent-runner");
+  std::ofstream(dir / "file") << "x";
+  auto spec = shell("true");
+  spec.working_directory = (dir / "file").string();
+  const auto result = run(std::move(spec));
+  REQUIRE(result.spawn_error);
+  CHECK_THAT(*result.spawn_error, Catch::Contains("is not a directory"));
+}
+
+TEST_CASE("runner gives the command its own process group and /dev/null as stdin", "[agent][runner]") {
+  const auto result = run(shell("ps -o pgid= -p $$ | tr -d ' '; echo $$; cat; echo stdin-done"));
+  REQUIRE(result.outcome);
+  const auto lines = result.out;
+  const auto first_newline = lines.find('\n');
+  const auto pgid = lines.substr(0, first_newline);
+  const auto pid = lines.substr(first_newline + 1, lines.find('\n', first_newline + 1) - first_newline - 1);
+  CHECK(pgid == pid);
+  CHECK(pgid == std::to_string(result.identity.pgid));
+  CHECK(lines.find("stdin-done") != std::string::npos);
+}
+
+TEST_CASE("runner delivers output while the command is still running", "[agent][runner]") {
+  tether::testing::TempDir dir("agent-runner");
+  const auto gate = dir / "gate";
+  // The command cannot print its second line before the test has seen the first one.
+  auto spec = shell("echo first; while [ ! -e '" + gate.string() + "' ]; do sleep 0.02; done; echo second");
+  bool first_seen_while_running = false;
+  const auto result = run(std::move(spec), 10s, [&](ProcessRunner&, Capture& capture, Stream, std::string_view) {
+    if (capture.out == "first\n") {
+      siginfo_t info{};
+      first_seen_while_running =
+          ::waitid(P_PID, capture.identity.pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == 0;
+      std::ofstream(gate) << "go";
+    }
+  });
+  REQUIRE(result.outcome);
+  CHECK(first_seen_while_running);
+  CHECK(result.out == "first\nsecond\n");
+}
+
+TEST_CASE("runner kills the whole process group at the deadline and reports timeout", "[agent][runner]") {
+  testing::become_subreaper();
+  tether::testing::TempDir dir("agent-runner");
+  const auto pid_file = dir / "child.pid";
+  auto spec = shell("sleep 100 & echo $! > '" + pid_file.string() + "'; wait", 1s);
+  spec.kill_grace = 1s;
+  const auto result = run(std::move(spec), 8s);
+  REQUIRE(result.outcome);
+  CHECK(result.outcome->status == "timeout");
+  CHECK_FALSE(result.outcome->exit_code.has_value());  // the shell died of SIGTERM
+  CHECK_THAT(result.outcome->error.value_or(""), Catch::Contains("timeout of 1 s"));
+  CHECK(result.outcome->duration_ms >= 1000);
+
+  const pid_t background = testing::read_pid_file(pid_file, 1s);
+  const auto status = testing::reap(background, 3s);
+  REQUIRE(status.has_value());
+  CHECK(WIFSIGNALED(*status));
+  CHECK(process_gone(background));
+}
+
+TEST_CASE("runner escalates to SIGKILL after the grace period when SIGTERM is ignored", "[agent][runner]") {
+  auto spec = shell("trap '' TERM; echo ready; while :; do sleep 0.05; done", 1s);
+  spec.kill_grace = 500ms;
+  const auto result = run(std::move(spec), 8s);
+  REQUIRE(result.outcome);
+  CHECK(result.outcome->status == "timeout");
+  CHECK(result.outcome->duration_ms >= 1500);
+  CHECK(process_gone(result.identity.pid));
+}
+
+TEST_CASE("runner cancel stops the process group and reports canceled", "[agent][runner]") {
+  testing::become_subreaper();
+  tether::testing::TempDir dir("agent-runner");
+  const auto pid_file = dir / "child.pid";
+  auto spec = shell("sleep 100 & echo $! > '" + pid_file.string() + "'; echo started; wait", 30s);
+  bool cancel_accepted = false;
+  const auto result = run(std::move(spec), 8s, [&](ProcessRunner& runner, Capture& capture, Stream, std::string_view) {
+    if (capture.out == "started\n") cancel_accepted = runner.cancel();
+  });
+  REQUIRE(result.outcome);
+  CHECK(cancel_accepted);
+  CHECK(result.outcome->status == "canceled");
+  CHECK(result.outcome->error == std::optional<std::string>("operation canceled"));
+
+  const pid_t background = testing::read_pid_file(pid_file, 1s);
+  REQUIRE(testing::reap(background, 3s).has_value());
+  CHECK(process_gone(background));
+}
+
+TEST_CASE("runner reports a command killed by a signal as completed with 128 + signal", "[agent][runner]") {
+  const auto result = run(shell("kill -TERM $$"));
+  REQUIRE(result.outcome);
+  CHECK(result.outcome->status == "completed");
+  CHECK(result.outcome->exit_code == 128 + SIGTERM);
+}
+
+TEST_CASE("runner stops waiting for pipes held open by a background process after the drain limit", "[agent][runner]") {
+  testing::become_subreaper();
+  tether::testing::TempDir dir("agent-runner");
+  const auto pid_file = dir / "child.pid";
+  auto spec = shell("sleep 100 & echo $! > '" + pid_file.string() + "'; echo done");
+  spec.drain_limit = 300ms;
+  const auto result = run(std::move(spec), 8s);
+  REQUIRE(result.outcome);
+  CHECK(result.outcome->status == "completed");
+  CHECK(result.outcome->exit_code == 0);
+  CHECK(result.out == "done\n");
+
+  const pid_t background = testing::read_pid_file(pid_file, 1s);
+  const auto status = testing::reap(background, 3s);
+  REQUIRE(status.has_value());
+  CHECK((WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL));
+}
+
+TEST_CASE("runner leaves a background process alone when it does not hold the pipes", "[agent][runner]") {
+  testing::become_subreaper();
+  tether::testing::TempDir dir("agent-runner");
+  const auto pid_file = dir / "child.pid";
+  auto spec = shell("sleep 100 >/dev/null 2>&1 & echo $! > '" + pid_file.string() + "'");
+  spec.drain_limit = 300ms;
+  const auto result = run(std::move(spec), 8s);
+  REQUIRE(result.outcome);
+  CHECK(result.outcome->status == "completed");
+  const pid_t background = testing::read_pid_file(pid_file, 1s);
+  CHECK(::kill(background, 0) == 0);
+  ::kill(background, SIGKILL);
+  CHECK(testing::reap(background, 3s).has_value());
+}
+
+TEST_CASE("runner paused for back-pressure reads nothing until resumed, then loses nothing", "[agent][runner]") {
+  // 1 MB cannot fit in a pipe: while reading is paused the command blocks instead of finishing.
+  auto spec = shell("head -c 1000000 /dev/zero");
+  boost::asio::io_context io;
+  auto runner = std::make_shared<ProcessRunner>(io.get_executor(), std::move(spec));
+  std::size_t received = 0;
+  std::size_t received_at_pause = 0;
+  std::optional<ProcessOutcome> outcome;
+  auto started = runner->start(
+      [&](Stream, std::string_view data) {
+        received += data.size();
+        if (received_at_pause == 0) {
+          runner->pause_output();
+          received_at_pause = received;
+        }
+      },
+      [&](const ProcessOutcome& result) {
+        outcome = result;
+        io.stop();
+      });
+  REQUIRE(std::holds_alternative<ProcessIdentity>(started));
+  io.run_for(700ms);
+  CHECK_FALSE(outcome.has_value());
+  CHECK(received == received_at_pause);
+  CHECK(runner->output_paused());
+
+  io.restart();
+  runner->resume_output();
+  io.run_for(10s);
+  REQUIRE(outcome.has_value());
+  CHECK(outcome->status == "completed");
+  CHECK(received == 1000000u);
+}
+
+TEST_CASE("runner abort kills the command and reports failed with the reason", "[agent][runner]") {
+  const auto result = run(shell("echo go; sleep 100"), 8s, [](ProcessRunner& runner, Capture&, Stream, std::string_view) {
+    runner.abort("cannot write the output spool: disk full");
+  });
+  REQUIRE(result.outcome);
+  CHECK(result.outcome->status == "failed");
+  CHECK_FALSE(result.outcome->exit_code.has_value());
+  CHECK(result.outcome->error == std::optional<std::string>("cannot write the output spool: disk full"));
+  CHECK(process_gone(result.identity.pid));
+}
+
+TEST_CASE("command environment drops the agent token and lets dispatch env override", "[agent][runner]") {
+  const char* base[] = {"PATH=/bin", "TETHER_TOKEN=tat_x", "HOME=/root", "MODE=old", nullptr};
+  const auto env = command_environment(base, {{"MODE", "new"}, {"EXTRA", "a=b"}});
+  CHECK(env == std::vector<std::string>{"PATH=/bin", "HOME=/root", "EXTRA=a=b", "MODE=new"});
+}
