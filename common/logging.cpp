@@ -12,7 +12,7 @@ void init(const std::string& component, const std::string& level) {
     throw std::invalid_argument("unknown log level '" + level + "' (expected trace, debug, info, warn, error or off)");
   }
   auto logger = spdlog::stderr_logger_mt(component);
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %n %v", spdlog::pattern_time_type::utc);
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %n %v", spdlog::pattern_time_type::utc);
   logger->set_level(parsed);
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);

@@ -33,4 +33,6 @@ std::vector<std::string> from_json_array(const pqxx::field& field) {
   return out;
 }
 
+void relax_commit_durability(pqxx::transaction_base& txn) { txn.exec("SET LOCAL synchronous_commit TO OFF"); }
+
 }  // namespace tether::store

@@ -20,4 +20,7 @@ std::optional<std::int64_t> optional_int64(const pqxx::field& field);
 std::string to_json_array(const std::vector<std::string>& values);
 std::vector<std::string> from_json_array(const pqxx::field& field);
 
+// For a transaction whose loss in a crash is harmless: commit without waiting for the WAL flush.
+void relax_commit_durability(pqxx::transaction_base& txn);
+
 }  // namespace tether::store
