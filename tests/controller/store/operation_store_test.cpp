@@ -1,0 +1,109 @@
+#include "store_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace tether;
+using store::OutputChunk;
+
+namespace {
+const store::operations::OutputLimits roomy{1 << 20};
+}
+
+TEST_CASE("output chunks are stored in sequence and resends are dropped", "[store][output]") {
+  testing::StoreFixture fx;
+  const auto id = fx.new_operation();
+  pqxx::work txn(fx.connection);
+  CHECK(*store::operations::append_output(txn, id, {{1, 1, "a"}, {2, 2, "E"}, {3, 1, "b"}}, roomy) == 3);
+  // A reconnect resends 2..4: only 4 is new.
+  CHECK(*store::operations::append_output(txn, id, {{2, 2, "E"}, {3, 1, "b"}, {4, 1, "c"}}, roomy) == 4);
+  const auto record = store::operations::find(txn, id, true);
+  CHECK(record->stdout_data == "abc");
+  CHECK(record->stderr_data == "E");
+  CHECK(record->output_seq == 4);
+}
+
+TEST_CASE("a gap in the sequence stops storing until the missing chunk arrives", "[store][output]") {
+  testing::StoreFixture fx;
+  const auto id = fx.new_operation();
+  pqxx::work txn(fx.connection);
+  CHECK(*store::operations::append_output(txn, id, {{1, 1, "a"}, {3, 1, "c"}}, roomy) == 1);
+  CHECK(*store::operations::append_output(txn, id, {{2, 1, "b"}, {3, 1, "c"}}, roomy) == 3);
+  CHECK(store::operations::find(txn, id, true)->stdout_data == "abc");
+}
+
+TEST_CASE("output past the per-stream limit is cut and flagged", "[store][output]") {
+  testing::StoreFixture fx;
+  const auto id = fx.new_operation();
+  pqxx::work txn(fx.connection);
+  const store::operations::OutputLimits small{5};
+  CHECK(*store::operations::append_output(txn, id, {{1, 1, "1234"}, {2, 1, "5678"}, {3, 2, "err"}, {4, 1, "9"}},
+                                          small) == 4);
+  const auto record = store::operations::find(txn, id, true);
+  CHECK(record->stdout_data == "12345");
+  CHECK(record->stdout_truncated);
+  CHECK(record->stderr_data == "err");
+  CHECK_FALSE(record->stderr_truncated);
+}
+
+TEST_CASE("output of an unknown operation is reported as such", "[store][output]") {
+  testing::StoreFixture fx;
+  pqxx::work txn(fx.connection);
+  CHECK_FALSE(store::operations::append_output(txn, ids::new_uuid(), {{1, 1, "x"}}, roomy));
+}
+
+TEST_CASE("the first ending of an operation wins and status never moves back", "[store][lifecycle]") {
+  testing::StoreFixture fx;
+  const auto id = fx.new_operation();
+  pqxx::work txn(fx.connection);
+  CHECK(store::operations::mark_running(txn, id, true));
+  CHECK(store::operations::complete(txn, id, {"completed", 3, 12, std::nullopt}));
+  CHECK_FALSE(store::operations::complete(txn, id, {"failed", std::nullopt, std::nullopt, "late"}));
+  CHECK_FALSE(store::operations::mark_running(txn, id, true));
+  const auto record = store::operations::find(txn, id, false);
+  CHECK(record->status == "completed");
+  CHECK(*record->exit_code == 3);
+  CHECK(*record->duration_ms == 12);
+  CHECK_FALSE(record->error);
+  CHECK(record->started_at);
+  CHECK(record->completed_at);
+}
+
+TEST_CASE("env key names are kept and the params hold no env values", "[store][secrets]") {
+  testing::StoreFixture fx;
+  const auto id = fx.new_operation();
+  pqxx::work txn(fx.connection);
+  const auto record = store::operations::find(txn, id, false);
+  CHECK(record->env_keys == std::vector<std::string>{"API_KEY"});
+  CHECK(record->params_json.find("API_KEY") == std::string::npos);
+  CHECK(*record->run_id == "run-1");
+  CHECK(record->server_name.rfind("web-", 0) == 0);
+}
+
+TEST_CASE("queued operations past their deadline fail with a clear error", "[store][deadline]") {
+  testing::StoreFixture fx;
+  const auto id = fx.new_operation("queued");
+  {
+    pqxx::work txn(fx.connection);
+    txn.exec_params("UPDATE operations SET created_at = now() - interval '61 seconds' WHERE id = $1", id);
+    txn.commit();
+  }
+  pqxx::work txn(fx.connection);
+  const auto failed = store::operations::fail_expired_queued(txn);
+  REQUIRE(failed == std::vector<std::string>{id});
+  const auto record = store::operations::find(txn, id, false);
+  CHECK(record->status == "failed");
+  CHECK_THAT(*record->error, Catch::Contains("did not connect"));
+}
+
+TEST_CASE("open operations of a server are listed for reconciliation", "[store][reconnect]") {
+  testing::StoreFixture fx;
+  const auto running = fx.new_operation("dispatched");
+  const auto queued = fx.new_operation("queued");
+  pqxx::work txn(fx.connection);
+  store::operations::mark_running(txn, running, true);
+  const auto open = store::operations::open_for_server(txn, fx.server_id);
+  REQUIRE(open.size() == 1);
+  CHECK(open[0].operation_id == running);
+  CHECK(open[0].status == "running");
+  CHECK(store::operations::queued_for_server(txn, fx.server_id) == std::vector<std::string>{queued});
+}
