@@ -108,6 +108,7 @@ dev_locate_postgres() {
   local elsewhere
   elsewhere=/var/tmp/tether-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
   mkdir -p "$elsewhere"
+  [[ -O $elsewhere && ! -L $elsewhere ]] || die "$elsewhere exists and is not ours; remove it or move the checkout"
   chmod 711 "$elsewhere"
   DEV_PG_DATA=$elsewhere/pgdata
   DEV_PG_SOCKET=$elsewhere/pgsocket
@@ -427,4 +428,7 @@ main() {
   esac
 }
 
-main "$@"
+# Sourcing dev.sh (instead of running it) defines the functions without running anything.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  main "$@"
+fi

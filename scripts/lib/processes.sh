@@ -47,8 +47,18 @@ daemon_start() {
   shift 5
   mkdir -p "$run_dir" "$log_dir"
   setsid nohup "$binary" "$@" >>"$log_dir/$name.log" 2>&1 </dev/null &
-  printf '%s\n' "$!" >"$run_dir/$name.pid"
+  local pid=$! tick
+  printf '%s\n' "$pid" >"$run_dir/$name.pid"
   daemon_fingerprint "$extra" "$binary" "$@" >"$run_dir/$name.fingerprint"
+  # Until setsid and nohup have exec'd the binary, the pid still shows their names; wait for
+  # that so daemon_running answers truthfully from here on.
+  for ((tick = 0; tick < 100; tick++)); do
+    daemon_running "$run_dir" "$name" "$binary" && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  show_log_tails "$log_dir/$name.log"
+  die "$name did not start ($binary)"
 }
 
 # daemon_stop RUN_DIR NAME BINARY: SIGTERM, then SIGKILL after 15 s; removes the pid file.

@@ -55,7 +55,7 @@ stack_wait_healthy() {
 # stack_create_admin_key DATABASE_URL NAME: prints a new `tak_` admin key made by the controller's CLI.
 stack_create_admin_key() {
   local database_url=$1 name=$2 key
-  key=$("$CONTROLLER_BIN" admin create-key --name "$name" --role admin --database-url "$database_url")
+  key=$("$CONTROLLER_BIN" admin create-key --name "$name" --role admin --database-url "$database_url" --log-level warn)
   [[ $key =~ ^tak_[0-9a-f]{64}$ ]] || die "'tether-controller admin create-key' printed no tak_ key"
   printf '%s\n' "$key"
 }
