@@ -233,9 +233,16 @@ void OperationTable::start(Operation& operation, std::map<std::string, std::stri
   operation.runner = std::move(runner);
   operation.record.state = OperationState::running;
   operation.record.process = identity;
-  // Not fsynced: the pid only matters if the agent dies while the process lives on, and a crash
-  // of the agent process keeps the page cache; after a power loss there is no process to find.
-  writer_.save(operation.record, Durability::unsynced);
+  // Written at once rather than through the disk thread, so that an agent killed right after the
+  // spawn still leaves the pid behind for the next start to clean up. No fsync (a write to the
+  // page cache, no disk round trip): the pid only matters if the agent process dies while the
+  // command lives on, and a crash of the agent keeps the page cache; after a power loss there is
+  // no process left to find. No journal write for this operation is pending at this point.
+  try {
+    journal_.save(operation.record, Durability::unsynced);
+  } catch (const std::exception& error) {
+    spdlog::error("event=journal_write_failed operation_id={} error=\"{}\"", id, error.what());
+  }
   spdlog::info("event=operation_started operation_id={} pid={}", id, identity.pid);
   send(proto::Started{id});
 }
