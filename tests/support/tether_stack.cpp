@@ -116,6 +116,11 @@ void TetherStack::stop_controller(int signal) {
   admin_client_.reset();
 }
 
+void TetherStack::restart_controller(int signal) {
+  stop_controller(signal);
+  start_controller();
+}
+
 void TetherStack::wait_for_health() {
   const bool healthy = wait_until(
       [&] {
@@ -205,6 +210,12 @@ void TetherStack::stop_agent(std::size_t index, int signal) {
   if (!agent.process) return;
   agent.process->kill(signal);
   if (!agent.process->wait_for_exit(std::chrono::seconds(10))) agent.process->kill_and_reap();
+}
+
+void TetherStack::restart_agent(std::size_t index, int signal) {
+  stop_agent(index, signal);
+  start_agent(index);
+  wait_for_server_status(agents_.at(index).server_id, "active");
 }
 
 std::string TetherStack::agent_log(std::size_t index) const { return read_file(agents_.at(index).log_path); }

@@ -89,12 +89,17 @@ class TetherStack {
   void start_agent(std::size_t index = 0);
   // Sends `signal` and reaps the process (SIGKILL if it is still running after 10 s).
   void stop_agent(std::size_t index = 0, int signal = SIGKILL);
+  // stop_agent, start_agent, then wait until its server is active again.
+  void restart_agent(std::size_t index = 0, int signal = SIGTERM);
   std::string agent_log(std::size_t index = 0) const;
 
   // ---- controller
   ChildProcess& controller() { return *controller_; }
   void start_controller();
+  // Sends `signal` and reaps the controller (SIGKILL if it is still running after 10 s).
   void stop_controller(int signal = SIGTERM);
+  // stop_controller, then start it again on the same port and database (its log is appended to).
+  void restart_controller(int signal = SIGTERM);
   std::string controller_log() const;
 
   const TempDir& dir() const { return dir_; }
