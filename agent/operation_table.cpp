@@ -64,11 +64,7 @@ void OperationTable::recover() {
     }
 
     if (record.state != OperationState::finished) {
-      const bool same_boot = !record.boot_id.empty() && record.boot_id == settings_.boot_id;
-      if (record.process && same_boot && is_same_process(*record.process)) {
-        ::kill(-record.process->pgid, SIGKILL);
-        spdlog::warn("event=orphan_killed operation_id={} pgid={}", record.id, record.process->pgid);
-      }
+      kill_leftovers(record);
       record.state = OperationState::finished;
       OperationResult result;
       result.status = "failed";
@@ -83,6 +79,19 @@ void OperationTable::recover() {
     operations_.emplace(operation->record.id, std::move(operation));
   }
   if (!operations_.empty()) spdlog::info("event=journal_loaded operations={}", operations_.size());
+}
+
+void OperationTable::kill_leftovers(const OperationRecord& record) const {
+  const bool same_boot = !record.boot_id.empty() && record.boot_id == settings_.boot_id;
+  if (record.process && same_boot && is_same_process(*record.process)) {
+    ::kill(-record.process->pgid, SIGKILL);
+    spdlog::warn("event=orphan_killed operation_id={} pgid={}", record.id, record.process->pgid);
+  }
+  const auto marker = fmt::format("{}={}", operation_id_variable, record.id);
+  for (const pid_t pid : processes_with_environment_entry(marker)) {
+    ::kill(pid, SIGKILL);
+    spdlog::warn("event=orphan_killed operation_id={} pid={}", record.id, pid);
+  }
 }
 
 std::vector<proto::JournalEntrySummary> OperationTable::hello_operations() const {
@@ -215,6 +224,7 @@ void OperationTable::start(Operation& operation, std::map<std::string, std::stri
   spec.command = record.command;
   spec.working_directory = record.working_directory;
   spec.env = std::move(env);
+  spec.env[std::string(operation_id_variable)] = record.id;
   spec.timeout = std::chrono::seconds(record.timeout_seconds);
   spec.kill_grace = settings_.kill_grace;
   spec.drain_limit = settings_.drain_limit;
@@ -233,16 +243,11 @@ void OperationTable::start(Operation& operation, std::map<std::string, std::stri
   operation.runner = std::move(runner);
   operation.record.state = OperationState::running;
   operation.record.process = identity;
-  // Written at once rather than through the disk thread, so that an agent killed right after the
-  // spawn still leaves the pid behind for the next start to clean up. No fsync (a write to the
-  // page cache, no disk round trip): the pid only matters if the agent process dies while the
-  // command lives on, and a crash of the agent keeps the page cache; after a power loss there is
-  // no process left to find. No journal write for this operation is pending at this point.
-  try {
-    journal_.save(operation.record, Durability::unsynced);
-  } catch (const std::exception& error) {
-    spdlog::error("event=journal_write_failed operation_id={} error=\"{}\"", id, error.what());
-  }
+  // Not fsynced: the pid only matters if the agent process dies while the command lives on, and
+  // a crash of the agent keeps the page cache; after a power loss there is no process to find.
+  // Should the agent die before this write lands, recover() still finds the command by its
+  // TETHER_OPERATION_ID.
+  writer_.save(operation.record, Durability::unsynced);
   spdlog::info("event=operation_started operation_id={} pid={}", id, identity.pid);
   send(proto::Started{id});
 }
@@ -287,11 +292,12 @@ void OperationTable::finish(Operation& operation, const ProcessOutcome& outcome)
   record.state = OperationState::finished;
   record.result = OperationResult{outcome.status, outcome.exit_code, outcome.duration_ms, outcome.error,
                                   operation.spool->last_seq()};
-  // Sent before the journal write: should the agent die before the record lands, the operation is
-  // settled as failed at the next start and the controller, which already stored this result,
-  // answers that hello with finished_stored.
+  // Sent before the journal write, which is not needed to deliver it.
   send_finished(operation);
-  writer_.save(record, Durability::file_synced);
+  // Not fsynced, so that the disk stays free for the next dispatch's fsync. After a power
+  // cut that lost this write the operation reads as running and is settled as failed; by then the
+  // controller has usually stored the real result and answers with finished_stored.
+  writer_.save(record, Durability::unsynced);
   spdlog::info("event=operation_finished operation_id={} status={} exit_code={} duration_ms={} last_seq={}", record.id,
                outcome.status, exit_code_text(outcome.exit_code), outcome.duration_ms, record.result->last_seq);
 }

@@ -41,6 +41,11 @@ struct OperationSettings {
 
 inline constexpr std::string_view restarted_error = "agent restarted while the operation was running";
 
+// Every command gets its operation id in this variable: it lets a restarted agent find the
+// processes of an operation it lost track of (see OperationTable::recover), and lets the
+// command know which operation it is.
+inline constexpr std::string_view operation_id_variable = "TETHER_OPERATION_ID";
+
 class OperationTable {
  public:
   OperationTable(boost::asio::any_io_executor executor, Journal& journal, OperationSettings settings, Outbound& outbound);
@@ -49,7 +54,10 @@ class OperationTable {
   OperationTable& operator=(const OperationTable&) = delete;
 
   // Loads the journal. Operations a previous agent process left unfinished are settled as
-  // `failed` (restarted_error), after killing their process group if it is still the same process.
+  // `failed` (restarted_error), after killing what is left of them: the recorded process group if
+  // its leader is still the same process (pid and start time), and every process that still
+  // carries the operation's TETHER_OPERATION_ID (which also finds a command the previous agent
+  // started but died before recording, and descendants that left the process group).
   // Call once, before the first connection.
   void recover();
 
@@ -80,6 +88,7 @@ class OperationTable {
   };
 
   Operation* find(const std::string& operation_id);
+  void kill_leftovers(const OperationRecord& record) const;
   void on_journaled(const std::string& operation_id, std::map<std::string, std::string> env,
                     std::optional<std::string> error);
   void start(Operation& operation, std::map<std::string, std::string> env);

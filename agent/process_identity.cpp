@@ -1,6 +1,7 @@
 #include "agent/process_identity.hpp"
 
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -43,6 +44,31 @@ bool is_same_process(const ProcessIdentity& identity) {
   if (identity.pid <= 0) return false;
   const auto ticks = process_start_ticks(identity.pid);
   return ticks && *ticks == identity.start_ticks;
+}
+
+std::vector<pid_t> processes_with_environment_entry(std::string_view entry) {
+  std::vector<pid_t> matches;
+  std::error_code error;
+  for (const auto& process : std::filesystem::directory_iterator("/proc", error)) {
+    const auto name = process.path().filename().string();
+    pid_t pid = 0;
+    const auto [ptr, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
+    if (ec != std::errc{} || ptr != name.data() + name.size()) continue;
+    std::ifstream in(process.path() / "environ", std::ios::binary);
+    if (!in) continue;
+    const std::string environment((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string_view rest(environment);
+    while (!rest.empty()) {
+      const auto end = rest.find('\0');
+      if (rest.substr(0, end) == entry) {
+        matches.push_back(pid);
+        break;
+      }
+      if (end == std::string_view::npos) break;
+      rest.remove_prefix(end + 1);
+    }
+  }
+  return matches;
 }
 
 }  // namespace tether::agent

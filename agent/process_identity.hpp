@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace tether::agent {
 
@@ -22,5 +23,9 @@ std::optional<std::uint64_t> parse_stat_start_ticks(std::string_view stat_line);
 
 // The recorded process still exists (a zombie counts: it is ours until reaped).
 bool is_same_process(const ProcessIdentity& identity);
+
+// Every process whose environment holds exactly `entry` ("KEY=VALUE"), from /proc/<pid>/environ.
+// Processes whose environment cannot be read (other users, already gone) are skipped.
+std::vector<pid_t> processes_with_environment_entry(std::string_view entry);
 
 }  // namespace tether::agent

@@ -150,6 +150,8 @@ tcp::socket accept_socket(asio::io_context& io, tcp::acceptor& acceptor, std::ch
   const auto error = perform(
       io, timeout, [&](auto handler) { acceptor.async_accept(socket, std::move(handler)); }, [&] { acceptor.cancel(); });
   if (error) throw std::runtime_error("no agent connected: " + error.message());
+  // Small control messages back to back must not wait for delayed ACKs (Nagle).
+  socket.set_option(tcp::no_delay(true));
   return socket;
 }
 

@@ -174,6 +174,13 @@ TEST_CASE("dispatch is journaled before accepted, then started, output in sequen
   CHECK(record.process->pid > 0);
 }
 
+TEST_CASE("the command gets its operation id in TETHER_OPERATION_ID", "[agent][operations]") {
+  Fixture f;
+  f.table.on_dispatch(exec("printf %s \"$TETHER_OPERATION_ID\""));
+  REQUIRE(f.run_until_finished());
+  CHECK(f.outbound.payload(proto::Stream::stdout_stream) == op_id);
+}
+
 TEST_CASE("env values reach the command but never the journal or the spool", "[agent][operations]") {
   Fixture f;
   const std::string secret = "value-that-must-stay-in-memory-8f3a";
@@ -359,7 +366,7 @@ TEST_CASE("dispatches the agent cannot run are rejected and not journaled", "[ag
   CHECK(fs::is_empty(f.journal.directory()));
 }
 
-TEST_CASE("start-up settles an operation left running: its orphan group is killed and it is reported failed",
+TEST_CASE("start-up settles operations left running: their orphans are killed and they are reported failed",
           "[agent][operations]") {
   tether::testing::TempDir dir("agent-recover");
   // A process standing in for a command whose agent died: its own group, like the runner's.
@@ -377,6 +384,11 @@ TEST_CASE("start-up settles an operation left running: its orphan group is kille
 
   const std::string stranger_id = "77777777-7777-4777-8777-777777777777";
   const std::string unstarted_id = "88888888-8888-4888-8888-888888888888";
+  // A command whose start the previous agent never got to record: found by its operation id.
+  std::string marker = std::string(operation_id_variable) + "=" + unstarted_id;
+  char* marked_env[] = {marker.data(), nullptr};
+  pid_t unrecorded = -1;
+  REQUIRE(::posix_spawn(&unrecorded, "/bin/sh", nullptr, nullptr, argv, marked_env) == 0);
   {
     Journal journal(dir.path());
     OperationRecord running;
@@ -406,9 +418,11 @@ TEST_CASE("start-up settles an operation left running: its orphan group is kille
   OperationTable table(io.get_executor(), journal, Fixture::default_settings(), outbound);
   table.recover();
 
-  const auto status = testing::reap(orphan, 3s);
-  REQUIRE(status.has_value());
-  CHECK((WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL));
+  for (const pid_t pid : {orphan, unrecorded}) {
+    const auto status = testing::reap(pid, 3s);
+    REQUIRE(status.has_value());
+    CHECK((WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL));
+  }
 
   auto hello = table.hello_operations();
   REQUIRE(hello.size() == 3);
