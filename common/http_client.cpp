@@ -12,6 +12,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <limits>
 #include <strings.h>
 
@@ -63,6 +66,11 @@ bool is_ip_address(const std::string& host) {
 bool is_stale_connection(const error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::error::broken_pipe || ec == ssl::error::stream_truncated;
+}
+
+bool is_idempotent(bhttp::verb method) {
+  return method == bhttp::verb::get || method == bhttp::verb::head || method == bhttp::verb::put ||
+         method == bhttp::verb::delete_ || method == bhttp::verb::options;
 }
 
 }  // namespace
@@ -118,19 +126,25 @@ class Client::Connection {
     req.body() = std::string(body);
     req.prepare_payload();
 
+    // A kept-alive connection the server has closed while idle is replaced before use. Should the
+    // server close it in the instant between that check and the write, only a request that is
+    // safe to repeat is sent again: a POST that might have reached the server is never resent.
+    if (open_ && !still_open()) close();
     const bool reused = open_;
     if (!open_) connect();
     try {
       return exchange(req);
     } catch (const StaleConnection&) {
       close();
-      if (!reused) throw TransportError(fmt::format("{}: connection closed by the server", describe()));
+      if (!reused || !is_idempotent(req.method())) {
+        throw TransportError(fmt::format("{}: connection closed by the server before it answered", describe()));
+      }
       connect();
       try {
         return exchange(req);
       } catch (const StaleConnection&) {
         close();
-        throw TransportError(fmt::format("{}: connection closed by the server", describe()));
+        throw TransportError(fmt::format("{}: connection closed by the server before it answered", describe()));
       }
     }
   }
@@ -140,6 +154,14 @@ class Client::Connection {
 
   std::string describe() const {
     return fmt::format("{}://{}:{}", options_.tls ? "https" : "http", options_.host, options_.port);
+  }
+
+  // An idle kept-alive connection has nothing to read; end-of-stream, an error or unexpected
+  // bytes (such as a TLS close_notify) mean the server is done with it.
+  bool still_open() {
+    char byte;
+    const ssize_t got = ::recv(tcp_layer().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 
   beast::tcp_stream& tcp_layer() { return secure_ ? beast::get_lowest_layer(*secure_) : *plain_; }

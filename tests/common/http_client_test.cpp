@@ -206,6 +206,18 @@ TEST_CASE("a kept-alive connection the server closed while idle is replaced tran
   CHECK(server.connections() == 2);
 }
 
+TEST_CASE("a POST after the server closed the idle connection goes out once on a new connection", "[http]") {
+  LoopbackServer server(Behaviour::drop_after_response);
+  Client client(local(server.port()));
+  REQUIRE(client.post("/exec", "{}").status == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto response = client.post("/exec", R"({"n":2})");
+  CHECK(response.status == 200);
+  CHECK(response.body == "POST /exec\n{\"n\":2}");
+  CHECK(server.requests() == 2);
+  CHECK(server.connections() == 2);
+}
+
 TEST_CASE("a server that never answers makes the request fail with a timeout", "[http]") {
   LoopbackServer server(Behaviour::silent);
   auto options = local(server.port());

@@ -21,6 +21,7 @@ TEST_CASE("a command that outlasts the sync wait answers running, and polling la
   const auto key = stack.create_automation_key();
   auto client = stack.client();
 
+  const auto sent = std::chrono::steady_clock::now();
   const auto response = exec(client, key.key, exec_body(stack.server_id(), "sleep 2; echo done"));
   INFO(describe(response));
   REQUIRE(response.status == 200);
@@ -31,7 +32,10 @@ TEST_CASE("a command that outlasts the sync wait answers running, and polling la
   CHECK_FALSE(body.contains("exit_code"));
 
   const auto still_running = json_object(get_operation(client, key.key, operation_id));
-  CHECK(string_field(still_running, "status") == "running");
+  // On a loaded machine the answer may arrive too late to see the command still sleeping.
+  if (std::chrono::steady_clock::now() - sent < std::chrono::milliseconds(1800)) {
+    CHECK(string_field(still_running, "status") == "running");
+  }
 
   const auto finished = testing::wait_for_operation(client, key.key, operation_id, std::chrono::seconds(30));
   CHECK(string_field(finished, "status") == "completed");
