@@ -75,6 +75,7 @@ void OperationTable::recover() {
       spdlog::warn("event=operation_settled operation_id={} status=failed reason=agent_restarted last_seq={}", record.id,
                    result.last_seq);
     }
+    operation->spool->close_file();
     operation->record = std::move(record);
     operations_.emplace(operation->record.id, std::move(operation));
   }
@@ -294,6 +295,7 @@ void OperationTable::finish(Operation& operation, const ProcessOutcome& outcome)
                                   operation.spool->last_seq()};
   // Sent before the journal write, which is not needed to deliver it.
   send_finished(operation);
+  operation.spool->close_file();
   // Not fsynced, so that the disk stays free for the next dispatch's fsync. After a power
   // cut that lost this write the operation reads as running and is settled as failed; by then the
   // controller has usually stored the real result and answers with finished_stored.

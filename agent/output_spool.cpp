@@ -79,8 +79,8 @@ void OutputSpool::write_header(int fd, std::uint64_t base_seq, std::uint64_t ack
 }
 
 void OutputSpool::reset_to_header() {
-  write_header(fd_, acked_seq_, acked_seq_);
-  if (::ftruncate(fd_, static_cast<off_t>(header_size)) != 0) throw_errno("cannot truncate spool", path_);
+  write_header(file(), acked_seq_, acked_seq_);
+  if (::ftruncate(file(), static_cast<off_t>(header_size)) != 0) throw_errno("cannot truncate spool", path_);
   end_offset_ = header_size;
 }
 
@@ -132,14 +132,27 @@ void OutputSpool::create_file() {
   end_offset_ = header_size;
 }
 
+int OutputSpool::file() const {
+  if (fd_ < 0) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd_ < 0) throw_errno("cannot open spool", path_);
+  }
+  return fd_;
+}
+
+void OutputSpool::close_file() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
 void OutputSpool::append(std::uint64_t seq, std::string_view frame) {
   if (seq != last_seq_ + 1) throw std::logic_error("spool sequence numbers must be consecutive");
-  if (fd_ < 0) create_file();
+  if (end_offset_ == 0) create_file();
   // One pwrite for prefix and frame: a crash leaves at most one torn record at the end.
   std::string record(length_prefix, '\0');
   boost::endian::store_big_u32(reinterpret_cast<unsigned char*>(record.data()), static_cast<std::uint32_t>(frame.size()));
   record.append(frame);
-  write_all_at(fd_, record.data(), record.size(), end_offset_, path_);
+  write_all_at(file(), record.data(), record.size(), end_offset_, path_);
   entries_.push_back({seq, end_offset_ + length_prefix, static_cast<std::uint32_t>(frame.size())});
   end_offset_ += record.size();
   last_seq_ = seq;
@@ -154,13 +167,13 @@ void OutputSpool::acknowledge(std::uint64_t seq) {
     entries_.pop_front();
   }
   acked_seq_ = seq;
-  if (fd_ < 0) return;
+  if (end_offset_ == 0) return;
   if (entries_.empty()) return reset_to_header();
   const auto acked_prefix = entries_.front().offset - length_prefix - header_size;
   if (acked_prefix >= std::max(compaction_floor, unacked_bytes_)) return rewrite_without_acked_prefix();
   std::array<unsigned char, 8> acked{};
   boost::endian::store_big_u64(acked.data(), acked_seq_);
-  write_all_at(fd_, reinterpret_cast<const char*>(acked.data()), acked.size(), magic.size() + 8, path_);
+  write_all_at(file(), reinterpret_cast<const char*>(acked.data()), acked.size(), magic.size() + 8, path_);
 }
 
 void OutputSpool::rewrite_without_acked_prefix() {
@@ -175,7 +188,7 @@ void OutputSpool::rewrite_without_acked_prefix() {
     std::vector<char> buffer(1 << 20);
     for (std::uint64_t from = tail_start; from < end_offset_;) {
       const auto size = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), end_offset_ - from));
-      if (!read_exact_at(fd_, buffer.data(), size, from, path_)) throw std::runtime_error("spool shrank while compacting");
+      if (!read_exact_at(file(), buffer.data(), size, from, path_)) throw std::runtime_error("spool shrank while compacting");
       write_all_at(fresh, buffer.data(), size, from - shift, temporary);
       from += size;
     }
@@ -187,7 +200,7 @@ void OutputSpool::rewrite_without_acked_prefix() {
     ::unlink(temporary.c_str());
     throw;
   }
-  ::close(fd_);
+  close_file();
   fd_ = fresh;
 }
 
@@ -196,7 +209,7 @@ std::vector<std::string> OutputSpool::frames_after(std::uint64_t seq) const {
   for (const auto& entry : entries_) {
     if (entry.seq <= seq) continue;
     std::string frame(entry.size, '\0');
-    if (!read_exact_at(fd_, frame.data(), frame.size(), entry.offset, path_)) {
+    if (!read_exact_at(file(), frame.data(), frame.size(), entry.offset, path_)) {
       throw std::runtime_error(path_.string() + " is shorter than its index");
     }
     frames.push_back(std::move(frame));
@@ -205,11 +218,11 @@ std::vector<std::string> OutputSpool::frames_after(std::uint64_t seq) const {
 }
 
 void OutputSpool::remove() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  close_file();
   ::unlink(path_.c_str());
   entries_.clear();
   unacked_bytes_ = 0;
+  end_offset_ = 0;
 }
 
 }  // namespace tether::agent

@@ -35,6 +35,9 @@ class OutputSpool {
   void acknowledge(std::uint64_t seq);
   // The encoded frames of every chunk after `seq`, oldest first.
   std::vector<std::string> frames_after(std::uint64_t seq) const;
+  // Closes the file descriptor (an idle finished operation need not hold one); the next call
+  // that needs the file opens it again.
+  void close_file();
   // Closes and deletes the file.
   void remove();
 
@@ -55,17 +58,19 @@ class OutputSpool {
 
   void open_existing();
   void create_file();
+  // The descriptor of the existing file, reopened if close_file() closed it.
+  int file() const;
   void write_header(int fd, std::uint64_t base_seq, std::uint64_t acked_seq);
   void reset_to_header();
   void rewrite_without_acked_prefix();
 
   std::filesystem::path path_;
-  int fd_ = -1;
+  mutable int fd_ = -1;  // -1 when the file does not exist yet or was closed by close_file()
   std::deque<Entry> entries_;  // unacknowledged chunks, oldest first
   std::uint64_t last_seq_ = 0;
   std::uint64_t acked_seq_ = 0;
   std::uint64_t unacked_bytes_ = 0;
-  std::uint64_t end_offset_ = 0;
+  std::uint64_t end_offset_ = 0;  // 0 while there is no file
 };
 
 }  // namespace tether::agent

@@ -162,3 +162,20 @@ TEST_CASE("spool remove deletes the file", "[agent][spool]") {
   spool.remove();
   CHECK_FALSE(fs::exists(dir / "op.spool"));
 }
+
+TEST_CASE("spool closed to save a file descriptor reopens when it is needed again", "[agent][spool]") {
+  tether::testing::TempDir dir("agent-spool");
+  OutputSpool spool(dir / "op.spool");
+  spool.append(1, frame(1, "one"));
+  spool.close_file();
+  CHECK(seqs(spool.frames_after(0)) == std::vector<std::uint64_t>{1});
+  spool.close_file();
+  spool.append(2, frame(2, "two"));
+  spool.close_file();
+  spool.acknowledge(1);
+  CHECK(seqs(spool.frames_after(0)) == std::vector<std::uint64_t>{2});
+  spool.close_file();
+  OutputSpool reopened(dir / "op.spool");
+  CHECK(reopened.acked_seq() == 1);
+  CHECK(reopened.last_seq() == 2);
+}
