@@ -99,8 +99,10 @@ void AgentLink::on_closed() {
   if (closed_) return;
   closed_ = true;
   retry_timer_.cancel();
-  dispatcher_.detach(server_id_, this);
+  const bool held_the_slot = dispatcher_.detach(server_id_, this);
   spdlog::info("event=agent_disconnected server_id={}", server_id_);
+  // A link replaced by a newer connection of the same agent must not erase the newer one's row.
+  if (!held_the_slot) return;
   const auto instance = dispatcher_.settings().instance_id;
   dispatcher_.db().submit(
       [server_id = server_id_, instance](pqxx::connection& connection) {

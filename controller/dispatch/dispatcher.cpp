@@ -15,10 +15,12 @@ void Dispatcher::attach(const std::shared_ptr<agents::AgentLink>& link) {
   if (replaced) replaced->close("replaced by a newer connection of the same agent");
 }
 
-void Dispatcher::detach(const std::string& server_id, const agents::AgentLink* link) {
+bool Dispatcher::detach(const std::string& server_id, const agents::AgentLink* link) {
   std::lock_guard lock(mutex_);
   auto it = links_.find(server_id);
-  if (it != links_.end() && it->second.get() == link) links_.erase(it);
+  if (it == links_.end() || it->second.get() != link) return false;
+  links_.erase(it);
+  return true;
 }
 
 bool Dispatcher::connected(const std::string& server_id) const {

@@ -34,7 +34,8 @@ class Dispatcher {
 
   // A link is attached once its hello is settled; an older link of the same server is closed.
   void attach(const std::shared_ptr<agents::AgentLink>& link);
-  void detach(const std::string& server_id, const agents::AgentLink* link);
+  // Returns false when the server's slot holds another link (this one was replaced or never attached).
+  bool detach(const std::string& server_id, const agents::AgentLink* link);
   bool connected(const std::string& server_id) const;
   void disconnect(const std::string& server_id, const std::string& reason);
   std::vector<std::string> connected_servers() const;
