@@ -296,7 +296,7 @@ Tether is up.
 All of it is in .tether/dev.env (source .tether/dev.env).
 
 Run \`uname -a\` through the agent:
-  curl --cacert $STATE_DIR/tls/cert.pem \\
+  curl -sS --cacert $STATE_DIR/tls/cert.pem \\
     -H 'Authorization: Bearer $RCA_KEY' -H 'Content-Type: application/json' \\
     -d '$example' \\
     $API_URL/api/automation/v1/exec
