@@ -49,6 +49,12 @@ std::string base64_encode(std::string_view bytes) {
 
 std::string base64_decode(std::string_view text) {
   if (text.size() % 4 != 0) throw std::invalid_argument("base64 input length is not a multiple of 4");
+  // EVP_DecodeBlock does not check where '=' stands; padding may only end the text.
+  const auto first_pad = text.find('=');
+  if (first_pad != std::string_view::npos &&
+      (first_pad + 2 < text.size() || text.find_first_not_of('=', first_pad) != std::string_view::npos)) {
+    throw std::invalid_argument("malformed base64 padding");
+  }
   std::string out(3 * text.size() / 4, '\0');
   int written = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
                                 reinterpret_cast<const unsigned char*>(text.data()),

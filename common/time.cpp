@@ -1,6 +1,6 @@
 #include "common/time.hpp"
 
-#include <cstdio>
+#include <cctype>
 #include <ctime>
 
 namespace tether::timeutil {
@@ -25,38 +25,65 @@ std::int64_t unix_millis(std::chrono::system_clock::time_point when) {
 namespace tether::timeutil {
 
 std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text) {
-  std::string copy(text);
+  // YYYY-MM-DDTHH:MM:SS, then an optional fraction, then Z or +HH:MM / -HH:MM.
+  constexpr std::string_view shape = "dddd-dd-ddTdd:dd:dd";
+  if (text.size() < shape.size() + 1) return std::nullopt;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    const bool digit = text[i] >= '0' && text[i] <= '9';
+    if (shape[i] == 'd' ? !digit : (text[i] != shape[i] && !(shape[i] == 'T' && text[i] == 't'))) return std::nullopt;
+  }
+  const auto number = [&](std::size_t at, std::size_t length) {
+    int value = 0;
+    for (std::size_t i = at; i < at + length; ++i) value = value * 10 + (text[i] - '0');
+    return value;
+  };
   std::tm parts{};
-  const char* rest = strptime(copy.c_str(), "%Y-%m-%dT%H:%M:%S", &parts);
-  if (!rest) return std::nullopt;
+  parts.tm_year = number(0, 4) - 1900;
+  parts.tm_mon = number(5, 2) - 1;
+  parts.tm_mday = number(8, 2);
+  parts.tm_hour = number(11, 2);
+  parts.tm_min = number(14, 2);
+  parts.tm_sec = number(17, 2);
+  std::size_t rest = shape.size();
   std::chrono::nanoseconds fraction{0};
-  if (*rest == '.') {
+  if (text[rest] == '.') {
     ++rest;
     long long scale = 100000000, value = 0;
-    int digits = 0;
-    while (*rest >= '0' && *rest <= '9') {
-      if (digits < 9) value += (*rest - '0') * scale, scale /= 10;
-      ++digits;
+    const std::size_t start = rest;
+    while (rest < text.size() && text[rest] >= '0' && text[rest] <= '9') {
+      if (scale > 0) value += (text[rest] - '0') * scale, scale /= 10;
       ++rest;
     }
-    if (digits == 0) return std::nullopt;
+    if (rest == start) return std::nullopt;
     fraction = std::chrono::nanoseconds(value);
   }
+  if (rest >= text.size()) return std::nullopt;
   long offset_seconds = 0;
-  if (*rest == 'Z' || *rest == 'z') {
+  if (text[rest] == 'Z' || text[rest] == 'z') {
     ++rest;
-  } else if (*rest == '+' || *rest == '-') {
-    const int sign = *rest == '-' ? -1 : 1;
-    int hours = 0, minutes = 0;
-    if (std::sscanf(rest + 1, "%2d:%2d", &hours, &minutes) != 2 || hours > 23 || minutes > 59) return std::nullopt;
-    offset_seconds = sign * (hours * 3600L + minutes * 60L);
+  } else if (text[rest] == '+' || text[rest] == '-') {
+    const auto zone = text.substr(rest + 1);
+    if (zone.size() != 5 || zone[2] != ':' || !std::isdigit(static_cast<unsigned char>(zone[0])) ||
+        !std::isdigit(static_cast<unsigned char>(zone[1])) || !std::isdigit(static_cast<unsigned char>(zone[3])) ||
+        !std::isdigit(static_cast<unsigned char>(zone[4]))) {
+      return std::nullopt;
+    }
+    const int hours = number(rest + 1, 2), minutes = number(rest + 4, 2);
+    if (hours > 23 || minutes > 59) return std::nullopt;
+    offset_seconds = (text[rest] == '-' ? -1 : 1) * (hours * 3600L + minutes * 60L);
     rest += 6;
   } else {
     return std::nullopt;
   }
-  if (*rest != '\0') return std::nullopt;
-  const std::time_t utc = timegm(&parts) - offset_seconds;
-  return std::chrono::system_clock::from_time_t(utc) +
+  if (rest != text.size()) return std::nullopt;
+  std::tm normalised = parts;
+  const std::time_t local = timegm(&normalised);
+  // timegm normalises out-of-range fields (Feb 30 -> Mar 2); such a date is not valid input.
+  if (normalised.tm_mday != parts.tm_mday || normalised.tm_mon != parts.tm_mon || normalised.tm_hour != parts.tm_hour ||
+      normalised.tm_min != parts.tm_min || normalised.tm_sec != parts.tm_sec) {
+    return std::nullopt;
+  }
+  return std::chrono::system_clock::from_time_t(local - offset_seconds) +
          std::chrono::duration_cast<std::chrono::system_clock::duration>(fraction);
 }
 
