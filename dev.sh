@@ -59,6 +59,8 @@ EOF
 
 # --- deps / build ----------------------------------------------------------------------------
 
+# `postgresql` is here for its server programs (initdb, pg_ctl). The cluster Debian creates with
+# it (and may start on port 5432) is never used: up, test and bench run clusters of their own.
 cmd_deps() {
   local package missing=()
   for package in "${APT_PACKAGES[@]}"; do
@@ -240,7 +242,9 @@ cmd_up() {
   ADMIN_KEY=$(dev_read "$STATE_DIR/dev.env" TETHER_ADMIN_KEY)
   if [[ -n $ADMIN_KEY ]]; then
     api_call GET /api/servers "$ADMIN_KEY"
-    [[ $API_STATUS == 401 ]] && ADMIN_KEY=
+    if [[ $API_STATUS == 401 ]]; then
+      ADMIN_KEY=
+    fi
   fi
   if [[ -z $ADMIN_KEY ]]; then
     say "creating the admin key dev-admin"
@@ -269,7 +273,9 @@ cmd_up() {
   if [[ -n $RCA_KEY ]]; then
     # Any answer but 401 for an unknown operation means the key is still accepted.
     api_call GET /api/automation/v1/operations/00000000-0000-0000-0000-000000000000 "$RCA_KEY"
-    [[ $API_STATUS == 401 ]] && RCA_KEY=
+    if [[ $API_STATUS == 401 ]]; then
+      RCA_KEY=
+    fi
   fi
   if [[ -z $RCA_KEY ]]; then
     say "creating the automation key dev-ci for server 'local'"
