@@ -67,7 +67,8 @@ bj::object encode_object(const Finished& m) {
           {"exit_code", m.exit_code ? bj::value(*m.exit_code) : bj::value(nullptr)},
           {"duration_ms", m.duration_ms},
           {"error", optional_to_json(m.error)},
-          {"last_seq", m.last_seq}};
+          {"last_seq", m.last_seq},
+          {"resolved_commit", optional_to_json(m.resolved_commit)}};
 }
 
 bj::object encode_object(const Welcome& m) {
@@ -86,13 +87,21 @@ bj::object encode_object(const Welcome& m) {
 bj::object encode_object(const Dispatch& m) {
   bj::object env;
   for (const auto& [key, value] : m.env) env[key] = value;
-  return {{"type", "dispatch"},
-          {"operation_id", m.operation_id},
-          {"operation_type", m.operation_type},
-          {"command", m.command},
-          {"working_directory", optional_to_json(m.working_directory)},
-          {"env", std::move(env)},
-          {"timeout_seconds", m.timeout_seconds}};
+  bj::object out{{"type", "dispatch"},
+                 {"operation_id", m.operation_id},
+                 {"operation_type", m.operation_type},
+                 {"command", m.command},
+                 {"working_directory", optional_to_json(m.working_directory)},
+                 {"env", std::move(env)},
+                 {"timeout_seconds", m.timeout_seconds}};
+  // Type-specific fields travel only when set.
+  const std::pair<const char*, const std::optional<std::string>*> extras[] = {
+      {"commit_ref", &m.commit_ref},     {"container_name", &m.container_name}, {"registry_url", &m.registry_url},
+      {"username", &m.username},         {"password", &m.password}};
+  for (const auto& [key, value] : extras) {
+    if (*value) out[key] = **value;
+  }
+  return out;
 }
 
 bj::object encode_object(const Ack& m) { return {{"type", "ack"}, {"operation_id", m.operation_id}, {"seq", m.seq}}; }
@@ -154,6 +163,7 @@ Finished decode_finished(const bj::object& obj) {
   m.duration_ms = json::optional_int(obj, "duration_ms").value_or(0);
   m.error = json::optional_string(obj, "error");
   m.last_seq = required_seq(obj, "last_seq");
+  m.resolved_commit = json::optional_string(obj, "resolved_commit");
   return m;
 }
 
@@ -176,7 +186,10 @@ Dispatch decode_dispatch(const bj::object& obj) {
   Dispatch m;
   m.operation_id = required_operation_id(obj);
   m.operation_type = json::required_string(obj, "operation_type");
-  m.command = json::required_string(obj, "command");
+  const auto& type = m.operation_type;
+  // Each type's own fields are required for it; an unknown type is the agent's to reject.
+  m.command = (type == "exec" || type == "deploy") ? json::required_string(obj, "command")
+                                                   : json::optional_string(obj, "command").value_or("");
   m.working_directory = json::optional_string(obj, "working_directory");
   if (auto env = json::optional_object(obj, "env")) {
     for (const auto& item : *env) {
@@ -186,6 +199,20 @@ Dispatch decode_dispatch(const bj::object& obj) {
   }
   m.timeout_seconds = static_cast<int>(json::required_int(obj, "timeout_seconds"));
   if (m.timeout_seconds < 1) throw FieldError("timeout_seconds: must be at least 1");
+  m.commit_ref = json::optional_string(obj, "commit_ref");
+  m.container_name = json::optional_string(obj, "container_name");
+  m.registry_url = json::optional_string(obj, "registry_url");
+  m.username = json::optional_string(obj, "username");
+  m.password = json::optional_string(obj, "password");
+  const auto require = [&](const std::optional<std::string>& value, std::string_view field) {
+    if (!value) throw FieldError(fmt::format("{}: field required for {}", field, type));
+  };
+  if (type == "deploy") require(m.commit_ref, "commit_ref");
+  if (type == "deploy") require(m.working_directory, "working_directory");
+  if (type == "restart") require(m.container_name, "container_name");
+  if (type == "registry_login" || type == "registry_logout") require(m.registry_url, "registry_url");
+  if (type == "registry_login") require(m.username, "username");
+  if (type == "registry_login") require(m.password, "password");
   return m;
 }
 

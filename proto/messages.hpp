@@ -13,6 +13,9 @@ namespace tether::proto {
 
 inline constexpr int protocol_version = 1;
 
+inline constexpr const char* operation_types[] = {"exec",   "deploy",         "restart",
+                                                  "reboot", "registry_login", "registry_logout"};
+
 // ---- agent -> controller -------------------------------------------------------------------
 
 struct JournalEntrySummary {
@@ -55,6 +58,7 @@ struct Finished {
   std::int64_t duration_ms = 0;
   std::optional<std::string> error;
   std::uint64_t last_seq = 0;
+  std::optional<std::string> resolved_commit;  // deploy: the commit the ref resolved to
 };
 
 using AgentMessage = std::variant<Hello, Heartbeat, Accepted, Rejected, Started, Finished>;
@@ -73,13 +77,19 @@ struct Welcome {
   std::vector<StoredOperationState> operations;
 };
 
+// Fields beyond the common ones are set per operation_type (PROTOCOL.md, "Operation types").
 struct Dispatch {
   std::string operation_id;
-  std::string operation_type = "exec";
-  std::string command;
-  std::optional<std::string> working_directory;
-  std::map<std::string, std::string> env;
+  std::string operation_type = "exec";  // exec | deploy | restart | reboot | registry_login | registry_logout
+  std::string command;                  // exec: the shell command; deploy: the deploy command
+  std::optional<std::string> working_directory;  // exec: cwd; deploy: the git checkout
+  std::map<std::string, std::string> env;        // exec: env; deploy: env_overrides
   int timeout_seconds = 60;
+  std::optional<std::string> commit_ref;      // deploy: branch, tag or SHA to check out
+  std::optional<std::string> container_name;  // restart
+  std::optional<std::string> registry_url;    // registry_login, registry_logout
+  std::optional<std::string> username;        // registry_login
+  std::optional<std::string> password;        // registry_login: goes to the runtime's stdin only
 };
 
 struct Ack {
