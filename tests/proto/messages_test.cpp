@@ -139,6 +139,125 @@ TEST_CASE("dispatch survives encode and decode with env, working directory and U
   CHECK(decoded.env.empty());
 }
 
+TEST_CASE("dispatch of each operation type survives encode and decode with its own fields", "[proto]") {
+  Dispatch deploy;
+  deploy.operation_id = op1;
+  deploy.operation_type = "deploy";
+  deploy.command = "docker compose up -d";
+  deploy.working_directory = "/srv/app";
+  deploy.commit_ref = "release/2026-04";
+  deploy.env = {{"FEATURE_FLAG", "true"}};
+  auto decoded = controller_round_trip(deploy);
+  CHECK(decoded.operation_type == "deploy");
+  CHECK(decoded.command == "docker compose up -d");
+  CHECK(decoded.working_directory == "/srv/app");
+  CHECK(decoded.commit_ref == "release/2026-04");
+  CHECK(decoded.env == deploy.env);
+  CHECK_FALSE(decoded.container_name.has_value());
+  CHECK_FALSE(decoded.password.has_value());
+
+  Dispatch restart;
+  restart.operation_id = op1;
+  restart.operation_type = "restart";
+  restart.container_name = "web_1.blue-2";
+  decoded = controller_round_trip(restart);
+  CHECK(decoded.operation_type == "restart");
+  CHECK(decoded.container_name == "web_1.blue-2");
+  CHECK(decoded.command.empty());
+  CHECK_FALSE(decoded.commit_ref.has_value());
+
+  Dispatch login;
+  login.operation_id = op2;
+  login.operation_type = "registry_login";
+  login.registry_url = "ghcr.io";
+  login.username = "ci-bot";
+  login.password = "p\"a$s w\nord\xC3\xA9";
+  decoded = controller_round_trip(login);
+  CHECK(decoded.operation_type == "registry_login");
+  CHECK(decoded.registry_url == "ghcr.io");
+  CHECK(decoded.username == "ci-bot");
+  CHECK(decoded.password == login.password);
+
+  Dispatch logout;
+  logout.operation_id = op2;
+  logout.operation_type = "registry_logout";
+  logout.registry_url = "registry.example.com:5000";
+  decoded = controller_round_trip(logout);
+  CHECK(decoded.registry_url == "registry.example.com:5000");
+  CHECK_FALSE(decoded.username.has_value());
+  CHECK_FALSE(decoded.password.has_value());
+
+  Dispatch reboot;
+  reboot.operation_id = op2;
+  reboot.operation_type = "reboot";
+  reboot.timeout_seconds = 300;
+  decoded = controller_round_trip(reboot);
+  CHECK(decoded.operation_type == "reboot");
+  CHECK(decoded.timeout_seconds == 300);
+}
+
+TEST_CASE("dispatch fields of other operation types are left out of the encoded message", "[proto]") {
+  Dispatch exec;
+  exec.operation_id = op1;
+  exec.command = "true";
+  const auto encoded = boost::json::parse(encode(ControllerMessage{exec})).as_object();
+  for (const char* field : {"commit_ref", "container_name", "registry_url", "username", "password"}) {
+    INFO(field);
+    CHECK_FALSE(encoded.contains(field));
+  }
+}
+
+TEST_CASE("finished carries the resolved commit of a deploy and null otherwise", "[proto]") {
+  const std::string sha = "0123456789abcdef0123456789abcdef01234567";
+  Finished deployed{op1, "completed", 0, 1200, std::nullopt, 5, sha};
+  CHECK(agent_round_trip(deployed).resolved_commit == sha);
+
+  Finished plain{op1, "completed", 0, 10, std::nullopt, 1};
+  const auto encoded = boost::json::parse(encode(AgentMessage{plain})).as_object();
+  REQUIRE(encoded.contains("resolved_commit"));
+  CHECK(encoded.at("resolved_commit").is_null());
+  CHECK_FALSE(agent_round_trip(plain).resolved_commit.has_value());
+
+  // An older agent leaves the field out entirely.
+  const auto without = decode_agent_message(R"({"type":"finished","operation_id":")" + op1 +
+                                            R"(","status":"completed","exit_code":0,"last_seq":0})");
+  REQUIRE(without.has_value());
+  CHECK_FALSE(std::get<Finished>(*without).resolved_commit.has_value());
+  CHECK_THROWS_WITH(decode_agent_message(R"({"type":"finished","operation_id":")" + op1 +
+                                         R"(","status":"completed","last_seq":0,"resolved_commit":7})"),
+                    Catch::Contains("resolved_commit"));
+}
+
+TEST_CASE("dispatch without the fields its operation type needs is rejected naming the field", "[proto]") {
+  const std::string head = R"({"type":"dispatch","operation_id":")" + op1 + R"(","timeout_seconds":5,)";
+  const auto rejects = [&](const std::string& rest, const std::string& message) {
+    const auto text = head + rest + "}";
+    INFO(text);
+    CHECK_THROWS_AS(decode_controller_message(text), FieldError);
+    CHECK_THROWS_WITH(decode_controller_message(text), Catch::Contains(message));
+  };
+  rejects(R"("operation_type":"deploy","command":"up","working_directory":"/srv/app")",
+          "commit_ref: field required for deploy");
+  rejects(R"("operation_type":"deploy","command":"up","commit_ref":"main")", "working_directory: field required for deploy");
+  rejects(R"("operation_type":"deploy","working_directory":"/srv/app","commit_ref":"main")", "command");
+  rejects(R"("operation_type":"deploy","command":"up","working_directory":"/srv/app","commit_ref":3)", "commit_ref");
+  rejects(R"("operation_type":"restart")", "container_name: field required for restart");
+  rejects(R"("operation_type":"registry_login","username":"u","password":"p")",
+          "registry_url: field required for registry_login");
+  rejects(R"("operation_type":"registry_login","registry_url":"ghcr.io","password":"p")",
+          "username: field required for registry_login");
+  rejects(R"("operation_type":"registry_login","registry_url":"ghcr.io","username":"u")",
+          "password: field required for registry_login");
+  rejects(R"("operation_type":"registry_logout")", "registry_url: field required for registry_logout");
+
+  // What each type needs is enough: restart, reboot and logout carry no command.
+  for (const std::string rest : {R"("operation_type":"restart","container_name":"web")", R"("operation_type":"reboot")",
+                                 R"("operation_type":"registry_logout","registry_url":"ghcr.io")"}) {
+    INFO(rest);
+    CHECK(decode_controller_message(head + rest + "}").has_value());
+  }
+}
+
 TEST_CASE("ack, finished_ack and cancel survive encode and decode", "[proto]") {
   CHECK(type_of(encode(ControllerMessage{Ack{op1, 9}})) == "ack");
   const auto ack = controller_round_trip(Ack{op1, 9});
