@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <set>
 
@@ -66,6 +67,42 @@ struct PipeEnds {
   }
 };
 
+// A pipe whose ends are all above fd 3: they are dup2'ed onto fds 0 to 3 in the child, and a
+// source that already sits on its target would keep its close-on-exec flag (an agent started
+// with closed standard descriptors gets such low numbers from pipe2).
+std::optional<std::string> open_pipe(PipeEnds& ends) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return fmt::format("cannot create a pipe: {}", errno_text(errno));
+  ends.read = fds[0];
+  ends.write = fds[1];
+  for (int* fd : {&ends.read, &ends.write}) {
+    if (*fd > 3) continue;
+    const int moved = ::fcntl(*fd, F_DUPFD_CLOEXEC, 4);
+    if (moved < 0) return fmt::format("cannot create a pipe: {}", errno_text(errno));
+    ::close(*fd);
+    *fd = moved;
+  }
+  return std::nullopt;
+}
+
+// Puts all of `data` into the pipe now, so the command finds it waiting and the agent never
+// blocks on a command that does not read its stdin.
+std::optional<std::string> fill_pipe(PipeEnds& ends, const std::string& data) {
+  if (data.size() > max_stdin_size) return fmt::format("stdin input is larger than {} bytes", max_stdin_size);
+  if (data.size() > PIPE_BUF) ::fcntl(ends.write, F_SETPIPE_SZ, static_cast<int>(max_stdin_size));
+  ::fcntl(ends.write, F_SETFL, O_NONBLOCK);
+  std::size_t written = 0;
+  while (written < data.size()) {
+    const auto n = ::write(ends.write, data.data() + written, data.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fmt::format("cannot pass stdin input to the command: {}", errno_text(n < 0 ? errno : EAGAIN));
+    written += static_cast<std::size_t>(n);
+  }
+  ::close(ends.write);
+  ends.write = -1;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<std::string> command_environment(const char* const* base, const std::map<std::string, std::string>& extra) {
@@ -98,6 +135,7 @@ ProcessRunner::~ProcessRunner() {
     ::kill(-pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
   }
+  if (report_fd_ >= 0) ::close(report_fd_);
 }
 
 std::variant<ProcessIdentity, std::string> ProcessRunner::start(OutputHandler on_output, FinishHandler on_finish) {
@@ -107,10 +145,16 @@ std::variant<ProcessIdentity, std::string> ProcessRunner::start(OutputHandler on
 
   std::array<PipeEnds, 2> ends;
   for (auto& end : ends) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return fmt::format("cannot create a pipe: {}", errno_text(errno));
-    end.read = fds[0];
-    end.write = fds[1];
+    if (auto problem = open_pipe(end)) return *problem;
+  }
+  PipeEnds input;
+  if (spec_.stdin_data) {
+    if (auto problem = open_pipe(input)) return *problem;
+    if (auto problem = fill_pipe(input, *spec_.stdin_data)) return *problem;
+  }
+  PipeEnds report;
+  if (spec_.report_pipe) {
+    if (auto problem = open_pipe(report)) return *problem;
   }
 
   SpawnSetup setup;
@@ -126,11 +170,17 @@ std::variant<ProcessIdentity, std::string> ProcessRunner::start(OutputHandler on
   posix_spawnattr_setsigdefault(&setup.attributes, &all_signals);
   posix_spawnattr_setsigmask(&setup.attributes, &no_signals);
 
-  posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  if (spec_.stdin_data) {
+    posix_spawn_file_actions_adddup2(&setup.actions, input.read, STDIN_FILENO);
+  } else {
+    posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  }
   posix_spawn_file_actions_adddup2(&setup.actions, ends[0].write, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&setup.actions, ends[1].write, STDERR_FILENO);
+  constexpr int report_fd = STDERR_FILENO + 1;
+  if (spec_.report_pipe) posix_spawn_file_actions_adddup2(&setup.actions, report.write, report_fd);
   // Nothing else of the agent's (its controller socket, journal files) leaks into commands.
-  posix_spawn_file_actions_addclosefrom_np(&setup.actions, STDERR_FILENO + 1);
+  posix_spawn_file_actions_addclosefrom_np(&setup.actions, spec_.report_pipe ? report_fd + 1 : report_fd);
   if (spec_.working_directory) posix_spawn_file_actions_addchdir_np(&setup.actions, spec_.working_directory->c_str());
 
   const auto environment = command_environment(environ, spec_.env);
@@ -138,19 +188,28 @@ std::variant<ProcessIdentity, std::string> ProcessRunner::start(OutputHandler on
   envp.reserve(environment.size() + 1);
   for (const auto& entry : environment) envp.push_back(const_cast<char*>(entry.c_str()));
   envp.push_back(nullptr);
-  std::string shell = "/bin/sh";
-  std::string dash_c = "-c";
-  char* argv[] = {shell.data(), dash_c.data(), spec_.command.data(), nullptr};
+  std::vector<std::string> words = spec_.argv;
+  if (words.empty()) words = {"/bin/sh", "-c", spec_.command};
+  std::vector<char*> argv;
+  argv.reserve(words.size() + 1);
+  for (auto& word : words) argv.push_back(word.data());
+  argv.push_back(nullptr);
 
   pid_t pid = -1;
   started_at_ = std::chrono::steady_clock::now();
-  if (const int rc = ::posix_spawn(&pid, shell.c_str(), &setup.actions, &setup.attributes, argv, envp.data()); rc != 0) {
+  if (const int rc = ::posix_spawn(&pid, words[0].c_str(), &setup.actions, &setup.attributes, argv.data(), envp.data());
+      rc != 0) {
     if (spec_.working_directory && rc == ENOENT) {
       if (auto problem = check_working_directory(*spec_.working_directory)) return *problem;
     }
-    return fmt::format("cannot start /bin/sh: {}", errno_text(rc));
+    return fmt::format("cannot start {}: {}", words[0], errno_text(rc));
   }
   pid_ = pid;
+  if (spec_.report_pipe) {
+    ::fcntl(report.read, F_SETFL, O_NONBLOCK);
+    report_fd_ = report.read;
+    report.read = -1;
+  }
 
   const int pidfd = open_pidfd(pid);
   if (pidfd < 0) {
@@ -302,9 +361,25 @@ void ProcessRunner::resume_output() {
   arm_drain_timer();
 }
 
+// The report is read once, at the end: it is a few bytes that wait in the pipe, and waiting for
+// its end-of-file could be held up by any descendant that kept fd 3 open.
+void ProcessRunner::read_report() {
+  if (report_fd_ < 0) return;
+  char buffer[max_report_size];
+  while (report_.size() < max_report_size) {
+    const auto n = ::read(report_fd_, buffer, max_report_size - report_.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    report_.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(report_fd_);
+  report_fd_ = -1;
+}
+
 void ProcessRunner::finish_if_done() {
   if (finished_ || !exited_ || !pipes_[0].at_eof || !pipes_[1].at_eof) return;
   finished_ = true;
+  read_report();
   deadline_timer_.cancel();
   kill_timer_.cancel();
   drain_timer_.cancel();
@@ -320,6 +395,8 @@ void ProcessRunner::finish_if_done() {
 ProcessOutcome ProcessRunner::outcome() const {
   ProcessOutcome out;
   out.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(exited_at_ - started_at_).count();
+  if (WIFSIGNALED(wait_status_)) out.signal = WTERMSIG(wait_status_);
+  out.report = report_;
   const std::optional<int> exit_code =
       WIFEXITED(wait_status_) ? std::optional<int>(WEXITSTATUS(wait_status_)) : std::nullopt;
   switch (stop_reason_) {

@@ -1,6 +1,7 @@
 #pragma once
-// Runs one command as `/bin/sh -c <command>` in its own process group and reports, on the
-// io_context, each piece of output as it is read and then exactly one outcome.
+// Runs one command as `/bin/sh -c <command>` (or a program with its own argv, no shell) in its own
+// process group and reports, on the io_context, each piece of output as it is read and then
+// exactly one outcome.
 //
 // When the command is over: the operation ends once the shell has exited AND both pipes have
 // reached end-of-file. A background process that keeps the pipes open may hold them for at most
@@ -28,9 +29,17 @@
 namespace tether::agent {
 
 struct ProcessSpec {
-  std::string command;
+  std::string command;            // run as `/bin/sh -c <command>` ...
+  std::vector<std::string> argv;  // ... unless this is set: argv[0] (a path) runs with these words, no shell
   std::optional<std::string> working_directory;
   std::map<std::string, std::string> env;  // added to (and overriding) the agent's environment
+  // The command's stdin: this text through a pipe that is closed after it, else /dev/null. The
+  // pipe is filled before the spawn, so a secret passed this way never waits in agent memory
+  // for the command to read it, and never appears in argv or the environment.
+  std::optional<std::string> stdin_data;
+  // A pipe on fd 3 for a short report from the command to the agent (the deploy script names the
+  // commit it checked out there); it arrives in ProcessOutcome::report.
+  bool report_pipe = false;
   std::chrono::milliseconds timeout{60'000};
   std::chrono::milliseconds kill_grace{5'000};
   std::chrono::milliseconds drain_limit{2'000};
@@ -41,7 +50,13 @@ struct ProcessOutcome {
   std::optional<int> exit_code;
   std::int64_t duration_ms = 0;
   std::optional<std::string> error;
+  std::optional<int> signal;  // the signal that ended the command, when one did
+  std::string report;         // what the command wrote to fd 3 (ProcessSpec::report_pipe), at most 4 KiB
 };
+
+inline constexpr std::size_t max_report_size = 4096;
+// The largest stdin_data a command can be given (the pipe is filled before the spawn).
+inline constexpr std::size_t max_stdin_size = 65536;
 
 // The environment a command gets: the agent's own (minus TETHER_TOKEN, the agent's secret)
 // with `extra` added on top. Entries are "KEY=VALUE".
@@ -93,6 +108,7 @@ class ProcessRunner : public std::enable_shared_from_this<ProcessRunner> {
   void signal_group(int signal);
   void arm_drain_timer();
   void close_pipes();
+  void read_report();
   void finish_if_done();
   ProcessOutcome outcome() const;
 
@@ -104,6 +120,8 @@ class ProcessRunner : public std::enable_shared_from_this<ProcessRunner> {
   pid_t pid_ = -1;
   std::array<Pipe, 2> pipes_;
   boost::asio::posix::stream_descriptor exit_watch_;  // pidfd: readable once the shell has exited
+  int report_fd_ = -1;                                // read end of the fd 3 pipe, non-blocking
+  std::string report_;
   boost::asio::steady_timer deadline_timer_;
   boost::asio::steady_timer kill_timer_;
   boost::asio::steady_timer drain_timer_;

@@ -216,6 +216,94 @@ TEST_CASE("runner reports a command killed by a signal as completed with 128 + s
   CHECK(result.outcome->exit_code == 128 + SIGTERM);
 }
 
+TEST_CASE("runner reports the signal that ended the command, and none for an exit", "[agent][runner]") {
+  const auto killed = run(shell("kill -KILL $$"));
+  REQUIRE(killed.outcome);
+  CHECK(killed.outcome->signal == SIGKILL);
+  const auto exited = run(shell("exit 137"));
+  REQUIRE(exited.outcome);
+  CHECK(exited.outcome->exit_code == 137);
+  CHECK_FALSE(exited.outcome->signal.has_value());
+}
+
+TEST_CASE("runner runs an argv without a shell: every word arrives verbatim", "[agent][runner]") {
+  tether::testing::TempDir dir("agent-runner");
+  const auto marker = dir / "expanded";
+  ProcessSpec spec = shell("");
+  spec.argv = {"/usr/bin/printf", "[%s]", "two words", "$HOME", "'quoted'", "$(touch " + marker.string() + ")", "a;b"};
+  const auto result = run(std::move(spec));
+  REQUIRE(result.outcome);
+  CHECK(result.outcome->exit_code == 0);
+  CHECK(result.out == "[two words][$HOME]['quoted'][$(touch " + marker.string() + ")][a;b]");
+  CHECK_FALSE(std::filesystem::exists(marker));
+}
+
+TEST_CASE("runner names the program it cannot start", "[agent][runner]") {
+  ProcessSpec spec = shell("");
+  spec.argv = {"/nonexistent/tether-runtime", "restart", "web"};
+  const auto result = run(std::move(spec));
+  REQUIRE(result.spawn_error);
+  CHECK(*result.spawn_error == "cannot start /nonexistent/tether-runtime: No such file or directory");
+}
+
+TEST_CASE("runner writes stdin_data to the command's stdin and then closes it", "[agent][runner]") {
+  // cat only ends at end-of-file, so its exit proves the pipe was closed after the data.
+  const std::string secret = "pa$$ word\nwith \"quotes\" and a trailing newline\n";
+  auto spec = shell("cat; echo '<eof>'");
+  spec.stdin_data = secret;
+  const auto result = run(std::move(spec));
+  REQUIRE(result.outcome);
+  CHECK(result.outcome->exit_code == 0);
+  CHECK(result.out == secret + "<eof>\n");
+}
+
+TEST_CASE("runner stdin_data of the largest allowed size arrives whole", "[agent][runner]") {
+  std::string data(max_stdin_size, 'x');
+  auto spec = shell("wc -c");
+  spec.stdin_data = data;
+  const auto result = run(std::move(spec));
+  REQUIRE(result.outcome);
+  CHECK(result.out == std::to_string(max_stdin_size) + "\n");
+}
+
+TEST_CASE("runner with stdin_data finishes when the command never reads its stdin", "[agent][runner]") {
+  auto spec = shell("echo ignored-stdin");
+  spec.stdin_data = std::string(4096, 'p');
+  const auto result = run(std::move(spec));
+  REQUIRE(result.outcome);
+  CHECK(result.outcome->status == "completed");
+  CHECK(result.out == "ignored-stdin\n");
+}
+
+TEST_CASE("runner hands the command's fd 3 report to the outcome, kept apart from its output", "[agent][runner]") {
+  auto spec = shell("echo visible; echo 'resolved abc' >&3; exec 3>&-; echo after");
+  spec.report_pipe = true;
+  const auto result = run(std::move(spec));
+  REQUIRE(result.outcome);
+  CHECK(result.outcome->report == "resolved abc\n");
+  CHECK(result.out == "visible\nafter\n");
+
+  // Without report_pipe fd 3 is not open in the command at all.
+  const auto closed = run(shell("echo x >&3 || echo no-fd-3"));
+  REQUIRE(closed.outcome);
+  CHECK(closed.out == "no-fd-3\n");
+  CHECK(closed.outcome->report.empty());
+}
+
+TEST_CASE("runner reads the report even when a background process still holds fd 3", "[agent][runner]") {
+  testing::become_subreaper();
+  tether::testing::TempDir dir("agent-runner");
+  const auto pid_file = dir / "child.pid";
+  auto spec = shell("echo early >&3; sleep 100 >/dev/null 2>&1 & echo $! > '" + pid_file.string() + "'");
+  spec.report_pipe = true;
+  const auto result = run(std::move(spec), 8s);
+  REQUIRE(result.outcome);
+  CHECK(result.outcome->report == "early\n");
+  const pid_t background = testing::read_pid_file(pid_file, 1s);
+  ::kill(background, SIGKILL);
+  CHECK(testing::reap(background, 3s).has_value());
+}
+
 TEST_CASE("runner stops waiting for pipes held open by a background process after the drain limit", "[agent][runner]") {
   testing::become_subreaper();
   tether::testing::TempDir dir("agent-runner");
