@@ -74,3 +74,70 @@ bool constant_time_equals(std::string_view a, std::string_view b) {
 }
 
 }  // namespace tether::crypto
+
+namespace tether::crypto {
+namespace {
+
+constexpr std::size_t gcm_key_size = 32;
+constexpr std::size_t gcm_nonce_size = 12;
+constexpr std::size_t gcm_tag_size = 16;
+
+struct CipherContext {
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  CipherContext() {
+    if (!ctx) throw std::runtime_error("EVP_CIPHER_CTX_new failed");
+  }
+  ~CipherContext() { EVP_CIPHER_CTX_free(ctx); }
+  CipherContext(const CipherContext&) = delete;
+  CipherContext& operator=(const CipherContext&) = delete;
+};
+
+const unsigned char* bytes(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+unsigned char* bytes(std::string& s) { return reinterpret_cast<unsigned char*>(s.data()); }
+
+void check(int ok, const char* what) {
+  if (ok != 1) throw std::runtime_error(std::string("AES-256-GCM: ") + what + " failed");
+}
+
+}  // namespace
+
+std::string seal(std::string_view key, std::string_view plaintext) {
+  if (key.size() != gcm_key_size) throw std::invalid_argument("AES-256-GCM needs a 32-byte key");
+  const std::string nonce = random_bytes(gcm_nonce_size);
+  std::string out = nonce;
+  out.resize(gcm_nonce_size + plaintext.size() + gcm_tag_size);
+  CipherContext c;
+  check(EVP_EncryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, bytes(key), bytes(nonce)), "init");
+  int written = 0;
+  check(EVP_EncryptUpdate(c.ctx, bytes(out) + gcm_nonce_size, &written, bytes(plaintext),
+                          static_cast<int>(plaintext.size())),
+        "encrypt");
+  int final_written = 0;
+  check(EVP_EncryptFinal_ex(c.ctx, bytes(out) + gcm_nonce_size + written, &final_written), "finish");
+  check(EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_GET_TAG, gcm_tag_size,
+                            bytes(out) + gcm_nonce_size + plaintext.size()),
+        "tag");
+  return out;
+}
+
+std::string open(std::string_view key, std::string_view sealed) {
+  if (key.size() != gcm_key_size) throw std::invalid_argument("AES-256-GCM needs a 32-byte key");
+  if (sealed.size() < gcm_nonce_size + gcm_tag_size) throw std::runtime_error("sealed data too short");
+  const auto nonce = sealed.substr(0, gcm_nonce_size);
+  const auto ciphertext = sealed.substr(gcm_nonce_size, sealed.size() - gcm_nonce_size - gcm_tag_size);
+  std::string tag(sealed.substr(sealed.size() - gcm_tag_size));
+  std::string out(ciphertext.size(), '\0');
+  CipherContext c;
+  check(EVP_DecryptInit_ex(c.ctx, EVP_aes_256_gcm(), nullptr, bytes(key), bytes(nonce)), "init");
+  int written = 0;
+  check(EVP_DecryptUpdate(c.ctx, bytes(out), &written, bytes(ciphertext), static_cast<int>(ciphertext.size())),
+        "decrypt");
+  check(EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_TAG, gcm_tag_size, tag.data()), "tag");
+  int final_written = 0;
+  if (EVP_DecryptFinal_ex(c.ctx, bytes(out) + written, &final_written) != 1) {
+    throw std::runtime_error("AES-256-GCM: data was not sealed with this key or was altered");
+  }
+  return out;
+}
+
+}  // namespace tether::crypto

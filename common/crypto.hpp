@@ -24,3 +24,13 @@ std::string base64_decode(std::string_view text);
 bool constant_time_equals(std::string_view a, std::string_view b);
 
 }  // namespace tether::crypto
+
+namespace tether::crypto {
+
+// AES-256-GCM with a random 96-bit nonce. The result is nonce || ciphertext || 128-bit tag.
+// `key` must be 32 bytes; throws std::invalid_argument otherwise.
+std::string seal(std::string_view key, std::string_view plaintext);
+// Throws std::runtime_error when the data was not sealed with this key or was altered.
+std::string open(std::string_view key, std::string_view sealed);
+
+}  // namespace tether::crypto

@@ -5,6 +5,7 @@
 #include "controller/auth/authenticator.hpp"
 #include "controller/services/key_service.hpp"
 
+#include <boost/algorithm/string/split.hpp>
 #include <boost/asio/ip/host_name.hpp>
 #include <fmt/format.h>
 
@@ -32,13 +33,15 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
   --unreachable-after-seconds N      silence after which a server is unreachable (default 30)
   --max-output-bytes N               stored output per stream and operation (default 4194304)
   --instance-id ID                   this replica's name (default hostname:port)
+  --master-key-file FILE             64 hex characters: the AES-256-GCM key for registry passwords
+  --trusted-proxies CIDR[,CIDR...]   peers whose X-Forwarded-For names the client address
   --help, --version
 )";
 
 const std::set<std::string> known_options = {
     "listen", "database-url", "tls-cert", "tls-key", "log-level", "db-pool-size", "io-threads",
     "sync-wait-cap-seconds", "heartbeat-interval-seconds", "unreachable-after-seconds", "max-output-bytes",
-    "instance-id", "name", "role"};
+    "instance-id", "master-key-file", "trusted-proxies", "name", "role"};
 
 tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
   tether::app::ControllerSettings s;
@@ -69,6 +72,12 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
   s.heartbeat_interval_seconds = static_cast<int>(options.get_int("heartbeat-interval-seconds", 10, 1, 300));
   s.unreachable_after_seconds = static_cast<int>(options.get_int("unreachable-after-seconds", 30, 2, 3600));
   s.max_output_bytes_per_stream = options.get_int("max-output-bytes", 4 * 1024 * 1024, 1024, 1L << 30);
+  s.master_key_file = options.get_or("master-key-file", "");
+  if (auto proxies = options.get("trusted-proxies")) {
+    std::vector<std::string> entries;
+    boost::algorithm::split(entries, *proxies, [](char c) { return c == ','; });
+    s.trusted_proxies = tether::auth::NetworkList::parse(entries);
+  }
   s.instance_id = options.get_or("instance-id", boost::asio::ip::host_name() + ":" + std::to_string(s.listen_port));
   return s;
 }

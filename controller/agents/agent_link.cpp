@@ -1,5 +1,6 @@
 #include "controller/agents/agent_link.hpp"
 
+#include "controller/store/application_store.hpp"
 #include "controller/store/operation_store.hpp"
 #include "controller/store/server_store.hpp"
 #include "controller/store/sql_text.hpp"
@@ -167,14 +168,14 @@ void AgentLink::handle_hello(proto::Hello hello) {
         }
         std::vector<proto::Dispatch> dispatches;
         for (const auto& record : to_send) {
-          if (auto env = dispatcher.env_for(record)) {
-            dispatches.push_back(dispatch::dispatch_message(record, std::move(*env)));
+          if (auto dispatch = dispatcher.redelivery(record)) {
+            dispatches.push_back(std::move(*dispatch));
           } else {
             store::operations::complete(
                 txn, record.id,
                 {"failed", std::nullopt, std::nullopt,
-                 "the controller restarted before the agent accepted the operation, and env values are never "
-                 "stored; submit it again"});
+                 "the controller restarted before the agent accepted the operation, and its secrets (env "
+                 "values, registry password) are never stored; submit it again"});
             failed.push_back(record.id);
           }
         }
@@ -242,6 +243,9 @@ AgentLink::BatchOutcome AgentLink::write_batch(pqxx::connection& connection, con
                      }
                      store::operations::complete(txn, m.operation_id,
                                                  {m.status, m.exit_code, m.duration_ms, m.error});
+                     if (m.resolved_commit) {
+                       store::applications::record_resolved_commit(txn, m.operation_id, *m.resolved_commit);
+                     }
                      outcome.settled.push_back(m.operation_id);
                      outcome.finished.push_back(m.operation_id);
                    },
@@ -272,7 +276,7 @@ void AgentLink::flush() {
         auto outcome = self->write_batch(connection, *batch);
         net::post(self->strand_, [self, outcome = std::move(outcome)] {
           self->in_flight_ = false;
-          for (const auto& id : outcome.settled) self->dispatcher_.forget_env(id);
+          for (const auto& id : outcome.settled) self->dispatcher_.forget(id);
           for (const auto& record : outcome.ended) self->dispatcher_.waiters().notify(record);
           if (self->closed_) return;
           for (const auto& [id, seq] : outcome.acks) {

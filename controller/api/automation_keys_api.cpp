@@ -3,6 +3,7 @@
 #include "common/time.hpp"
 #include "controller/api/handler_support.hpp"
 #include "controller/api/routes.hpp"
+#include "controller/auth/networks.hpp"
 #include "controller/services/key_service.hpp"
 
 #include <algorithm>
@@ -17,16 +18,6 @@ using http::bhttp::verb;
 
 constexpr std::array<std::string_view, 6> operation_kinds = {"exec",   "deploy",         "restart",
                                                              "reboot", "registry_login", "registry_logout"};
-
-boost::json::value nullable(const std::optional<std::string>& value) {
-  return value ? boost::json::value(*value) : boost::json::value(nullptr);
-}
-
-boost::json::array string_array(const std::vector<std::string>& values) {
-  boost::json::array out;
-  for (const auto& v : values) out.emplace_back(v);
-  return out;
-}
 
 boost::json::object render_key(const store::AutomationKeyRecord& key) {
   return {{"id", key.id},
@@ -54,29 +45,62 @@ std::vector<std::string> string_list(const boost::json::object& body, std::strin
   return out;
 }
 
-services::AutomationKeyInput parse_new_key(const http::Request& request) {
-  const auto body = parse_json_body(request);
-  services::AutomationKeyInput input;
-  input.name = json::required_string(body, "name");
-  if (input.name.empty() || input.name.size() > 200) throw json::FieldError("name: must be 1 to 200 characters");
-  for (auto& id : string_list(body, "allowed_server_ids")) {
+std::vector<std::string> uuid_list(const boost::json::object& body, std::string_view field) {
+  std::vector<std::string> out;
+  for (auto& id : string_list(body, field)) {
     auto parsed = ids::parse_uuid(id);
-    if (!parsed) throw json::FieldError("allowed_server_ids: '" + id + "' is not a UUID");
-    input.allowed_server_ids.push_back(*parsed);
+    if (!parsed) throw json::FieldError(std::string(field) + ": '" + id + "' is not a UUID");
+    out.push_back(*parsed);
   }
-  for (auto& operation : string_list(body, "allowed_operations")) {
-    if (std::find(operation_kinds.begin(), operation_kinds.end(), operation) == operation_kinds.end()) {
-      throw json::FieldError("allowed_operations: '" + operation +
-                             "' is not one of exec, deploy, restart, reboot, registry_login, registry_logout");
+  return out;
+}
+
+// Reads the key fields present in `body` into `input`; with `partial`, absent fields stay as they are.
+void read_key_fields(const boost::json::object& body, services::AutomationKeyInput& input, bool partial) {
+  if (!partial || body.contains("name")) {
+    input.name = json::required_string(body, "name");
+    if (input.name.empty() || input.name.size() > 200) throw json::FieldError("name: must be 1 to 200 characters");
+  }
+  if (!partial || body.contains("allowed_server_ids")) input.allowed_server_ids = uuid_list(body, "allowed_server_ids");
+  if (!partial || body.contains("allowed_credential_ids")) {
+    input.allowed_credential_ids = uuid_list(body, "allowed_credential_ids");
+  }
+  if (!partial || body.contains("allowed_operations")) {
+    input.allowed_operations.clear();
+    for (auto& operation : string_list(body, "allowed_operations")) {
+      if (std::find(operation_kinds.begin(), operation_kinds.end(), operation) == operation_kinds.end()) {
+        throw json::FieldError("allowed_operations: '" + operation +
+                               "' is not one of exec, deploy, restart, reboot, registry_login, registry_logout");
+      }
+      input.allowed_operations.push_back(operation);
     }
-    input.allowed_operations.push_back(operation);
   }
-  if (auto expires = json::optional_string(body, "expires_at")) {
-    auto when = timeutil::parse_rfc3339(*expires);
-    if (!when) throw json::FieldError("expires_at: must be an RFC 3339 date-time such as 2026-12-31T23:59:59Z");
-    if (*when <= std::chrono::system_clock::now()) throw json::FieldError("expires_at: must be in the future");
-    input.expires_at = timeutil::format_utc(*when);
+  if (!partial || body.contains("ip_allowlist")) {
+    try {
+      input.ip_allowlist = auth::NetworkList::parse(string_list(body, "ip_allowlist")).canonical();
+    } catch (const std::invalid_argument& e) {
+      throw json::FieldError(std::string("ip_allowlist: ") + e.what());
+    }
   }
+  if (!partial || body.contains("rate_limit_per_minute")) {
+    const auto limit = json::optional_int(body, "rate_limit_per_minute").value_or(100);
+    if (limit < 1 || limit > 1000) throw json::FieldError("rate_limit_per_minute: must be from 1 to 1000");
+    input.rate_limit_per_minute = static_cast<int>(limit);
+  }
+  if (!partial || body.contains("expires_at")) {
+    input.expires_at.reset();
+    if (auto expires = json::optional_string(body, "expires_at")) {
+      auto when = timeutil::parse_rfc3339(*expires);
+      if (!when) throw json::FieldError("expires_at: must be an RFC 3339 date-time such as 2026-12-31T23:59:59Z");
+      if (*when <= std::chrono::system_clock::now()) throw json::FieldError("expires_at: must be in the future");
+      input.expires_at = timeutil::format_utc(*when);
+    }
+  }
+}
+
+services::AutomationKeyInput parse_new_key(const http::Request& request) {
+  services::AutomationKeyInput input;
+  read_key_fields(parse_json_body(request), input, false);
   return input;
 }
 
@@ -105,6 +129,22 @@ void add_automation_key_routes(http::Router& router, app::AppContext& app) {
       for (const auto& key : services::list_automation_keys(txn)) keys.push_back(render_key(key));
       return http::json_response(status::ok, boost::json::object{{"keys", std::move(keys)}});
     });
+  });
+
+  router.add(verb::patch, "/api/automation-keys/{id}", [&app](http::RequestContext& context) {
+    auto body = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
+    answer_from_db(app, context.responder,
+                   [request = context.request, params = context.path_params, ip = context.client_ip,
+                    body](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+                     const auto id = uuid_path_param(params, "id", "automation key");
+                     auto current = services::automation_key_input(services::get_automation_key(txn, id));
+                     read_key_fields(body.get(), current, true);
+                     auto updated = services::update_automation_key(txn, actor, id, current, ip);
+                     txn.commit();
+                     return http::json_response(status::ok, render_key(updated));
+                   });
   });
 
   router.add(verb::delete_, "/api/automation-keys/{id}", [&app](http::RequestContext& context) {

@@ -3,6 +3,7 @@
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
 
+#include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
 namespace tether::api {
@@ -46,6 +47,24 @@ std::string uuid_path_param(const std::map<std::string, std::string>& params, co
   auto parsed = it == params.end() ? std::nullopt : ids::parse_uuid(it->second);
   if (!parsed) throw http::ApiError(status::not_found, what + " not found");
   return *parsed;
+}
+
+std::map<std::string, std::string> query_params(const http::Request& request) {
+  auto target = boost::urls::parse_origin_form(request.target());
+  if (!target) throw http::ApiError(status::unprocessable_entity, "malformed request target");
+  std::map<std::string, std::string> params;
+  for (const auto& param : target->params()) params[param.key] = param.value;
+  return params;
+}
+
+boost::json::value nullable(const std::optional<std::string>& value) {
+  return value ? boost::json::value(*value) : boost::json::value(nullptr);
+}
+
+boost::json::array string_array(const std::vector<std::string>& values) {
+  boost::json::array out;
+  for (const auto& v : values) out.emplace_back(v);
+  return out;
 }
 
 }  // namespace tether::api

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <vector>
 #include <string>
 
 namespace tether::api {
@@ -31,6 +32,13 @@ boost::json::object parse_json_body(const http::Request& request);
 std::string uuid_path_param(const std::map<std::string, std::string>& params, const std::string& name,
                             const std::string& what);
 
+// The decoded query string of the request target ("?run_id=x&limit=5"); 422 when malformed.
+std::map<std::string, std::string> query_params(const http::Request& request);
+
+// JSON rendering helpers shared by the handlers.
+boost::json::value nullable(const std::optional<std::string>& value);
+boost::json::array string_array(const std::vector<std::string>& values);
+
 // Input parsed on the I/O thread whose error is reported only after authentication, so that an
 // unauthenticated caller gets 401 whatever it sent.
 template <class T>
@@ -46,6 +54,7 @@ class Deferred {
     }
     return out;
   }
+  bool ok() const { return !error_; }
   const T& get() const {
     if (error_) std::rethrow_exception(error_);
     return *value_;

@@ -8,12 +8,18 @@ void add_health_routes(http::Router& router, app::AppContext& app);
 void add_server_routes(http::Router& router, app::AppContext& app);
 void add_automation_key_routes(http::Router& router, app::AppContext& app);
 void add_v1_routes(http::Router& router, app::AppContext& app);
+void add_application_routes(http::Router& router, app::AppContext& app);
+void add_registry_credential_routes(http::Router& router, app::AppContext& app);
+void add_operation_routes(http::Router& router, app::AppContext& app);
 
 inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_health_routes(router, app);
   add_server_routes(router, app);
   add_automation_key_routes(router, app);
   add_v1_routes(router, app);
+  add_application_routes(router, app);
+  add_registry_credential_routes(router, app);
+  add_operation_routes(router, app);
 }
 
 }  // namespace tether::api

@@ -9,16 +9,10 @@ namespace {
 using http::bhttp::status;
 using http::bhttp::verb;
 
-boost::json::value nullable(const std::optional<std::string>& value) {
-  return value ? boost::json::value(*value) : boost::json::value(nullptr);
-}
-
 boost::json::object render_server(const store::ServerRecord& server, bool connected) {
-  boost::json::array tags;
-  for (const auto& tag : server.tags) tags.emplace_back(tag);
   return {{"id", server.id},
           {"name", server.name},
-          {"tags", std::move(tags)},
+          {"tags", string_array(server.tags)},
           {"status", server.status},
           {"connected", connected},
           {"hostname", nullable(server.hostname)},

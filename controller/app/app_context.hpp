@@ -1,6 +1,9 @@
 #pragma once
 // What request handlers may use: the database pool, the dispatcher, timers, and the settings.
+#include "controller/auth/networks.hpp"
+#include "controller/auth/rate_limiter.hpp"
 #include "controller/dispatch/dispatcher.hpp"
+#include "controller/services/registry_service.hpp"
 #include "controller/store/db_pool.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -24,6 +27,8 @@ struct ControllerSettings {
   int unreachable_after_seconds = 30;
   std::int64_t max_output_bytes_per_stream = 4 * 1024 * 1024;
   std::string instance_id;
+  std::string master_key_file;
+  auth::NetworkList trusted_proxies;
 };
 
 struct AppContext {
@@ -32,6 +37,8 @@ struct AppContext {
   boost::asio::io_context& io;
   const ControllerSettings& settings;
   std::chrono::steady_clock::time_point started_at;
+  auth::RateLimiter& rate_limiter;
+  const services::RegistryCredentials& registry_credentials;
 };
 
 }  // namespace tether::app

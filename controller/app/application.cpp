@@ -62,7 +62,15 @@ int serve(const ControllerSettings& settings) {
                    [](pqxx::connection&) {});
   dispatch::Dispatcher dispatcher(db, {settings.instance_id, settings.heartbeat_interval_seconds,
                                        settings.max_output_bytes_per_stream});
-  AppContext context{db, dispatcher, io, settings, std::chrono::steady_clock::now()};
+  auth::RateLimiter rate_limiter;
+  services::RegistryCredentials registry_credentials(
+      settings.master_key_file.empty() ? std::nullopt
+                                       : std::optional<std::string>(services::load_master_key(settings.master_key_file)));
+  if (settings.master_key_file.empty()) {
+    spdlog::warn("event=no_master_key detail=\"registry credentials are disabled until --master-key-file is given\"");
+  }
+  AppContext context{db, dispatcher, io, settings, std::chrono::steady_clock::now(), rate_limiter,
+                     registry_credentials};
 
   http::Router router;
   api::add_all_routes(router, context);

@@ -1,5 +1,7 @@
 #include "controller/auth/authenticator.hpp"
 
+#include "controller/auth/networks.hpp"
+#include "controller/auth/rate_limiter.hpp"
 #include "controller/auth/secrets.hpp"
 #include "controller/http/responses.hpp"
 #include "controller/store/key_store.hpp"
@@ -65,6 +67,31 @@ store::AutomationKeyRecord authenticate_automation(pqxx::transaction_base& txn, 
   if (key->revoked_at) throw ApiError(status::unauthorized, "automation key has been revoked");
   if (key->expired) throw ApiError(status::unauthorized, "automation key expired at " + key->expires_at.value_or("?"));
   return std::move(*key);
+}
+
+store::AutomationKeyRecord admit_automation_call(pqxx::transaction_base& txn, const http::Request& request,
+                                                 const std::string& client_ip, RateLimiter& limiter) {
+  auto key = authenticate_automation(txn, request);
+  if (!key.ip_allowlist.empty()) {
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(client_ip, ec);
+    if (ec || !NetworkList::parse(key.ip_allowlist).contains(address)) {
+      throw ApiError(status::forbidden, fmt::format("client address {} is not in this key's IP allowlist", client_ip));
+    }
+  }
+  if (auto retry_after = limiter.admit(key.id, key.rate_limit_per_minute)) {
+    throw ApiError(status::too_many_requests,
+                   fmt::format("rate limit of {} requests per minute exceeded for this key; retry in {} s",
+                               key.rate_limit_per_minute, *retry_after),
+                   {{"Retry-After", std::to_string(*retry_after)}});
+  }
+  return key;
+}
+
+void require_credential_scope(const store::AutomationKeyRecord& key, const std::string& credential_id) {
+  const auto& allowed = key.allowed_credential_ids;
+  if (allowed.empty() || std::find(allowed.begin(), allowed.end(), credential_id) != allowed.end()) return;
+  throw ApiError(status::forbidden, fmt::format("registry credential {} is not in this key's scope", credential_id));
 }
 
 void require_operation_scope(const store::AutomationKeyRecord& key, std::string_view operation) {

@@ -26,6 +26,16 @@ Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request&
 // 401 for a missing, malformed, unknown, revoked or expired automation key.
 store::AutomationKeyRecord authenticate_automation(pqxx::transaction_base& txn, const http::Request& request);
 
+class RateLimiter;
+
+// A v1 call's admission: the key (401), the client address against its IP allowlist (403), then its
+// rate limit (429 with Retry-After). `client_ip` is the address after trusted-proxy resolution.
+store::AutomationKeyRecord admit_automation_call(pqxx::transaction_base& txn, const http::Request& request,
+                                                 const std::string& client_ip, RateLimiter& limiter);
+
+// 403 unless the key's scopes allow `credential_id` (empty list = all).
+void require_credential_scope(const store::AutomationKeyRecord& key, const std::string& credential_id);
+
 // 403 unless the key's scopes allow `operation` (empty list = all).
 void require_operation_scope(const store::AutomationKeyRecord& key, std::string_view operation);
 // 403 unless the key's scopes allow `server_id` (empty list = all).

@@ -59,34 +59,57 @@ bool Dispatcher::send(const std::string& server_id, const proto::Dispatch& dispa
   return true;
 }
 
-void Dispatcher::remember_env(const std::string& operation_id, EnvMap env) {
-  if (env.empty()) return;
+bool carries_secrets(const proto::Dispatch& dispatch) { return !dispatch.env.empty() || dispatch.password; }
+
+void Dispatcher::remember(const proto::Dispatch& dispatch) {
+  if (!carries_secrets(dispatch)) return;
   std::lock_guard lock(mutex_);
-  pending_env_[operation_id] = std::move(env);
+  pending_secrets_[dispatch.operation_id] = dispatch;
 }
 
-std::optional<EnvMap> Dispatcher::env_for(const store::OperationRecord& operation) const {
-  if (operation.env_keys.empty()) return EnvMap{};
-  std::lock_guard lock(mutex_);
-  auto it = pending_env_.find(operation.id);
-  if (it == pending_env_.end()) return std::nullopt;
-  return it->second;
+std::optional<proto::Dispatch> Dispatcher::redelivery(const store::OperationRecord& operation) const {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = pending_secrets_.find(operation.id); it != pending_secrets_.end()) return it->second;
+  }
+  auto dispatch = dispatch_from_params(operation);
+  const bool had_secrets = !operation.env_keys.empty() || operation.type == "registry_login";
+  if (had_secrets) return std::nullopt;
+  return dispatch;
 }
 
-void Dispatcher::forget_env(const std::string& operation_id) {
+void Dispatcher::forget(const std::string& operation_id) {
   std::lock_guard lock(mutex_);
-  pending_env_.erase(operation_id);
+  pending_secrets_.erase(operation_id);
 }
 
-proto::Dispatch dispatch_message(const store::OperationRecord& operation, EnvMap env) {
+std::string params_json(const proto::Dispatch& dispatch) {
+  boost::json::object params{{"command", dispatch.command}};
+  params["working_directory"] =
+      dispatch.working_directory ? boost::json::value(*dispatch.working_directory) : boost::json::value(nullptr);
+  const std::pair<const char*, const std::optional<std::string>*> extras[] = {
+      {"commit_ref", &dispatch.commit_ref},
+      {"container_name", &dispatch.container_name},
+      {"registry_url", &dispatch.registry_url},
+      {"username", &dispatch.username}};  // never the password
+  for (const auto& [key, value] : extras) {
+    if (*value) params[key] = **value;
+  }
+  return json::serialize(params);
+}
+
+proto::Dispatch dispatch_from_params(const store::OperationRecord& operation) {
   const auto params = json::parse_object(operation.params_json, "operation params");
   proto::Dispatch dispatch;
   dispatch.operation_id = operation.id;
   dispatch.operation_type = operation.type;
   dispatch.command = json::optional_string(params, "command").value_or("");
   dispatch.working_directory = json::optional_string(params, "working_directory");
-  dispatch.env = std::move(env);
   dispatch.timeout_seconds = operation.timeout_seconds;
+  dispatch.commit_ref = json::optional_string(params, "commit_ref");
+  dispatch.container_name = json::optional_string(params, "container_name");
+  dispatch.registry_url = json::optional_string(params, "registry_url");
+  dispatch.username = json::optional_string(params, "username");
   return dispatch;
 }
 

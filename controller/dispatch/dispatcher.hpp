@@ -1,7 +1,7 @@
 #pragma once
 // The controller's side of operation delivery: which agents are connected to this instance, the
-// env values of dispatches not yet accepted (held in memory only, never stored), and who waits
-// for which operation.
+// dispatches not yet accepted whose secrets (env values, registry passwords) are held in memory
+// only and never stored, and who waits for which operation.
 #include "controller/dispatch/operation_waiters.hpp"
 #include "controller/store/db_pool.hpp"
 #include "controller/store/records.hpp"
@@ -43,10 +43,12 @@ class Dispatcher {
   // Hands the dispatch to the server's link if it is connected here; false otherwise.
   bool send(const std::string& server_id, const proto::Dispatch& dispatch);
 
-  void remember_env(const std::string& operation_id, EnvMap env);
-  // nullopt when the operation had env values that this process no longer holds.
-  std::optional<EnvMap> env_for(const store::OperationRecord& operation) const;
-  void forget_env(const std::string& operation_id);
+  // Keeps a dispatch that carries secrets until the agent accepts it, for redelivery.
+  void remember(const proto::Dispatch& dispatch);
+  // The dispatch to (re)send for a stored operation: rebuilt from its params, with the secrets
+  // this process remembers; nullopt when it had secrets that this process no longer holds.
+  std::optional<proto::Dispatch> redelivery(const store::OperationRecord& operation) const;
+  void forget(const std::string& operation_id);
 
   OperationWaiters& waiters() { return waiters_; }
   store::DbPool& db() { return db_; }
@@ -58,10 +60,13 @@ class Dispatcher {
   OperationWaiters waiters_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<agents::AgentLink>> links_;
-  std::unordered_map<std::string, EnvMap> pending_env_;
+  std::unordered_map<std::string, proto::Dispatch> pending_secrets_;
 };
 
-// The wire message for a stored exec operation (params JSON + env values held in memory).
-proto::Dispatch dispatch_message(const store::OperationRecord& operation, EnvMap env);
+// Whether a dispatch carries anything that must never be stored.
+bool carries_secrets(const proto::Dispatch& dispatch);
+// The stored, secret-free part of a dispatch (operations.params) and the way back.
+std::string params_json(const proto::Dispatch& dispatch);
+proto::Dispatch dispatch_from_params(const store::OperationRecord& operation);
 
 }  // namespace tether::dispatch

@@ -53,10 +53,10 @@ void Maintenance::run_once() {
           for (const auto& server_id : connected) {
             for (const auto& id : store::operations::queued_for_server(txn, server_id)) {
               auto record = store::operations::find(txn, id, false);
-              auto env = record ? dispatcher.env_for(*record) : std::nullopt;
-              if (!record || !env) continue;  // left to fail at its deadline
+              auto dispatch = record ? dispatcher.redelivery(*record) : std::nullopt;
+              if (!dispatch) continue;  // left to fail at its deadline
               store::operations::mark_dispatched(txn, id);
-              to_send.push_back(dispatch_message(*record, std::move(*env)));
+              to_send.push_back(std::move(*dispatch));
               to_send_servers.push_back(server_id);
             }
           }
@@ -66,7 +66,7 @@ void Maintenance::run_once() {
         pqxx::nontransaction read(connection);
         for (const auto& id : ended) {
           spdlog::warn("event=operation_failed_by_deadline operation_id={}", id);
-          dispatcher.forget_env(id);
+          dispatcher.forget(id);
           if (!dispatcher.waiters().has(id)) continue;
           if (auto record = store::operations::find(read, id, true)) dispatcher.waiters().notify(*record);
         }

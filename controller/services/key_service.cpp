@@ -6,6 +6,7 @@
 #include "controller/http/responses.hpp"
 #include "controller/store/audit_store.hpp"
 #include "controller/store/key_store.hpp"
+#include "controller/store/registry_store.hpp"
 #include "controller/store/server_store.hpp"
 
 namespace tether::services {
@@ -22,18 +23,34 @@ std::string create_operator_key(pqxx::transaction_base& txn, const std::string& 
   return secret.secret;
 }
 
-CreatedAutomationKey create_automation_key(pqxx::transaction_base& txn, const auth::Operator& actor,
-                                           const AutomationKeyInput& input, const std::string& client_ip) {
+namespace {
+
+// Scopes may name only servers and credentials that exist.
+void check_references(pqxx::transaction_base& txn, const AutomationKeyInput& input) {
   for (const auto& server_id : input.allowed_server_ids) {
     auto server = store::servers::find(txn, server_id);
     if (!server || server->status == "decommissioned") {
       throw ApiError(status::unprocessable_entity, "allowed_server_ids: server " + server_id + " does not exist");
     }
   }
+  for (const auto& credential_id : input.allowed_credential_ids) {
+    if (!store::registry::find(txn, credential_id)) {
+      throw ApiError(status::unprocessable_entity,
+                     "allowed_credential_ids: registry credential " + credential_id + " does not exist");
+    }
+  }
+}
+
+}  // namespace
+
+CreatedAutomationKey create_automation_key(pqxx::transaction_base& txn, const auth::Operator& actor,
+                                           const AutomationKeyInput& input, const std::string& client_ip) {
+  check_references(txn, input);
   const auto secret = auth::issue_secret(auth::automation_key_kind);
   auto key = store::keys::insert_automation_key(
       txn, {ids::new_uuid(), input.name, secret.lookup_prefix, secret.hash, input.allowed_server_ids,
-            input.allowed_operations, input.expires_at, actor.actor()});
+            input.allowed_operations, input.expires_at, actor.actor(), input.allowed_credential_ids,
+            input.ip_allowlist, input.rate_limit_per_minute});
   store::audit::record(txn, {actor.actor(), "automation_keys.create", key.id, client_ip, "allowed",
                              json::serialize(boost::json::object{{"name", input.name}})});
   return CreatedAutomationKey{std::move(key), secret.secret};
@@ -41,6 +58,31 @@ CreatedAutomationKey create_automation_key(pqxx::transaction_base& txn, const au
 
 std::vector<store::AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn) {
   return store::keys::list_automation_keys(txn);
+}
+
+store::AutomationKeyRecord get_automation_key(pqxx::transaction_base& txn, const std::string& id) {
+  auto key = store::keys::find_automation_key_by_id(txn, id);
+  if (!key) throw ApiError(status::not_found, "automation key " + id + " not found");
+  return std::move(*key);
+}
+
+AutomationKeyInput automation_key_input(const store::AutomationKeyRecord& key) {
+  return AutomationKeyInput{key.name,         key.allowed_server_ids,    key.allowed_operations,
+                            key.allowed_credential_ids, key.ip_allowlist, key.rate_limit_per_minute,
+                            key.expires_at};
+}
+
+store::AutomationKeyRecord update_automation_key(pqxx::transaction_base& txn, const auth::Operator& actor,
+                                                 const std::string& id, const AutomationKeyInput& input,
+                                                 const std::string& client_ip) {
+  check_references(txn, input);
+  auto updated = store::keys::update_automation_key(
+      txn, id,
+      {input.name, input.allowed_server_ids, input.allowed_operations, input.allowed_credential_ids,
+       input.ip_allowlist, input.rate_limit_per_minute, input.expires_at});
+  if (!updated) throw ApiError(status::not_found, "automation key " + id + " not found");
+  store::audit::record(txn, {actor.actor(), "automation_keys.update", id, client_ip, "allowed", "{}"});
+  return std::move(*updated);
 }
 
 std::string revoke_automation_key(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,

@@ -17,6 +17,9 @@ struct AutomationKeyInput {
   std::string name;
   std::vector<std::string> allowed_server_ids;
   std::vector<std::string> allowed_operations;
+  std::vector<std::string> allowed_credential_ids;
+  std::vector<std::string> ip_allowlist;  // canonical CIDRs
+  int rate_limit_per_minute = 100;
   std::optional<std::string> expires_at;  // RFC 3339, already checked to be in the future
 };
 
@@ -29,6 +32,13 @@ struct CreatedAutomationKey {
 CreatedAutomationKey create_automation_key(pqxx::transaction_base& txn, const auth::Operator& actor,
                                            const AutomationKeyInput& input, const std::string& client_ip);
 std::vector<store::AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn);
+// 404 when unknown.
+store::AutomationKeyRecord get_automation_key(pqxx::transaction_base& txn, const std::string& id);
+AutomationKeyInput automation_key_input(const store::AutomationKeyRecord& key);
+// Replaces the key's scopes; 422 when an allowed server or credential does not exist.
+store::AutomationKeyRecord update_automation_key(pqxx::transaction_base& txn, const auth::Operator& actor,
+                                                 const std::string& id, const AutomationKeyInput& input,
+                                                 const std::string& client_ip);
 // Returns revoked_at; 404 when unknown.
 std::string revoke_automation_key(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
                                   const std::string& client_ip);

@@ -1,11 +1,53 @@
 #include "controller/store/audit_store.hpp"
 
+#include "controller/store/sql_text.hpp"
+
 namespace tether::store::audit {
 
 void record(pqxx::transaction_base& txn, const Entry& entry) {
   txn.exec_params(
-      "INSERT INTO audit_log (actor, action, target, client_ip, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-      entry.actor, entry.action, entry.target, entry.client_ip, entry.outcome, entry.detail_json);
+      "INSERT INTO audit_log (actor, action, target, client_ip, outcome, detail, key_id, server_id, operation_id, "
+      "run_id, status_code) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::uuid, $8::uuid, $9::uuid, $10, $11)",
+      entry.actor, entry.action, entry.target, entry.client_ip, entry.outcome, entry.detail_json, entry.key_id,
+      entry.server_id, entry.operation_id, entry.run_id, entry.status_code);
+}
+
+std::vector<Row> query(pqxx::transaction_base& txn, const Filter& filter, int output_bytes) {
+  std::vector<Row> rows;
+  const auto result = txn.exec_params(
+      "SELECT a.id, " TETHER_SQL_TS("a.at") ", a.actor, a.action, a.outcome, a.detail::text, a.key_id::text, "
+      "a.server_id::text, a.operation_id::text, a.run_id, a.client_ip, a.status_code, o.exit_code, "
+      "(SELECT substring(string_agg(data, ''::bytea ORDER BY seq) from 1 for $8) FROM operation_output "
+      "  WHERE operation_id = a.operation_id AND stream = 1), "
+      "(SELECT substring(string_agg(data, ''::bytea ORDER BY seq) from 1 for $8) FROM operation_output "
+      "  WHERE operation_id = a.operation_id AND stream = 2) "
+      "FROM audit_log a LEFT JOIN operations o ON o.id = a.operation_id "
+      "WHERE ($1::uuid IS NULL OR a.key_id = $1::uuid) AND ($2::uuid IS NULL OR a.server_id = $2::uuid) "
+      "AND ($3::text IS NULL OR a.run_id = $3) AND ($4::text IS NULL OR a.action = $4) "
+      "AND ($5::timestamptz IS NULL OR a.at >= $5::timestamptz) AND ($6::timestamptz IS NULL OR a.at < $6::timestamptz) "
+      "ORDER BY a.at DESC, a.id DESC LIMIT $7",
+      filter.key_id, filter.server_id, filter.run_id, filter.action, filter.since, filter.until, filter.limit,
+      output_bytes);
+  for (const auto& r : result) {
+    Row row;
+    row.id = r[0].as<std::int64_t>();
+    row.at = r[1].as<std::string>();
+    row.actor = r[2].as<std::string>();
+    row.action = r[3].as<std::string>();
+    row.outcome = r[4].as<std::string>();
+    row.detail_json = r[5].as<std::string>();
+    row.key_id = optional_text(r[6]);
+    row.server_id = optional_text(r[7]);
+    row.operation_id = optional_text(r[8]);
+    row.run_id = optional_text(r[9]);
+    row.client_ip = optional_text(r[10]);
+    row.status_code = optional_int(r[11]);
+    row.exit_code = optional_int(r[12]);
+    if (!r[13].is_null()) row.stdout_head = pqxx::binarystring(r[13]).str();
+    if (!r[14].is_null()) row.stderr_head = pqxx::binarystring(r[14]).str();
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 }  // namespace tether::store::audit

@@ -51,12 +51,16 @@ std::optional<ApiKeyRecord> find_api_key(pqxx::transaction_base& txn, const std:
 AutomationKeyRecord insert_automation_key(pqxx::transaction_base& txn, const NewAutomationKey& key) {
   auto row = txn.exec_params1(
       std::string("INSERT INTO automation_keys (id, name, key_prefix, key_hash, allowed_server_ids, "
-                  "allowed_operations, expires_at, created_by) VALUES ($1, $2, $3, $4, "
+                  "allowed_operations, expires_at, created_by, allowed_credential_ids, ip_allowlist, "
+                  "rate_limit_per_minute) VALUES ($1, $2, $3, $4, "
                   "ARRAY(SELECT jsonb_array_elements_text($5::jsonb)::uuid), "
-                  "ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), $7::timestamptz, $8) RETURNING ") +
+                  "ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), $7::timestamptz, $8, "
+                  "ARRAY(SELECT jsonb_array_elements_text($9::jsonb)::uuid), "
+                  "ARRAY(SELECT jsonb_array_elements_text($10::jsonb)::cidr), $11) RETURNING ") +
           automation_key_columns,
       key.id, key.name, key.prefix, key.hash, to_json_array(key.allowed_server_ids),
-      to_json_array(key.allowed_operations), key.expires_at, key.created_by);
+      to_json_array(key.allowed_operations), key.expires_at, key.created_by, to_json_array(key.allowed_credential_ids),
+      to_json_array(key.ip_allowlist), key.rate_limit_per_minute);
   return to_record(row);
 }
 
@@ -72,6 +76,30 @@ std::vector<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& tx
 std::optional<AutomationKeyRecord> find_automation_key(pqxx::transaction_base& txn, const std::string& prefix) {
   auto result = txn.exec_params(
       std::string("SELECT ") + automation_key_columns + " FROM automation_keys WHERE key_prefix = $1", prefix);
+  if (result.empty()) return std::nullopt;
+  return to_record(result[0]);
+}
+
+std::optional<AutomationKeyRecord> update_automation_key(pqxx::transaction_base& txn, const std::string& id,
+                                                         const KeyScopes& scopes) {
+  auto result = txn.exec_params(
+      std::string("UPDATE automation_keys SET name = $2, "
+                  "allowed_server_ids = ARRAY(SELECT jsonb_array_elements_text($3::jsonb)::uuid), "
+                  "allowed_operations = ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), "
+                  "allowed_credential_ids = ARRAY(SELECT jsonb_array_elements_text($5::jsonb)::uuid), "
+                  "ip_allowlist = ARRAY(SELECT jsonb_array_elements_text($6::jsonb)::cidr), "
+                  "rate_limit_per_minute = $7, expires_at = $8::timestamptz WHERE id = $1 RETURNING ") +
+          automation_key_columns,
+      id, scopes.name, to_json_array(scopes.allowed_server_ids), to_json_array(scopes.allowed_operations),
+      to_json_array(scopes.allowed_credential_ids), to_json_array(scopes.ip_allowlist), scopes.rate_limit_per_minute,
+      scopes.expires_at);
+  if (result.empty()) return std::nullopt;
+  return to_record(result[0]);
+}
+
+std::optional<AutomationKeyRecord> find_automation_key_by_id(pqxx::transaction_base& txn, const std::string& id) {
+  auto result =
+      txn.exec_params(std::string("SELECT ") + automation_key_columns + " FROM automation_keys WHERE id = $1", id);
   if (result.empty()) return std::nullopt;
   return to_record(result[0]);
 }

@@ -22,9 +22,23 @@ struct NewAutomationKey {
   std::vector<std::string> allowed_operations;
   std::optional<std::string> expires_at;
   std::string created_by;
+  std::vector<std::string> allowed_credential_ids = {};
+  std::vector<std::string> ip_allowlist = {};
+  int rate_limit_per_minute = 100;
 };
 
 AutomationKeyRecord insert_automation_key(pqxx::transaction_base& txn, const NewAutomationKey& key);
+
+struct KeyScopes {
+  std::string name;
+  std::vector<std::string> allowed_server_ids, allowed_operations, allowed_credential_ids, ip_allowlist;
+  int rate_limit_per_minute = 100;
+  std::optional<std::string> expires_at;
+};
+// Replaces the key's name and scopes; nullopt when there is no such key.
+std::optional<AutomationKeyRecord> update_automation_key(pqxx::transaction_base& txn, const std::string& id,
+                                                         const KeyScopes& scopes);
+std::optional<AutomationKeyRecord> find_automation_key_by_id(pqxx::transaction_base& txn, const std::string& id);
 std::vector<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn);
 std::optional<AutomationKeyRecord> find_automation_key(pqxx::transaction_base& txn, const std::string& prefix);
 // Returns the revocation time, or nullopt when no such key exists. Revoking twice keeps the first time.

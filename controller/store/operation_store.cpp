@@ -79,6 +79,19 @@ std::optional<OperationRecord> find(pqxx::transaction_base& txn, const std::stri
   return record;
 }
 
+std::vector<OperationRecord> list(pqxx::transaction_base& txn, const ListFilter& filter) {
+  std::vector<OperationRecord> out;
+  for (const auto& row : txn.exec_params(
+           std::string("SELECT ") + operation_columns +
+               " FROM operations o JOIN servers s ON s.id = o.server_id "
+               "WHERE ($1::text IS NULL OR o.run_id = $1) AND ($2::uuid IS NULL OR o.automation_key_id = $2::uuid) "
+               "ORDER BY o.created_at DESC, o.id LIMIT $3",
+           filter.run_id, filter.automation_key_id, filter.limit)) {
+    out.push_back(to_record(row));
+  }
+  return out;
+}
+
 bool mark_dispatched(pqxx::transaction_base& txn, const std::string& id) {
   return txn
              .exec_params(

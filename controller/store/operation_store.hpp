@@ -12,6 +12,14 @@ namespace tether::store::operations {
 void insert(pqxx::transaction_base& txn, const NewOperation& op);
 std::optional<OperationRecord> find(pqxx::transaction_base& txn, const std::string& id, bool with_output);
 
+struct ListFilter {
+  std::optional<std::string> run_id;
+  std::optional<std::string> automation_key_id;
+  int limit = 200;
+};
+// Newest first, without output.
+std::vector<OperationRecord> list(pqxx::transaction_base& txn, const ListFilter& filter);
+
 // Status moves only forward; each update is conditional on the current status so that messages
 // handled late (a `started` after `finished`) can never move a finished operation back.
 bool mark_dispatched(pqxx::transaction_base& txn, const std::string& id);

@@ -1,0 +1,141 @@
+// What operators read back: operations (one CI run's together, one key's history) and the audit log.
+#include "common/ids.hpp"
+#include "common/json_fields.hpp"
+#include "common/time.hpp"
+#include "common/utf8.hpp"
+#include "controller/api/handler_support.hpp"
+#include "controller/api/routes.hpp"
+#include "controller/api/v1/operation_view.hpp"
+#include "controller/store/audit_store.hpp"
+#include "controller/store/operation_store.hpp"
+
+namespace tether::api {
+namespace {
+
+using http::bhttp::status;
+using http::bhttp::verb;
+
+constexpr int audit_output_bytes = 4096;
+
+// The v1 view plus what only operators see.
+boost::json::object render_operation(const store::OperationRecord& operation) {
+  auto view = v1::operation_view(operation);
+  view["status_detail"] = operation.status;
+  view["error"] = nullable(operation.error);
+  view["env_keys"] = string_array(operation.env_keys);
+  view["run_context"] =
+      operation.run_context_json ? boost::json::parse(*operation.run_context_json) : boost::json::value(nullptr);
+  return view;
+}
+
+boost::json::object render_operations(const std::vector<store::OperationRecord>& operations) {
+  boost::json::array out;
+  for (const auto& operation : operations) out.push_back(render_operation(operation));
+  return {{"operations", std::move(out)}};
+}
+
+int parse_limit(const std::map<std::string, std::string>& params, int fallback, int max) {
+  auto it = params.find("limit");
+  if (it == params.end()) return fallback;
+  try {
+    std::size_t used = 0;
+    const int limit = std::stoi(it->second, &used);
+    if (used == it->second.size() && limit >= 1 && limit <= max) return limit;
+  } catch (const std::exception&) {
+  }
+  throw http::ApiError(status::unprocessable_entity, "limit: must be an integer from 1 to " + std::to_string(max));
+}
+
+std::optional<std::string> time_param(const std::map<std::string, std::string>& params, const std::string& name) {
+  auto it = params.find(name);
+  if (it == params.end()) return std::nullopt;
+  auto when = timeutil::parse_rfc3339(it->second);
+  if (!when) throw http::ApiError(status::unprocessable_entity, name + ": must be an RFC 3339 date-time");
+  return it->second;
+}
+
+std::optional<std::string> uuid_param(const std::map<std::string, std::string>& params, const std::string& name) {
+  auto it = params.find(name);
+  if (it == params.end()) return std::nullopt;
+  auto parsed = ids::parse_uuid(it->second);
+  if (!parsed) throw http::ApiError(status::unprocessable_entity, name + ": must be a UUID");
+  return parsed;
+}
+
+boost::json::object render_audit(const store::audit::Row& row) {
+  return {{"id", row.id},
+          {"at", row.at},
+          {"actor", row.actor},
+          {"key_id", nullable(row.key_id)},
+          {"action", row.action},
+          {"outcome", row.outcome},
+          {"status_code", row.status_code ? boost::json::value(*row.status_code) : boost::json::value(nullptr)},
+          {"server_id", nullable(row.server_id)},
+          {"operation_id", nullable(row.operation_id)},
+          {"run_id", nullable(row.run_id)},
+          {"client_ip", nullable(row.client_ip)},
+          {"detail", boost::json::parse(row.detail_json)},
+          {"exit_code", row.exit_code ? boost::json::value(*row.exit_code) : boost::json::value(nullptr)},
+          {"stdout", utf8::sanitize(row.stdout_head)},
+          {"stderr", utf8::sanitize(row.stderr_head)}};
+}
+
+}  // namespace
+
+void add_operation_routes(http::Router& router, app::AppContext& app) {
+  router.add(verb::get, "/api/operations", [&app](http::RequestContext& context) {
+    answer_from_db(app, context.responder, [request = context.request](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      const auto params = query_params(request);
+      store::operations::ListFilter filter;
+      if (auto it = params.find("run_id"); it != params.end()) filter.run_id = it->second;
+      filter.automation_key_id = uuid_param(params, "key_id");
+      filter.limit = parse_limit(params, 200, 1000);
+      return http::json_response(status::ok, render_operations(store::operations::list(txn, filter)));
+    });
+  });
+
+  router.add(verb::get, "/api/operations/{id}", [&app](http::RequestContext& context) {
+    answer_from_db(app, context.responder, [request = context.request, params = context.path_params](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      const auto id = uuid_path_param(params, "id", "operation");
+      auto operation = store::operations::find(txn, id, true);
+      if (!operation) throw http::ApiError(status::not_found, "operation " + id + " not found");
+      return http::json_response(status::ok, render_operation(*operation));
+    });
+  });
+
+  router.add(verb::get, "/api/automation-keys/{id}/operations", [&app](http::RequestContext& context) {
+    answer_from_db(app, context.responder, [request = context.request, params = context.path_params](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      store::operations::ListFilter filter;
+      filter.automation_key_id = uuid_path_param(params, "id", "automation key");
+      filter.limit = parse_limit(query_params(request), 200, 1000);
+      return http::json_response(status::ok, render_operations(store::operations::list(txn, filter)));
+    });
+  });
+
+  router.add(verb::get, "/api/audit", [&app](http::RequestContext& context) {
+    answer_from_db(app, context.responder, [request = context.request](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      auth::authenticate_operator(txn, request, auth::Role::admin);
+      const auto params = query_params(request);
+      store::audit::Filter filter;
+      filter.key_id = uuid_param(params, "key_id");
+      filter.server_id = uuid_param(params, "server_id");
+      if (auto it = params.find("run_id"); it != params.end()) filter.run_id = it->second;
+      if (auto it = params.find("action"); it != params.end()) filter.action = it->second;
+      filter.since = time_param(params, "since");
+      filter.until = time_param(params, "until");
+      filter.limit = parse_limit(params, 100, 1000);
+      boost::json::array entries;
+      for (const auto& row : store::audit::query(txn, filter, audit_output_bytes)) entries.push_back(render_audit(row));
+      return http::json_response(status::ok, boost::json::object{{"entries", std::move(entries)}});
+    });
+  });
+}
+
+}  // namespace tether::api

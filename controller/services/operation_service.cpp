@@ -1,0 +1,68 @@
+#include "controller/services/operation_service.hpp"
+
+#include "common/json_fields.hpp"
+#include "controller/auth/authenticator.hpp"
+#include "controller/dispatch/dispatcher.hpp"
+#include "controller/http/responses.hpp"
+#include "controller/store/audit_store.hpp"
+#include "controller/store/key_store.hpp"
+#include "controller/store/operation_store.hpp"
+#include "controller/store/server_store.hpp"
+
+namespace tether::services {
+
+using http::ApiError;
+using http::bhttp::status;
+
+std::string submit_operation(pqxx::transaction_base& txn, const store::AutomationKeyRecord& key,
+                             const OperationSubmission& submission, bool agent_connected,
+                             const std::string& client_ip) {
+  const auto& dispatch = submission.dispatch;
+  auth::require_operation_scope(key, dispatch.operation_type);
+  auth::require_server_scope(key, submission.server_id);
+  const auto server = store::servers::find(txn, submission.server_id);
+  if (!server || server->status == "decommissioned") {
+    throw ApiError(status::not_found, "server " + submission.server_id + " not found");
+  }
+
+  std::vector<std::string> env_keys;
+  for (const auto& [name, value] : dispatch.env) env_keys.push_back(name);
+  const std::string stored_status = agent_connected ? "dispatched" : "queued";
+  const std::string created_by = "automation_key:" + key.id;
+  store::operations::insert(txn, store::NewOperation{dispatch.operation_id, dispatch.operation_type,
+                                                     submission.server_id, dispatch::params_json(dispatch), env_keys,
+                                                     stored_status, dispatch.timeout_seconds, submission.run.run_id,
+                                                     submission.run.run_context_json, created_by, key.id});
+
+  auto detail = submission.audit_detail;
+  boost::json::array env_names;
+  for (const auto& name : env_keys) env_names.emplace_back(name);
+  detail["env_keys"] = std::move(env_names);
+  if (submission.run.run_context_json) detail["run_context"] = boost::json::parse(*submission.run.run_context_json);
+  store::audit::record(txn, {created_by, "v1." + dispatch.operation_type, dispatch.operation_id, client_ip, "allowed",
+                             json::serialize(detail), key.id, submission.server_id, dispatch.operation_id,
+                             submission.run.run_id, submission.status_code});
+  store::keys::touch_automation_key(txn, key.id);
+  return stored_status;
+}
+
+store::OperationRecord operation_for_key(pqxx::transaction_base& txn, const store::AutomationKeyRecord& key,
+                                         const std::string& operation_id) {
+  auto operation = store::operations::find(txn, operation_id, true);
+  if (!operation) throw ApiError(status::not_found, "operation " + operation_id + " not found");
+  auth::require_server_scope(key, operation->server_id);
+  return std::move(*operation);
+}
+
+void record_denial(pqxx::connection& connection, const std::optional<store::AutomationKeyRecord>& key,
+                   const std::string& action, const std::string& client_ip, int status_code,
+                   const std::string& reason) {
+  pqxx::work txn(connection);
+  store::audit::record(txn, {key ? "automation_key:" + key->id : "anonymous", action, std::nullopt, client_ip,
+                             "denied", json::serialize(boost::json::object{{"reason", reason}}),
+                             key ? std::optional<std::string>(key->id) : std::nullopt, std::nullopt, std::nullopt,
+                             std::nullopt, status_code});
+  txn.commit();
+}
+
+}  // namespace tether::services

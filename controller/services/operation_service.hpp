@@ -1,0 +1,39 @@
+#pragma once
+// Creating operations for automation keys and reading them back. Runs on database workers inside
+// the caller's transaction.
+#include "controller/api/v1/requests.hpp"
+#include "controller/store/records.hpp"
+#include "proto/messages.hpp"
+
+#include <boost/json.hpp>
+#include <pqxx/pqxx>
+
+#include <optional>
+#include <string>
+
+namespace tether::services {
+
+struct OperationSubmission {
+  proto::Dispatch dispatch;  // complete, secrets included: never stored as such
+  std::string server_id;
+  api::v1::RunFields run;
+  boost::json::object audit_detail;  // secret-free description for the audit log
+  int status_code = 200;             // what the caller will answer, for the audit log
+};
+
+// Checks the key's operation and server scopes (403) and the server (404), stores the operation
+// without its secrets, and records the call in the audit log. Returns the stored status:
+// "dispatched" when the agent is connected here, else "queued".
+std::string submit_operation(pqxx::transaction_base& txn, const store::AutomationKeyRecord& key,
+                             const OperationSubmission& submission, bool agent_connected,
+                             const std::string& client_ip);
+
+// 404 when unknown, 403 when its server is outside the key's scope.
+store::OperationRecord operation_for_key(pqxx::transaction_base& txn, const store::AutomationKeyRecord& key,
+                                         const std::string& operation_id);
+
+// Records a refused v1 call (the caller's transaction was rolled back, so this gets its own).
+void record_denial(pqxx::connection& connection, const std::optional<store::AutomationKeyRecord>& key,
+                   const std::string& action, const std::string& client_ip, int status_code, const std::string& reason);
+
+}  // namespace tether::services

@@ -1,0 +1,37 @@
+#pragma once
+// Applications (deploy targets) and their deployments.
+#include <pqxx/pqxx>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tether::store::applications {
+
+struct Application {
+  std::string id, name, server_id, directory, deploy_branch, deploy_command, created_at;
+};
+
+struct Deployment {
+  std::string id, application_id, operation_id, commit_ref;
+  std::optional<std::string> resolved_commit;
+  std::string operation_status;
+  std::string created_at;
+  std::optional<std::string> completed_at;
+};
+
+Application insert(pqxx::transaction_base& txn, const Application& application);
+std::vector<Application> list(pqxx::transaction_base& txn);
+std::optional<Application> find(pqxx::transaction_base& txn, const std::string& id);
+// Writes all fields of `application` (the caller merged the patch). nullopt when unknown.
+std::optional<Application> update(pqxx::transaction_base& txn, const Application& application);
+bool remove(pqxx::transaction_base& txn, const std::string& id);
+bool name_in_use(pqxx::transaction_base& txn, const std::string& name, const std::string& except_id);
+
+void insert_deployment(pqxx::transaction_base& txn, const std::string& id, const std::string& application_id,
+                       const std::string& operation_id, const std::string& commit_ref);
+void record_resolved_commit(pqxx::transaction_base& txn, const std::string& operation_id, const std::string& sha);
+std::vector<Deployment> deployments(pqxx::transaction_base& txn, const std::optional<std::string>& application_id);
+std::optional<Deployment> find_deployment(pqxx::transaction_base& txn, const std::string& id);
+
+}  // namespace tether::store::applications
