@@ -84,3 +84,17 @@ TEST_CASE("random_bytes returns exactly the requested number of bytes", "[crypto
   CHECK(random_bytes(4096).size() == 4096);
   CHECK(random_bytes(32) != random_bytes(32));
 }
+
+TEST_CASE("AES-256-GCM sealing round-trips and detects a wrong key or tampering", "[crypto][gcm]") {
+  const std::string key = tether::crypto::random_bytes(32);
+  const auto sealed = tether::crypto::seal(key, "registry-password");
+  CHECK(sealed.find("registry-password") == std::string::npos);
+  CHECK(sealed.size() == 12 + 17 + 16);
+  CHECK(tether::crypto::open(key, sealed) == "registry-password");
+  CHECK(tether::crypto::seal(key, "registry-password") != sealed);  // a fresh nonce every time
+  CHECK_THROWS_AS(tether::crypto::open(tether::crypto::random_bytes(32), sealed), std::runtime_error);
+  auto tampered = sealed;
+  tampered[14] ^= 0x01;
+  CHECK_THROWS_AS(tether::crypto::open(key, tampered), std::runtime_error);
+  CHECK_THROWS_AS(tether::crypto::seal("short", "x"), std::invalid_argument);
+}

@@ -1,4 +1,4 @@
-#include "controller/api/v1/exec_request.hpp"
+#include "controller/api/v1/requests.hpp"
 #include "controller/http/responses.hpp"
 
 #include <catch2/catch.hpp>
@@ -104,4 +104,42 @@ TEST_CASE("env names must be valid variable names and values strings", "[v1][exe
 TEST_CASE("a rejected env never echoes its values", "[v1][exec][secrets]") {
   const auto detail = rejection(body_with(R"(,"env":{"TOKEN":"s3cr3t-value","bad name":"x"})"));
   CHECK_THAT(detail, !Catch::Contains("s3cr3t-value"));
+}
+
+TEST_CASE("deploy requests need an application and take a safe commit_ref", "[v1][deploy]") {
+  const auto request = tether::api::v1::parse_deploy_request(
+      R"({"application_id":"0d6c1a8e-2f3b-4c5d-8e9f-0a1b2c3d4e5f","commit_ref":"release/1.2","env_overrides":{"FLAG":"1"}})");
+  CHECK(*request.commit_ref == "release/1.2");
+  CHECK(request.env_overrides.at("FLAG") == "1");
+  CHECK_THROWS_AS(tether::api::v1::parse_deploy_request(R"({"commit_ref":"main"})"), ApiError);
+  for (const char* ref : {"--upload-pack=x", "a b", "a..b", "x\ny"}) {
+    const std::string body = std::string(R"({"application_id":"0d6c1a8e-2f3b-4c5d-8e9f-0a1b2c3d4e5f","commit_ref":")") +
+                             (std::string(ref) == "x\ny" ? "x\\ny" : ref) + "\"}";
+    CHECK_THROWS_WITH(tether::api::v1::parse_deploy_request(body), Catch::Contains("commit_ref"));
+  }
+}
+
+TEST_CASE("restart requests validate the container name", "[v1][restart]") {
+  CHECK(tether::api::v1::valid_container_name("web_app-1.blue"));
+  CHECK_FALSE(tether::api::v1::valid_container_name("-rm"));
+  CHECK_FALSE(tether::api::v1::valid_container_name("a b"));
+  CHECK_FALSE(tether::api::v1::valid_container_name(std::string(256, 'a')));
+  CHECK_THROWS_WITH(tether::api::v1::parse_restart_request(std::string(R"({"server_id":")") + server +
+                                                           R"x(","container_name":"$(reboot)"})x"),
+                    Catch::Contains("container_name"));
+}
+
+TEST_CASE("reboot defaults to a 300 second deadline", "[v1][reboot]") {
+  CHECK(tether::api::v1::parse_reboot_request(std::string(R"({"server_id":")") + server + "\"}").timeout_seconds == 300);
+}
+
+TEST_CASE("registry requests need their ids and a registry url without spaces", "[v1][registry]") {
+  CHECK_THROWS_WITH(tether::api::v1::parse_registry_login_request(std::string(R"({"server_id":")") + server + "\"}"),
+                    Catch::Contains("credential_id"));
+  CHECK_THROWS_WITH(tether::api::v1::parse_registry_logout_request(std::string(R"({"server_id":")") + server +
+                                                                   R"(","registry_url":"ghcr.io --x"})"),
+                    Catch::Contains("registry_url"));
+  CHECK(tether::api::v1::parse_registry_logout_request(std::string(R"({"server_id":")") + server +
+                                                       R"(","registry_url":"ghcr.io"})")
+            .registry_url == "ghcr.io");
 }
