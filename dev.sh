@@ -183,6 +183,17 @@ dev_ensure_tls() {
   chmod 644 "$tls/cert.pem"
 }
 
+# The controller's AES-256-GCM key for registry passwords: made once, kept with the database.
+dev_ensure_master_key() {
+  local key_file=$STATE_DIR/master.key
+  [[ -s $key_file ]] && return 0
+  say "creating the controller's master key in $key_file"
+  (
+    umask 077
+    openssl rand -hex 32 >"$key_file"
+  )
+}
+
 dev_choose_pg_port() {
   local stored=
   [[ -f $STATE_DIR/pgport ]] && stored=$(<"$STATE_DIR/pgport")
@@ -229,11 +240,13 @@ cmd_up() {
   DATABASE_URL=$(pg_url "$DEV_PG_PORT" tether)
 
   dev_ensure_tls
+  dev_ensure_master_key
   dev_choose_controller_port
   API_URL=https://127.0.0.1:$DEV_PORT
   API_CURL_TLS=(--cacert "$STATE_DIR/tls/cert.pem")
   stack_start_controller "$STATE_DIR" "$logs" "127.0.0.1:$DEV_PORT" "$DATABASE_URL" \
-    --tls-cert "$STATE_DIR/tls/cert.pem" --tls-key "$STATE_DIR/tls/key.pem"
+    --tls-cert "$STATE_DIR/tls/cert.pem" --tls-key "$STATE_DIR/tls/key.pem" \
+    --master-key-file "$STATE_DIR/master.key"
   say "controller: $DAEMON_ACTION (log .tether/logs/controller.log)"
   stack_wait_healthy "$STATE_DIR" "$logs" 60
 
