@@ -5,6 +5,9 @@
 
 #include <boost/json.hpp>
 
+#include <array>
+#include <utility>
+
 namespace tether::agent {
 namespace bj = boost::json;
 
@@ -33,6 +36,12 @@ bj::value optional_string_value(const std::optional<std::string>& value) {
   return value ? bj::value(*value) : bj::value(nullptr);
 }
 
+template <class Record>
+auto type_fields(Record& record) {
+  return std::array{std::pair{"commit_ref", &record.commit_ref}, std::pair{"container_name", &record.container_name},
+                    std::pair{"registry_url", &record.registry_url}, std::pair{"username", &record.username}};
+}
+
 }  // namespace
 
 std::string encode_record(const OperationRecord& record) {
@@ -47,6 +56,10 @@ std::string encode_record(const OperationRecord& record) {
                  {"state", to_string(record.state)},
                  {"accepted_at", record.accepted_at},
                  {"boot_id", record.boot_id}};
+  // Fields of one operation type are written only for it.
+  for (const auto& [key, value] : type_fields(record)) {
+    if (*value) out[key] = **value;
+  }
   if (record.process) {
     out["process"] = bj::object{{"pid", record.process->pid},
                                 {"pgid", record.process->pgid},
@@ -59,6 +72,7 @@ std::string encode_record(const OperationRecord& record) {
                                {"duration_ms", r.duration_ms},
                                {"error", optional_string_value(r.error)},
                                {"last_seq", r.last_seq}};
+    if (r.resolved_commit) out["result"].as_object()["resolved_commit"] = *r.resolved_commit;
   }
   return json::serialize(out);
 }
@@ -72,6 +86,7 @@ OperationRecord decode_record(std::string_view text) {
   record.type = json::required_string(obj, "type");
   record.command = json::required_string(obj, "command");
   record.working_directory = json::optional_string(obj, "working_directory");
+  for (const auto& [key, value] : type_fields(record)) *value = json::optional_string(obj, key);
   record.timeout_seconds = static_cast<int>(json::required_int(obj, "timeout_seconds"));
   if (auto keys = json::optional_array(obj, "env_keys")) {
     for (const auto& key : *keys) {
@@ -96,6 +111,7 @@ OperationRecord decode_record(std::string_view text) {
     r.duration_ms = json::optional_int(*result, "duration_ms").value_or(0);
     r.error = json::optional_string(*result, "error");
     r.last_seq = static_cast<std::uint64_t>(json::optional_int(*result, "last_seq").value_or(0));
+    r.resolved_commit = json::optional_string(*result, "resolved_commit");
     record.result = std::move(r);
   }
   if (record.state == OperationState::finished && !record.result) throw json::FieldError("result: required when finished");

@@ -1,5 +1,6 @@
 #include "agent/operation_table.hpp"
 
+#include "agent/deploy_script.hpp"
 #include "common/time.hpp"
 
 #include <signal.h>
@@ -13,25 +14,15 @@ namespace {
 
 std::string exit_code_text(const std::optional<int>& code) { return code ? std::to_string(*code) : "null"; }
 
-}  // namespace
-
-std::optional<std::string> dispatch_problem(const proto::Dispatch& dispatch) {
-  if (dispatch.operation_type != "exec") {
-    return fmt::format("unsupported operation type '{}' (this agent runs: exec)", dispatch.operation_type);
-  }
-  if (dispatch.command.empty()) return std::string("command is empty");
-  if (dispatch.command.find('\0') != std::string::npos) return std::string("command contains a NUL character");
-  if (dispatch.working_directory && dispatch.working_directory->find('\0') != std::string::npos) {
-    return std::string("working_directory contains a NUL character");
-  }
-  for (const auto& [key, value] : dispatch.env) {
-    if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos) {
-      return fmt::format("env key '{}' is not a valid variable name", key);
-    }
-    if (value.find('\0') != std::string::npos) return fmt::format("env value of {} contains a NUL character", key);
-  }
-  return std::nullopt;
+// Milliseconds since the record's accepted_at (0 when it cannot be read).
+std::int64_t millis_since(const std::string& rfc3339) {
+  const auto then = timeutil::parse_rfc3339(rfc3339);
+  if (!then) return 0;
+  const auto elapsed = std::chrono::system_clock::now() - *then;
+  return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
 }
+
+}  // namespace
 
 OperationTable::OperationTable(boost::asio::any_io_executor executor, Journal& journal, OperationSettings settings,
                                Outbound& outbound)
@@ -63,7 +54,18 @@ void OperationTable::recover() {
       operation->spool = std::make_unique<OutputSpool>(journal_.spool_path(record.id));
     }
 
-    if (record.state != OperationState::finished) {
+    bool awaiting_reboot = false;
+    if (record.state != OperationState::finished && record.type == "reboot") {
+      if (auto verdict = reboot_verdict(record, operation->spool->last_seq())) {
+        record.state = OperationState::finished;
+        record.result = verdict;
+        journal_.save(record, Durability::synced);
+        spdlog::info("event=operation_settled operation_id={} type=reboot status={} recorded_boot_id={} boot_id={}",
+                     record.id, verdict->status, record.boot_id, settings_.boot_id);
+      } else {
+        awaiting_reboot = true;
+      }
+    } else if (record.state != OperationState::finished) {
       kill_leftovers(record);
       record.state = OperationState::finished;
       OperationResult result;
@@ -77,7 +79,15 @@ void OperationTable::recover() {
     }
     operation->spool->close_file();
     operation->record = std::move(record);
-    operations_.emplace(operation->record.id, std::move(operation));
+    auto& kept = *operations_.emplace(operation->record.id, std::move(operation)).first->second;
+    if (awaiting_reboot) {
+      // The same boot, and the reboot command is still at work: wait for it until the deadline.
+      const auto left = std::chrono::milliseconds(kept.record.timeout_seconds * 1000LL - millis_since(kept.record.accepted_at));
+      kept.deadline = std::chrono::steady_clock::now() + std::max(left, std::chrono::milliseconds(0));
+      spdlog::info("event=reboot_pending operation_id={} reason=reboot_command_still_running wait_ms={}", kept.record.id,
+                   std::max<std::int64_t>(0, left.count()));
+      await_reboot(kept);
+    }
   }
   if (!operations_.empty()) spdlog::info("event=journal_loaded operations={}", operations_.size());
 }
@@ -93,6 +103,32 @@ void OperationTable::kill_leftovers(const OperationRecord& record) const {
     ::kill(pid, SIGKILL);
     spdlog::warn("event=orphan_killed operation_id={} pid={}", record.id, pid);
   }
+}
+
+// The recorded process, or any process carrying the operation's id (the record of the spawn is
+// written without fsync and may not have landed when the previous agent died).
+bool OperationTable::reboot_command_running(const OperationRecord& record) const {
+  if (record.process && is_same_process(*record.process)) return true;
+  return !processes_with_environment_entry(fmt::format("{}={}", operation_id_variable, record.id)).empty();
+}
+
+std::optional<OperationResult> OperationTable::reboot_verdict(const OperationRecord& record, std::uint64_t last_seq) const {
+  OperationResult result;
+  result.duration_ms = millis_since(record.accepted_at);
+  result.last_seq = last_seq;
+  if (record.boot_id.empty() || settings_.boot_id.empty()) {
+    result.status = "failed";
+    result.error = "cannot tell whether the server rebooted: the boot id is unknown";
+  } else if (record.boot_id != settings_.boot_id) {
+    result.status = "completed";
+    result.exit_code = 0;
+  } else if (reboot_command_running(record)) {
+    return std::nullopt;
+  } else {
+    result.status = "failed";
+    result.error = std::string(not_rebooted_error);
+  }
+  return result;
 }
 
 std::vector<proto::JournalEntrySummary> OperationTable::hello_operations() const {
@@ -154,7 +190,7 @@ void OperationTable::resend(Operation& operation, std::uint64_t after_seq) {
 void OperationTable::send_finished(const Operation& operation) {
   const auto& result = *operation.record.result;
   send(proto::Finished{operation.record.id, result.status, result.exit_code, result.duration_ms, result.error,
-                       result.last_seq});
+                       result.last_seq, result.resolved_commit});
 }
 
 void OperationTable::reject(const std::string& operation_id, const std::string& error) {
@@ -176,7 +212,7 @@ void OperationTable::on_dispatch(proto::Dispatch dispatch) {
     }
     return;
   }
-  if (auto problem = dispatch_problem(dispatch)) return reject(id, *problem);
+  if (auto problem = dispatch_problem(dispatch, settings_.commands)) return reject(id, *problem);
 
   auto operation = std::make_unique<Operation>();
   auto& record = operation->record;
@@ -184,6 +220,10 @@ void OperationTable::on_dispatch(proto::Dispatch dispatch) {
   record.type = dispatch.operation_type;
   record.command = dispatch.command;
   if (dispatch.working_directory && !dispatch.working_directory->empty()) record.working_directory = dispatch.working_directory;
+  record.commit_ref = dispatch.commit_ref;
+  record.container_name = dispatch.container_name;
+  record.registry_url = dispatch.registry_url;
+  record.username = dispatch.username;
   record.timeout_seconds = dispatch.timeout_seconds;
   for (const auto& entry : dispatch.env) record.env_keys.push_back(entry.first);
   record.state = OperationState::accepted;
@@ -191,14 +231,12 @@ void OperationTable::on_dispatch(proto::Dispatch dispatch) {
   record.boot_id = settings_.boot_id;
   operation->spool = std::make_unique<OutputSpool>(journal_.spool_path(id));
   writer_.save(record, Durability::synced,
-               [this, id, env = std::move(dispatch.env)](std::optional<std::string> error) mutable {
-                 on_journaled(id, std::move(env), std::move(error));
-               });
+               [this, id, secrets = Secrets{std::move(dispatch.env), std::move(dispatch.password)}](
+                   std::optional<std::string> error) mutable { on_journaled(id, std::move(secrets), std::move(error)); });
   operations_.emplace(id, std::move(operation));
 }
 
-void OperationTable::on_journaled(const std::string& operation_id, std::map<std::string, std::string> env,
-                                  std::optional<std::string> error) {
+void OperationTable::on_journaled(const std::string& operation_id, Secrets secrets, std::optional<std::string> error) {
   auto* operation = find(operation_id);
   if (!operation) return;
   if (error) {
@@ -216,20 +254,25 @@ void OperationTable::on_journaled(const std::string& operation_id, std::map<std:
     finish(*operation, ProcessOutcome{"canceled", std::nullopt, 0, "operation canceled before it started"});
     return;
   }
-  start(*operation, std::move(env));
+  start(*operation, std::move(secrets));
 }
 
-void OperationTable::start(Operation& operation, std::map<std::string, std::string> env) {
+void OperationTable::start(Operation& operation, Secrets secrets) {
   const auto& record = operation.record;
-  ProcessSpec spec;
-  spec.command = record.command;
-  spec.working_directory = record.working_directory;
-  spec.env = std::move(env);
+  auto process = operation_process(record, settings_.commands, secrets.password);
+  if (auto* problem = std::get_if<std::string>(&process)) {
+    spdlog::warn("event=spawn_failed operation_id={} error=\"{}\"", record.id, *problem);
+    finish(operation, ProcessOutcome{"failed", std::nullopt, 0, *problem});
+    return;
+  }
+  auto& spec = std::get<ProcessSpec>(process);
+  spec.env = std::move(secrets.env);
   spec.env[std::string(operation_id_variable)] = record.id;
   spec.timeout = std::chrono::seconds(record.timeout_seconds);
   spec.kill_grace = settings_.kill_grace;
   spec.drain_limit = settings_.drain_limit;
 
+  operation.deadline = std::chrono::steady_clock::now() + spec.timeout;
   auto runner = std::make_shared<ProcessRunner>(executor_, std::move(spec));
   const std::string id = record.id;
   auto started = runner->start(
@@ -284,24 +327,66 @@ void OperationTable::relieve_back_pressure(Operation& operation) {
 }
 
 void OperationTable::on_process_finished(const std::string& operation_id, const ProcessOutcome& outcome) {
-  if (auto* operation = find(operation_id)) finish(*operation, outcome);
+  auto* operation = find(operation_id);
+  if (!operation) return;
+  const auto& record = operation->record;
+  if (record.type == "deploy") {
+    auto result = deploy_result(outcome, record.commit_ref.value_or(""), record.working_directory.value_or(""));
+    finish(*operation, result.outcome, std::move(result.resolved_commit));
+    return;
+  }
+  // A reboot command that succeeded has only asked for the reboot; the operation completes when
+  // the agent starts again under a new boot id. One ended by a signal counts the same: the
+  // shutdown it started may be what stopped it.
+  if (record.type == "reboot" && outcome.status == "completed" && (outcome.exit_code == 0 || outcome.signal)) {
+    operation->runner.reset();
+    spdlog::info("event=reboot_pending operation_id={} reboot_command_exit_code={} wait_ms={}", operation_id,
+                 exit_code_text(outcome.exit_code),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(operation->deadline - std::chrono::steady_clock::now())
+                     .count());
+    await_reboot(*operation);
+    return;
+  }
+  finish(*operation, outcome);
 }
 
-void OperationTable::finish(Operation& operation, const ProcessOutcome& outcome) {
+void OperationTable::await_reboot(Operation& operation) {
+  operation.reboot_wait = std::make_unique<boost::asio::steady_timer>(executor_, operation.deadline);
+  operation.reboot_wait->async_wait([this, id = operation.record.id](const boost::system::error_code& error) {
+    if (!error) on_reboot_deadline(id);
+  });
+}
+
+void OperationTable::on_reboot_deadline(const std::string& operation_id) {
+  auto* operation = find(operation_id);
+  if (!operation || !operation->reboot_wait) return;
+  const auto& record = operation->record;
+  // A reboot command from before an agent restart (or what it left in the background) may still
+  // be at work: at the deadline it goes, as a running command's process group would.
+  kill_leftovers(record);
+  finish(*operation, ProcessOutcome{"timeout", std::nullopt, millis_since(record.accepted_at),
+                                    fmt::format("{} within {} s", not_rebooted_error, record.timeout_seconds)});
+}
+
+void OperationTable::finish(Operation& operation, const ProcessOutcome& outcome, std::optional<std::string> resolved_commit) {
   operation.runner.reset();
+  operation.reboot_wait.reset();
   auto& record = operation.record;
   record.state = OperationState::finished;
-  record.result = OperationResult{outcome.status, outcome.exit_code, outcome.duration_ms, outcome.error,
-                                  operation.spool->last_seq()};
+  record.result = OperationResult{outcome.status,    outcome.exit_code,           outcome.duration_ms,
+                                  outcome.error,     operation.spool->last_seq(), std::move(resolved_commit)};
   // Sent before the journal write, which is not needed to deliver it.
   send_finished(operation);
   operation.spool->close_file();
   // Not fsynced, so that the disk stays free for the next dispatch's fsync. After a power
   // cut that lost this write the operation reads as running and is settled as failed; by then the
   // controller has usually stored the real result and answers with finished_stored.
-  writer_.save(record, Durability::unsynced);
-  spdlog::info("event=operation_finished operation_id={} status={} exit_code={} duration_ms={} last_seq={}", record.id,
-               outcome.status, exit_code_text(outcome.exit_code), outcome.duration_ms, record.result->last_seq);
+  // A reboot's result is the exception: read back as running after a power cut, it would be
+  // settled by the boot id, and a new boot would turn a failed reboot into a completed one.
+  writer_.save(record, record.type == "reboot" ? Durability::synced : Durability::unsynced);
+  spdlog::info("event=operation_finished operation_id={} status={} exit_code={} duration_ms={} last_seq={}{}", record.id,
+               outcome.status, exit_code_text(outcome.exit_code), outcome.duration_ms, record.result->last_seq,
+               record.result->resolved_commit ? " resolved_commit=" + *record.result->resolved_commit : "");
 }
 
 void OperationTable::on_ack(const proto::Ack& ack) {
@@ -339,6 +424,11 @@ void OperationTable::on_cancel(const proto::Cancel& cancel) {
   }
   if (!operation->journaled) {
     operation->cancel_requested = true;
+  } else if (operation->reboot_wait) {
+    const auto& record = operation->record;
+    kill_leftovers(record);
+    finish(*operation, ProcessOutcome{"canceled", std::nullopt, millis_since(record.accepted_at),
+                                      "operation canceled while waiting for the server to reboot"});
   } else if (!operation->runner || !operation->runner->cancel()) {
     spdlog::info("event=cancel_ignored operation_id={} reason=not_running", cancel.operation_id);
     return;

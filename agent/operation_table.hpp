@@ -4,11 +4,13 @@
 // starts and outgoing messages, following PROTOCOL.md's delivery rules.
 #include "agent/journal.hpp"
 #include "agent/journal_writer.hpp"
+#include "agent/operation_commands.hpp"
 #include "agent/output_spool.hpp"
 #include "agent/process_runner.hpp"
 #include "proto/messages.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -37,9 +39,11 @@ struct OperationSettings {
   std::uint64_t spool_limit_bytes = 64ull * 1024 * 1024;
   std::string boot_id;
   std::chrono::milliseconds drain_limit{2'000};
+  CommandSettings commands;
 };
 
 inline constexpr std::string_view restarted_error = "agent restarted while the operation was running";
+inline constexpr std::string_view not_rebooted_error = "the server did not reboot";
 
 // Every command gets its operation id in this variable: it lets a restarted agent find the
 // processes of an operation it lost track of (see OperationTable::recover), and lets the
@@ -58,6 +62,9 @@ class OperationTable {
   // its leader is still the same process (pid and start time), and every process that still
   // carries the operation's TETHER_OPERATION_ID (which also finds a command the previous agent
   // started but died before recording, and descendants that left the process group).
+  // A reboot is settled by the boot id instead: a new boot completes it (exit code 0), the same
+  // boot fails it (not_rebooted_error) once its reboot command is gone; while that command still
+  // runs, the operation waits for its deadline. Its processes are never killed here.
   // Call once, before the first connection.
   void recover();
 
@@ -79,22 +86,35 @@ class OperationTable {
   std::size_t size() const { return operations_.size(); }
 
  private:
+  // What a dispatch carries that the journal must not: it lives in memory until the spawn.
+  struct Secrets {
+    std::map<std::string, std::string> env;
+    std::optional<std::string> password;
+  };
+
   struct Operation {
     OperationRecord record;
     std::unique_ptr<OutputSpool> spool;
     std::shared_ptr<ProcessRunner> runner;
     bool journaled = false;         // the record is durably on disk
     bool cancel_requested = false;  // a cancel arrived before the process could start
+    std::chrono::steady_clock::time_point deadline;  // of the whole operation
+    // A reboot whose command succeeded waits here for the new boot, or for its deadline.
+    std::unique_ptr<boost::asio::steady_timer> reboot_wait;
   };
 
   Operation* find(const std::string& operation_id);
   void kill_leftovers(const OperationRecord& record) const;
-  void on_journaled(const std::string& operation_id, std::map<std::string, std::string> env,
-                    std::optional<std::string> error);
-  void start(Operation& operation, std::map<std::string, std::string> env);
+  bool reboot_command_running(const OperationRecord& record) const;
+  std::optional<OperationResult> reboot_verdict(const OperationRecord& record, std::uint64_t last_seq) const;
+  void on_journaled(const std::string& operation_id, Secrets secrets, std::optional<std::string> error);
+  void start(Operation& operation, Secrets secrets);
   void on_output(const std::string& operation_id, proto::Stream stream, std::string_view data);
   void on_process_finished(const std::string& operation_id, const ProcessOutcome& outcome);
-  void finish(Operation& operation, const ProcessOutcome& outcome);
+  void await_reboot(Operation& operation);
+  void on_reboot_deadline(const std::string& operation_id);
+  void finish(Operation& operation, const ProcessOutcome& outcome,
+              std::optional<std::string> resolved_commit = std::nullopt);
   void resend(Operation& operation, std::uint64_t after_seq);
   void send_finished(const Operation& operation);
   void forget(const std::string& operation_id);
@@ -108,8 +128,5 @@ class OperationTable {
   Outbound& outbound_;
   std::unordered_map<std::string, std::unique_ptr<Operation>> operations_;
 };
-
-// Why a dispatch cannot be run, or nullopt when it can.
-std::optional<std::string> dispatch_problem(const proto::Dispatch& dispatch);
 
 }  // namespace tether::agent

@@ -80,6 +80,40 @@ TEST_CASE("journal records survive a restart with every field intact", "[agent][
   CHECK(finished.result->last_seq == 7u);
 }
 
+TEST_CASE("journal keeps each operation type's fields and a deploy's resolved commit", "[agent][journal]") {
+  tether::testing::TempDir dir("agent-journal");
+  const std::string sha = "89abcdef0123456789abcdef0123456789abcdef";
+  {
+    Journal journal(dir.path());
+    auto deploy = sample_record(id_a);
+    deploy.type = "deploy";
+    deploy.commit_ref = "release/v2";
+    deploy.state = OperationState::finished;
+    deploy.result = OperationResult{"completed", 0, 900, std::nullopt, 3, sha};
+    journal.save(deploy, Durability::synced);
+    auto login = sample_record(id_b);
+    login.type = "registry_login";
+    login.command.clear();
+    login.registry_url = "ghcr.io";
+    login.username = "ci-bot";
+    journal.save(login, Durability::synced);
+  }
+  auto loaded = Journal(dir.path()).load_all();
+  REQUIRE(loaded.records.size() == 2);
+  std::sort(loaded.records.begin(), loaded.records.end(), [](auto& a, auto& b) { return a.id < b.id; });
+  const auto& deploy = loaded.records[0];
+  CHECK(deploy.type == "deploy");
+  CHECK(deploy.commit_ref == "release/v2");
+  CHECK(deploy.result->resolved_commit == sha);
+  CHECK_FALSE(deploy.container_name.has_value());
+  const auto& login = loaded.records[1];
+  CHECK(login.registry_url == "ghcr.io");
+  CHECK(login.username == "ci-bot");
+  CHECK_FALSE(login.commit_ref.has_value());
+  // Fields of other types are not written at all.
+  CHECK(slurp(Journal(dir.path()).record_path(id_b)).find("container_name") == std::string::npos);
+}
+
 TEST_CASE("journal save replaces the record atomically and leaves no temporary file", "[agent][journal]") {
   tether::testing::TempDir dir("agent-journal");
   Journal journal(dir.path());
