@@ -6,6 +6,7 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <iterator>
 #include <type_traits>
 
 namespace tether::agent {
@@ -33,6 +34,8 @@ OperationSettings operation_settings(const AgentConfig& config, const HostInfo& 
   settings.kill_grace = std::chrono::seconds(config.kill_grace_seconds);
   settings.spool_limit_bytes = config.spool_limit_bytes;
   settings.boot_id = host.boot_id;
+  settings.commands.container_runtime = config.container_runtime;
+  settings.commands.reboot_command = config.reboot_command;
   return settings;
 }
 
@@ -92,7 +95,7 @@ void Agent::on_link_open(ControllerLink& link) {
   hello.kernel = host_.kernel;
   hello.arch = host_.arch;
   hello.boot_id = host_.boot_id;
-  hello.capabilities = {"exec"};
+  hello.capabilities.assign(std::begin(proto::operation_types), std::end(proto::operation_types));
   hello.operations = operations_.hello_operations();
   link.send_text(proto::encode(proto::AgentMessage{std::move(hello)}));
 }

@@ -12,9 +12,10 @@
 namespace tether::agent {
 namespace {
 
-const std::set<std::string> file_keys = {"controller",         "token",      "state-dir",
-                                         "ca-file",            "log-level",  "kill-grace-seconds",
-                                         "spool-limit-bytes",  "boot-id-file"};
+const std::set<std::string> file_keys = {"controller",        "token",        "state-dir",
+                                         "ca-file",           "log-level",    "kill-grace-seconds",
+                                         "spool-limit-bytes", "boot-id-file", "container-runtime",
+                                         "reboot-command"};
 
 std::string_view trim(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r");
@@ -91,6 +92,10 @@ std::string usage_text() {
       "  --kill-grace-seconds N     SIGTERM to SIGKILL delay for timeouts and cancels (default 5)\n"
       "  --spool-limit-bytes N      unacknowledged output per operation before reading pauses (default 67108864)\n"
       "  --boot-id-file FILE        source of the boot id (default /proc/sys/kernel/random/boot_id)\n"
+      "  --container-runtime PROG   runs restart and registry login/logout: a name looked up in PATH\n"
+      "                             or a path (default docker; podman works the same way)\n"
+      "  --reboot-command CMD       run with /bin/sh -c for a reboot operation (default 'systemctl reboot');\n"
+      "                             the reboot completes when the agent starts again under a new boot id\n"
       "  --config FILE              'key = value' file with any of the options above (keys without dashes)\n"
       "  --version                  print the version and exit\n"
       "  --help                     print this text and exit\n"
@@ -147,6 +152,12 @@ CommandLine parse_command_line(int argc, const char* const* argv) {
     cfg.spool_limit_bytes = static_cast<std::uint64_t>(parse_int("spool-limit-bytes", *value, 65536, 1L << 40));
   }
   cfg.boot_id_file = lookup("boot-id-file").value_or(cfg.boot_id_file);
+  cfg.container_runtime = lookup("container-runtime").value_or(cfg.container_runtime);
+  if (cfg.container_runtime.empty() || cfg.container_runtime.find('\0') != std::string::npos) {
+    throw std::invalid_argument("--container-runtime must name a program");
+  }
+  cfg.reboot_command = lookup("reboot-command").value_or(cfg.reboot_command);
+  if (cfg.reboot_command.empty()) throw std::invalid_argument("--reboot-command must not be empty");
   return result;
 }
 

@@ -24,6 +24,8 @@ struct AgentConfig {
   int kill_grace_seconds = 5;
   std::uint64_t spool_limit_bytes = 64ull * 1024 * 1024;
   std::string boot_id_file = "/proc/sys/kernel/random/boot_id";
+  std::string container_runtime = "docker";  // a name looked up in PATH, or a path
+  std::string reboot_command = "systemctl reboot";  // run with /bin/sh -c
 };
 
 struct CommandLine {

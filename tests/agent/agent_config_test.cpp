@@ -22,7 +22,8 @@ struct CleanAgentEnvironment {
   static void clear() {
     for (const char* name : {"TETHER_CONTROLLER", "TETHER_TOKEN", "TETHER_STATE_DIR", "TETHER_CA_FILE",
                              "TETHER_LOG_LEVEL", "TETHER_KILL_GRACE_SECONDS", "TETHER_SPOOL_LIMIT_BYTES",
-                             "TETHER_BOOT_ID_FILE", "TETHER_CONFIG"}) {
+                             "TETHER_BOOT_ID_FILE", "TETHER_CONTAINER_RUNTIME", "TETHER_REBOOT_COMMAND",
+                             "TETHER_CONFIG"}) {
       ::unsetenv(name);
     }
   }
@@ -59,6 +60,40 @@ TEST_CASE("agent flags give the controller endpoint, token, state dir and defaul
   CHECK(cfg.kill_grace_seconds == 5);
   CHECK(cfg.spool_limit_bytes == 67108864u);
   CHECK(cfg.boot_id_file == "/proc/sys/kernel/random/boot_id");
+  CHECK(cfg.container_runtime == "docker");
+  CHECK(cfg.reboot_command == "systemctl reboot");
+}
+
+TEST_CASE("agent container runtime and reboot command come from flag, environment or config file", "[agent][config]") {
+  CleanAgentEnvironment clean;
+  tether::testing::TempDir dir("agent-config");
+  const auto file = dir / "agent.conf";
+  std::ofstream(file) << "container-runtime = podman\n"
+                         "reboot-command = \"shutdown -r now\"\n";
+  const std::vector<std::string> base = {"--controller", "http://h:1", "--token", "t", "--state-dir", "/x"};
+  auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.begin(), base.begin(), base.end());
+    return parse(extra).config;
+  };
+
+  auto cfg = with({"--config", file.string()});
+  CHECK(cfg.container_runtime == "podman");
+  CHECK(cfg.reboot_command == "shutdown -r now");
+
+  ::setenv("TETHER_CONTAINER_RUNTIME", "/usr/local/bin/docker", 1);
+  ::setenv("TETHER_REBOOT_COMMAND", "reboot", 1);
+  cfg = with({"--config", file.string()});
+  CHECK(cfg.container_runtime == "/usr/local/bin/docker");
+  CHECK(cfg.reboot_command == "reboot");
+
+  cfg = with({"--container-runtime", "nerdctl", "--reboot-command", "echo flagged"});
+  CHECK(cfg.container_runtime == "nerdctl");
+  CHECK(cfg.reboot_command == "echo flagged");
+
+  CHECK_THAT(error_of({"--controller", "http://h:1", "--token", "t", "--state-dir", "/x", "--reboot-command", ""}),
+             Catch::Contains("--reboot-command must not be empty"));
+  CHECK_THAT(error_of({"--controller", "http://h:1", "--token", "t", "--state-dir", "/x", "--container-runtime="}),
+             Catch::Contains("--container-runtime must name a program"));
 }
 
 TEST_CASE("agent --help and --version need no other option", "[agent][config]") {
@@ -66,6 +101,8 @@ TEST_CASE("agent --help and --version need no other option", "[agent][config]") 
   CHECK(parse({"--help"}).show_help);
   CHECK(parse({"--version"}).show_version);
   CHECK(tether::agent::usage_text().find("--state-dir") != std::string::npos);
+  CHECK(tether::agent::usage_text().find("--container-runtime PROG") != std::string::npos);
+  CHECK(tether::agent::usage_text().find("--reboot-command CMD") != std::string::npos);
 }
 
 TEST_CASE("agent settings: flag beats environment beats config file", "[agent][config]") {

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -30,9 +31,13 @@ constexpr auto step = 5s;  // bound for each single exchange with the agent
 
 class AgentProcess {
  public:
-  AgentProcess(const TempDir& dir, const std::string& controller_url, std::vector<std::string> extra = {}) {
-    std::ofstream(dir / "boot_id") << test_boot_id << "\n";
+  // The boot id file is written only when missing, so that a test can change the boot id
+  // between two agent processes.
+  AgentProcess(const TempDir& dir, const std::string& controller_url, std::vector<std::string> extra = {},
+               std::map<std::string, std::string> env = {}) {
+    if (!fs::exists(dir / "boot_id")) std::ofstream(dir / "boot_id") << test_boot_id << "\n";
     tether::testing::ProcessSpec spec;
+    spec.env = std::move(env);
     spec.argv = {TETHER_AGENT_BINARY,  "--controller", controller_url, "--token",
                  agent_token,          "--state-dir",  (dir / "state").string(),
                  "--boot-id-file",     (dir / "boot_id").string(), "--kill-grace-seconds", "1",
@@ -117,7 +122,8 @@ TEST_CASE("agent dials with its bearer token, says hello, streams a command's ou
   CHECK(hello.protocol_version == 1);
   CHECK(hello.agent_version == "0.1.0");
   CHECK(hello.boot_id == test_boot_id);
-  CHECK(hello.capabilities == std::vector<std::string>{"exec"});
+  CHECK(hello.capabilities ==
+        std::vector<std::string>{"exec", "deploy", "restart", "reboot", "registry_login", "registry_logout"});
   CHECK_FALSE(hello.hostname.empty());
   CHECK_FALSE(hello.kernel.empty());
   CHECK_FALSE(hello.arch.empty());
@@ -302,4 +308,143 @@ TEST_CASE("a second agent on the same state dir refuses to start", "[agent][proc
       10s, {}, {"TETHER_"});
   CHECK(second.status.code == 1);
   CHECK_THAT(second.err, Catch::Contains("another tether-agent is already using state dir"));
+}
+
+namespace {
+
+proto::Dispatch reboot_dispatch() {
+  proto::Dispatch dispatch;
+  dispatch.operation_id = op_id;
+  dispatch.operation_type = "reboot";
+  dispatch.timeout_seconds = 60;
+  return dispatch;
+}
+
+// Sends a reboot whose command stands in for the machine going down: it may write a new boot id,
+// then stops the agent with SIGTERM as systemd would. Returns every frame the agent sent after
+// `started` until its connection closed.
+std::vector<AgentFrame> reboot_and_stop(const TempDir& dir, FakeController& controller, const std::string& new_boot_id) {
+  const auto pid_file = dir / "agent.pid";
+  std::string command;
+  if (!new_boot_id.empty()) command = "printf '%s\\n' '" + new_boot_id + "' > '" + (dir / "boot_id").string() + "'; ";
+  command += "kill -TERM \"$(cat '" + pid_file.string() + "')\"";
+
+  AgentProcess agent(dir, controller.url(), {"--reboot-command", command});
+  std::ofstream(pid_file) << agent.process().pid() << "\n";
+  auto connection = controller.accept(step);
+  const auto hello = connection->read_until<proto::Hello>(step);
+  CHECK(hello.boot_id == test_boot_id);
+  connection->send(proto::Welcome{"server-1", 10, {}});
+  connection->send(reboot_dispatch());
+  connection->read_until<proto::Accepted>(step);
+  connection->read_until<proto::Started>(step);
+
+  std::vector<AgentFrame> after_start;
+  try {
+    for (;;) after_start.push_back(connection->read(step));
+  } catch (const std::runtime_error&) {
+    // The agent went away with its connection: what a reboot looks like from the controller.
+  }
+  const auto exit = agent.process().wait_for_exit(step);
+  REQUIRE(exit.has_value());
+  CHECK(exit->code == 0);
+  CHECK(agent.log().find("event=signal_received signal=15") != std::string::npos);
+  return after_start;
+}
+
+}  // namespace
+
+TEST_CASE("a reboot completes when the agent starts again under a new boot id", "[agent][process][reboot]") {
+  TempDir dir("agent-process");
+  FakeController controller;
+  const std::string new_boot_id = "5e6f7a8b-2222-4333-8444-555566667777";
+  const auto before_restart = reboot_and_stop(dir, controller, new_boot_id);
+  for (const auto& frame : before_restart) {
+    REQUIRE(frame.message.has_value());
+    CHECK_FALSE(std::holds_alternative<proto::Finished>(*frame.message));  // a successful reboot command says nothing
+  }
+
+  // The "rebooted" agent must not run the reboot command again: this one would fail loudly.
+  AgentProcess restarted(dir, controller.url(), {"--reboot-command", "echo ran-again; exit 9"});
+  auto connection = controller.accept(step);
+  const auto hello = connection->read_until<proto::Hello>(step);
+  CHECK(hello.boot_id == new_boot_id);
+  REQUIRE(hello.operations.size() == 1);
+  CHECK(hello.operations[0].operation_id == op_id);
+  CHECK(hello.operations[0].finished);
+
+  connection->send(proto::Welcome{"server-1", 10, {{op_id, 0, false}}});
+  const auto finished = connection->read_until<proto::Finished>(step);
+  CHECK(finished.status == "completed");
+  CHECK(finished.exit_code == 0);
+  CHECK_FALSE(finished.error.has_value());
+  connection->send(proto::FinishedAck{op_id});
+  CHECK(tether::testing::wait_until([&] { return operation_files(dir).empty(); }, step));
+  CHECK(restarted.log().find("ran-again") == std::string::npos);
+}
+
+TEST_CASE("a reboot fails when the agent starts again under the same boot id", "[agent][process][reboot]") {
+  TempDir dir("agent-process");
+  FakeController controller;
+  reboot_and_stop(dir, controller, "");
+
+  AgentProcess restarted(dir, controller.url());
+  auto connection = controller.accept(step);
+  const auto hello = connection->read_until<proto::Hello>(step);
+  CHECK(hello.boot_id == test_boot_id);
+  connection->send(proto::Welcome{"server-1", 10, {{op_id, 0, false}}});
+  const auto finished = connection->read_until<proto::Finished>(step);
+  CHECK(finished.status == "failed");
+  CHECK(finished.error == std::optional<std::string>("the server did not reboot"));
+}
+
+TEST_CASE("registry login through the real agent: the runtime found in PATH gets the password on stdin, and no log "
+          "line or state file holds it",
+          "[agent][process][registry]") {
+  TempDir dir("agent-process");
+  TempDir runtime_dir("agent-runtime");
+  const auto runtime = runtime_dir / "tether-test-runtime";
+  std::ofstream(runtime) << "#!/bin/sh\n"
+                         << "printf '%s\\n' \"$@\" > '" << (runtime_dir / "argv").string() << "'\n"
+                         << "cat > '" << (runtime_dir / "stdin").string() << "'\n"
+                         << "echo 'Login Succeeded'\n";
+  fs::permissions(runtime, fs::perms::owner_all);
+  const char* path = std::getenv("PATH");
+  FakeController controller;
+  AgentProcess agent(dir, controller.url(), {"--container-runtime", "tether-test-runtime"},
+                     {{"PATH", runtime_dir.path().string() + ":" + (path ? path : "/usr/bin:/bin")}});
+
+  auto connection = controller.accept(step);
+  connection->read_until<proto::Hello>(step);
+  connection->send(proto::Welcome{"server-1", 10, {}});
+  const std::string password = "registry-password-9c41e7 with spaces";
+  proto::Dispatch login;
+  login.operation_id = op_id;
+  login.operation_type = "registry_login";
+  login.registry_url = "ghcr.io";
+  login.username = "ci-bot";
+  login.password = password;
+  login.timeout_seconds = 30;
+  connection->send(login);
+
+  std::vector<AgentFrame> frames;
+  const auto finished = connection->read_until<proto::Finished>(step, &frames);
+  CHECK(finished.status == "completed");
+  CHECK(finished.exit_code == 0);
+  CHECK(collect(frames).out == "Login Succeeded\n");
+  CHECK(tether::testing::read_file(runtime_dir / "argv") == "login\nghcr.io\n-u\nci-bot\n--password-stdin\n");
+  CHECK(tether::testing::read_file(runtime_dir / "stdin") == password);
+
+  agent.process().kill(SIGTERM);
+  REQUIRE(agent.process().wait_for_exit(step).has_value());
+  CHECK(agent.log().find("event=operation_finished") != std::string::npos);
+  CHECK(agent.log().find("registry-password") == std::string::npos);
+  std::size_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(dir / "state")) {
+    if (!entry.is_regular_file()) continue;
+    ++files;
+    INFO(entry.path());
+    CHECK(tether::testing::read_file(entry.path()).find("registry-password") == std::string::npos);
+  }
+  CHECK(files >= 2);  // at least the journal record and the spool
 }
