@@ -152,11 +152,9 @@ void AgentLink::handle_hello(proto::Hello hello) {
         for (const auto& progress : store::operations::open_for_server(txn, self->server_id_)) {
           if (listed_set.count(progress.operation_id)) continue;
           if (progress.status == "running") {
-            store::operations::complete(
-                txn, progress.operation_id,
-                {"failed", std::nullopt, std::nullopt,
-                 "the agent reconnected without this operation: it restarted or lost its journal while the "
-                 "operation was running"});
+            store::operations::fail(txn, progress.operation_id,
+                                    "the agent reconnected without this operation: it restarted or lost its journal "
+                                    "while the operation was running");
             failed.push_back(progress.operation_id);
           } else if (auto record = store::operations::find(txn, progress.operation_id, false)) {
             to_send.push_back(std::move(*record));  // dispatched but never accepted: deliver again
@@ -171,11 +169,9 @@ void AgentLink::handle_hello(proto::Hello hello) {
           if (auto dispatch = dispatcher.redelivery(record)) {
             dispatches.push_back(std::move(*dispatch));
           } else {
-            store::operations::complete(
-                txn, record.id,
-                {"failed", std::nullopt, std::nullopt,
-                 "the controller restarted before the agent accepted the operation, and its secrets (env "
-                 "values, registry password) are never stored; submit it again"});
+            store::operations::fail(txn, record.id,
+                                    "the controller restarted before the agent accepted the operation, and its "
+                                    "secrets (env values, registry password) are never stored; submit it again");
             failed.push_back(record.id);
           }
         }
@@ -227,9 +223,7 @@ AgentLink::BatchOutcome AgentLink::write_batch(pqxx::connection& connection, con
                    },
                    [&](const proto::Started& m) { store::operations::mark_running(txn, m.operation_id, true); },
                    [&](const proto::Rejected& m) {
-                     store::operations::complete(txn, m.operation_id,
-                                                 {"failed", std::nullopt, std::nullopt,
-                                                  "the agent rejected the operation: " + m.error});
+                     store::operations::fail(txn, m.operation_id, "the agent rejected the operation: " + m.error);
                      outcome.settled.push_back(m.operation_id);
                      outcome.finished.push_back(m.operation_id);
                    },

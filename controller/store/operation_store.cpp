@@ -162,6 +162,10 @@ bool complete(pqxx::transaction_base& txn, const std::string& id, const Completi
              .affected_rows() == 1;
 }
 
+bool fail(pqxx::transaction_base& txn, const std::string& id, const std::string& error) {
+  return complete(txn, id, {"failed", std::nullopt, std::nullopt, error});
+}
+
 std::vector<StoredProgress> open_for_server(pqxx::transaction_base& txn, const std::string& server_id) {
   return progress_rows(txn.exec_params(
       "SELECT id::text, status, output_seq FROM operations WHERE server_id = $1 "

@@ -44,6 +44,8 @@ struct Completion {
 };
 // Returns false when the operation had already ended (the first ending wins).
 bool complete(pqxx::transaction_base& txn, const std::string& id, const Completion& completion);
+// complete() as `failed` with only an error, for operations that could not run or were lost.
+bool fail(pqxx::transaction_base& txn, const std::string& id, const std::string& error);
 
 // Operations of a server that have not ended, for reconciling with an agent's hello.
 std::vector<StoredProgress> open_for_server(pqxx::transaction_base& txn, const std::string& server_id);
