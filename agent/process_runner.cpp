@@ -205,6 +205,7 @@ std::variant<ProcessIdentity, std::string> ProcessRunner::start(OutputHandler on
     return fmt::format("cannot start {}: {}", words[0], errno_text(rc));
   }
   pid_ = pid;
+  spec_.stdin_data.reset();  // it is in the pipe now; a secret is kept no longer than needed
   if (spec_.report_pipe) {
     ::fcntl(report.read, F_SETFL, O_NONBLOCK);
     report_fd_ = report.read;
