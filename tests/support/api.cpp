@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <thread>
 
@@ -32,6 +33,13 @@ http::Response exec(http::Client& client, std::string_view automation_key, const
   return client.post("/api/automation/v1/exec", boost::json::serialize(body), {http::bearer(automation_key)});
 }
 
+http::Response v1_post(http::Client& client, std::string_view automation_key, std::string_view path,
+                       const boost::json::object& body, const http::Headers& extra) {
+  http::Headers headers{http::bearer(automation_key)};
+  headers.insert(headers.end(), extra.begin(), extra.end());
+  return client.post(fmt::format("/api/automation/v1{}", path), boost::json::serialize(body), headers);
+}
+
 http::Response get_operation(http::Client& client, std::string_view automation_key, std::string_view operation_id) {
   return client.get(fmt::format("/api/automation/v1/operations/{}", operation_id), {http::bearer(automation_key)});
 }
@@ -39,15 +47,20 @@ http::Response get_operation(http::Client& client, std::string_view automation_k
 boost::json::object wait_for_operation(http::Client& client, std::string_view automation_key,
                                        std::string_view operation_id, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Polls count against the key's rate limit (100 a minute by default): start quick, then back
+  // off, so that a long wait stays far below it.
+  std::chrono::milliseconds interval(20);
   while (true) {
     auto response = get_operation(client, automation_key, operation_id);
+    if (response.status == 429) throw std::runtime_error("polling the operation was rate limited: " + describe(response));
     if (response.status != 200) throw std::runtime_error("polling the operation failed: " + describe(response));
     auto operation = json_object(response);
     if (string_field(operation, "status") != "running") return operation;
     if (std::chrono::steady_clock::now() >= deadline) {
       throw std::runtime_error("operation still running after the wait: " + response.body);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(interval);
+    interval = std::min(interval * 3 / 2, std::chrono::milliseconds(500));
   }
 }
 

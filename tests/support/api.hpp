@@ -22,6 +22,11 @@ std::string string_field(const boost::json::object& obj, std::string_view key);
 // POST /api/automation/v1/exec with an rca_ key.
 http::Response exec(http::Client& client, std::string_view automation_key, const boost::json::object& body);
 
+// POST /api/automation/v1<path> (path such as "/deploy" or "/registry-auth/login") with an rca_
+// key; `extra` headers are added (e.g. X-Forwarded-For).
+http::Response v1_post(http::Client& client, std::string_view automation_key, std::string_view path,
+                       const boost::json::object& body, const http::Headers& extra = {});
+
 // GET /api/automation/v1/operations/{id}.
 http::Response get_operation(http::Client& client, std::string_view automation_key, std::string_view operation_id);
 

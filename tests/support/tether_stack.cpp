@@ -4,8 +4,12 @@
 #include "tests/support/net.hpp"
 #include "tests/support/wait.hpp"
 
+#include "common/crypto.hpp"
+#include "common/ids.hpp"
+
 #include <fmt/format.h>
 
+#include <fstream>
 #include <stdexcept>
 
 #ifndef TETHER_CONTROLLER_BINARY
@@ -30,6 +34,19 @@ std::string trim(std::string text) {
   return text;
 }
 
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::string join(const std::vector<std::string>& parts, const char* separator) {
+  std::string out;
+  for (const auto& part : parts) out += (out.empty() ? "" : separator) + part;
+  return out;
+}
+
 }  // namespace
 
 TetherStack::TetherStack(const TestDatabase& database, StackOptions options)
@@ -37,6 +54,7 @@ TetherStack::TetherStack(const TestDatabase& database, StackOptions options)
   port_ = free_loopback_port();
   controller_log_ = dir_ / "controller.log";
   if (options_.tls) make_certificate();
+  if (options_.master_key) write_master_key();
   create_admin_key();
   start_controller();
   for (int i = 0; i < options_.agents; ++i) add_agent(fmt::format("e2e-server-{}", i + 1));
@@ -73,6 +91,13 @@ void TetherStack::make_certificate() {
   ca_file_ = cert_file_;  // self-signed: the certificate is its own authority
 }
 
+void TetherStack::write_master_key() {
+  master_key_ = crypto::hex_encode(crypto::random_bytes(32));
+  master_key_file_ = dir_ / "master.key";
+  write_text(master_key_file_, master_key_ + "\n");
+  std::filesystem::permissions(master_key_file_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
 void TetherStack::create_admin_key() {
   auto result = run_command({TETHER_CONTROLLER_BINARY, "admin", "create-key", "--name", "e2e-admin", "--role", "admin",
                              "--database-url", database_.url()},
@@ -100,6 +125,10 @@ void TetherStack::start_controller() {
   }
   if (options_.sync_wait_cap_seconds) {
     spec.argv.insert(spec.argv.end(), {"--sync-wait-cap-seconds", std::to_string(*options_.sync_wait_cap_seconds)});
+  }
+  if (!master_key_file_.empty()) spec.argv.insert(spec.argv.end(), {"--master-key-file", master_key_file_.string()});
+  if (!options_.trusted_proxies.empty()) {
+    spec.argv.insert(spec.argv.end(), {"--trusted-proxies", join(options_.trusted_proxies, ",")});
   }
   spec.argv.insert(spec.argv.end(), options_.controller_args.begin(), options_.controller_args.end());
   spec.drop_env_prefixes = dropped_env;
@@ -184,6 +213,11 @@ std::size_t TetherStack::add_agent(const std::string& server_name) {
   agent.token = string_field(server, "agent_token");
   agent.state_dir = dir_ / fmt::format("agent-{}-state", agents_.size() + 1);
   agent.log_path = dir_ / fmt::format("agent-{}.log", agents_.size() + 1);
+  agent.pid_file = dir_ / fmt::format("agent-{}.pid", agents_.size() + 1);
+  if (options_.boot_id_files) {
+    agent.boot_id_file = dir_ / fmt::format("agent-{}.boot_id", agents_.size() + 1);
+    write_text(agent.boot_id_file, ids::new_uuid() + "\n");
+  }
   std::filesystem::create_directories(agent.state_dir);
   agents_.push_back(std::move(agent));
   const std::size_t index = agents_.size() - 1;
@@ -199,10 +233,15 @@ void TetherStack::start_agent(std::size_t index) {
   spec.argv = {TETHER_AGENT_BINARY, "--controller", base_url(),        "--token",     agent.token,
                "--state-dir",       agent.state_dir.string(), "--log-level", options_.log_level};
   if (options_.tls) spec.argv.insert(spec.argv.end(), {"--ca-file", ca_file_.string()});
+  spec.argv.insert(spec.argv.end(), {"--container-runtime", options_.container_runtime, "--reboot-command",
+                                     options_.reboot_command});
+  if (!agent.boot_id_file.empty()) spec.argv.insert(spec.argv.end(), {"--boot-id-file", agent.boot_id_file.string()});
   spec.argv.insert(spec.argv.end(), options_.agent_args.begin(), options_.agent_args.end());
+  spec.env = {{"E2E_AGENT_PID_FILE", agent.pid_file.string()}, {"E2E_BOOT_ID_FILE", agent.boot_id_file.string()}};
   spec.drop_env_prefixes = dropped_env;
   spec.stdout_path = agent.log_path;
   agent.process = std::make_unique<ChildProcess>(std::move(spec));
+  write_text(agent.pid_file, std::to_string(agent.process->pid()) + "\n");
 }
 
 void TetherStack::stop_agent(std::size_t index, int signal) {
@@ -218,6 +257,12 @@ void TetherStack::restart_agent(std::size_t index, int signal) {
   wait_for_server_status(agents_.at(index).server_id, "active");
 }
 
+std::optional<ExitStatus> TetherStack::wait_for_agent_exit(std::size_t index, std::chrono::milliseconds timeout) {
+  auto& agent = agents_.at(index);
+  if (!agent.process) throw std::logic_error("the agent was never started");
+  return agent.process->wait_for_exit(timeout);
+}
+
 std::string TetherStack::agent_log(std::size_t index) const { return read_file(agents_.at(index).log_path); }
 
 std::string TetherStack::controller_log() const { return read_file(controller_log_); }
@@ -229,6 +274,12 @@ AutomationKey TetherStack::create_automation_key(const AutomationKeySpec& spec) 
                            {"allowed_server_ids", std::move(servers)},
                            {"allowed_operations", std::move(operations)},
                            {"expires_at", spec.expires_at ? boost::json::value(*spec.expires_at) : nullptr}};
+  if (spec.allowed_credential_ids) {
+    body["allowed_credential_ids"] =
+        boost::json::array(spec.allowed_credential_ids->begin(), spec.allowed_credential_ids->end());
+  }
+  if (spec.ip_allowlist) body["ip_allowlist"] = boost::json::array(spec.ip_allowlist->begin(), spec.ip_allowlist->end());
+  if (spec.rate_limit_per_minute) body["rate_limit_per_minute"] = *spec.rate_limit_per_minute;
   auto response = admin("POST", "/api/automation-keys", boost::json::serialize(body));
   if (response.status != 201) throw std::runtime_error("POST /api/automation-keys: " + describe(response));
   AutomationKey key;

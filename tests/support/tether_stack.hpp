@@ -27,6 +27,22 @@ struct StackOptions {
   std::vector<std::string> controller_args;      // extra controller flags
   std::vector<std::string> agent_args;           // extra flags for every agent
   int agents = 1;                                // agents started (each with its own server)
+
+  // ---- controller
+  // --master-key-file: 64 random hex chars written to the stack's temp dir (see master_key()).
+  bool master_key = false;
+  // --trusted-proxies, joined with ',' (not passed when empty).
+  std::vector<std::string> trusted_proxies;
+
+  // ---- agents (passed to every agent)
+  // --container-runtime and --reboot-command. Neither is left to the agent's default (`docker`,
+  // `systemctl reboot`): a test must never restart the machine's containers or reboot it. Tests
+  // of those operations point them at scripts.
+  std::string container_runtime = "false";
+  std::string reboot_command = "echo 'the test stack does not reboot this machine' >&2; exit 99";
+  // Each agent gets --boot-id-file <temp dir>/agent-N.boot_id, holding a fresh UUID until a
+  // test (or the agent's reboot command) writes another one.
+  bool boot_id_files = false;
 };
 
 struct AgentInstance {
@@ -35,6 +51,13 @@ struct AgentInstance {
   std::string token;  // tat_...
   std::filesystem::path state_dir;
   std::filesystem::path log_path;
+  // Holds the pid of the running agent process (rewritten at every start). Commands the agent
+  // runs find it through the environment variable E2E_AGENT_PID_FILE, so that a test's reboot
+  // command can stop the agent the way a real reboot would.
+  std::filesystem::path pid_file;
+  // The agent's --boot-id-file when StackOptions::boot_id_files is set, else empty. Also in the
+  // agent's environment as E2E_BOOT_ID_FILE.
+  std::filesystem::path boot_id_file;
   std::unique_ptr<ChildProcess> process;
 };
 
@@ -43,6 +66,10 @@ struct AutomationKeySpec {
   std::vector<std::string> allowed_server_ids;  // empty: every server
   std::vector<std::string> allowed_operations;  // empty: every operation
   std::optional<std::string> expires_at;        // RFC 3339
+  // The following are sent only when set, so that the controller's defaults apply otherwise.
+  std::optional<std::vector<std::string>> allowed_credential_ids;
+  std::optional<std::vector<std::string>> ip_allowlist;  // CIDR strings
+  std::optional<int> rate_limit_per_minute;
 };
 
 struct AutomationKey {
@@ -91,6 +118,9 @@ class TetherStack {
   void stop_agent(std::size_t index = 0, int signal = SIGKILL);
   // stop_agent, start_agent, then wait until its server is active again.
   void restart_agent(std::size_t index = 0, int signal = SIGTERM);
+  // Waits for the agent's process to end by itself (e.g. stopped by its reboot command) and
+  // reaps it; nullopt when it is still running after `timeout`.
+  std::optional<ExitStatus> wait_for_agent_exit(std::size_t index, std::chrono::milliseconds timeout);
   std::string agent_log(std::size_t index = 0) const;
 
   // ---- controller
@@ -102,12 +132,17 @@ class TetherStack {
   void restart_controller(int signal = SIGTERM);
   std::string controller_log() const;
 
+  // The controller's AES-256-GCM master key (64 hex chars) and its file; empty without master_key.
+  const std::string& master_key() const { return master_key_; }
+  const std::filesystem::path& master_key_file() const { return master_key_file_; }
+
   const TempDir& dir() const { return dir_; }
   const TestDatabase& database() const { return database_; }
 
  private:
   void create_admin_key();
   void make_certificate();
+  void write_master_key();
   void wait_for_health();
   std::string diagnostics() const;
 
@@ -117,6 +152,8 @@ class TetherStack {
   std::uint16_t port_ = 0;
   std::filesystem::path cert_file_, key_file_, ca_file_;
   std::filesystem::path controller_log_;
+  std::filesystem::path master_key_file_;
+  std::string master_key_;
   std::string admin_key_;
   std::unique_ptr<ChildProcess> controller_;
   std::unique_ptr<http::Client> admin_client_;

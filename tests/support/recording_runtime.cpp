@@ -1,0 +1,47 @@
+#include "tests/support/recording_runtime.hpp"
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/script_file.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace tether::testing {
+
+RecordingRuntime::RecordingRuntime(const std::filesystem::path& dir)
+    : script_(dir / "container-runtime"),
+      arguments_file_(dir / "container-runtime.argv"),
+      stdin_file_(dir / "container-runtime.stdin") {
+  clear();
+  // Only `login` reads stdin: for the other calls the agent need not give the process any input.
+  write_executable(script_, fmt::format(R"(#!/bin/sh
+for argument in "$@"; do printf '%s\n' "$argument" >> {argv}; done
+case "$1" in
+  restart) printf '%s\n' "$2" ;;
+  login) cat >> {stdin}; echo 'Login Succeeded' ;;
+  logout) printf 'not logged in to %s\n' "$2" >&2; exit {logout_exit} ;;
+  *) printf 'unsupported call: %s\n' "$1" >&2; exit 125 ;;
+esac
+)",
+                                        fmt::arg("argv", shell_quote(arguments_file_.string())),
+                                        fmt::arg("stdin", shell_quote(stdin_file_.string())),
+                                        fmt::arg("logout_exit", logout_exit_code)));
+}
+
+std::vector<std::string> RecordingRuntime::arguments() const {
+  std::vector<std::string> out;
+  std::istringstream lines(read_file(arguments_file_));
+  for (std::string line; std::getline(lines, line);) out.push_back(line);
+  return out;
+}
+
+std::string RecordingRuntime::login_stdin() const { return read_file(stdin_file_); }
+
+void RecordingRuntime::clear() const {
+  std::ofstream(arguments_file_, std::ios::trunc).close();
+  std::ofstream(stdin_file_, std::ios::trunc).close();
+}
+
+}  // namespace tether::testing
