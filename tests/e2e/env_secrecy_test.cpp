@@ -2,45 +2,19 @@
 // not the agent's state dir (journal, spool). Keys and tokens likewise stay out of logs and the
 // database in clear.
 #include "tests/e2e/e2e_checks.hpp"
+#include "tests/e2e/secret_checks.hpp"
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/wait.hpp"
 
 #include <filesystem>
 #include <fstream>
-#include <vector>
 
 using namespace tether;
 using namespace tether::e2e;
 using testing::exec;
 
 namespace {
-
-// The forms a secret could take when stored by mistake: as is, hex (bytea in a pg_dump), base64.
-std::vector<std::string> encodings_of(const std::string& secret) {
-  return {secret, crypto::hex_encode(secret), crypto::base64_encode(secret)};
-}
-
-bool contains_any(const std::string& haystack, const std::vector<std::string>& needles) {
-  for (const auto& needle : needles) {
-    if (haystack.find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
-
-// Files under `root` whose contents contain the secret in any form; counts the files it read.
-std::vector<std::string> files_containing(const std::filesystem::path& root, const std::vector<std::string>& forms,
-                                          int& files_read) {
-  std::vector<std::string> found;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    ++files_read;
-    if (contains_any(testing::read_file(it->path()), forms)) found.push_back(it->path().string());
-  }
-  return found;
-}
 
 testing::TetherStack& verbose_stack() {
   testing::StackOptions options;
