@@ -139,11 +139,14 @@ void AgentLink::handle_hello(proto::Hello hello) {
         for (const auto& op : hello.operations) listed.push_back(op.operation_id);
         std::map<std::string, store::StoredProgress> stored;
         for (auto& progress : store::operations::progress_of(txn, listed)) stored[progress.operation_id] = progress;
+        std::vector<proto::Cancel> cancels;
         for (const auto& id : listed) {
           auto it = stored.find(id);
           const bool open = it != stored.end() && !proto::is_finished_status(it->second.status);
           // An operation the controller has ended (or never had) is settled: the agent forgets it.
           welcome.operations.push_back({id, it != stored.end() ? it->second.output_seq : 0, !open});
+          // A cancel asked for while the agent was away is delivered now.
+          if (open && it->second.cancel_requested) cancels.push_back(proto::Cancel{id});
         }
 
         std::vector<store::OperationRecord> to_send;
@@ -179,13 +182,15 @@ void AgentLink::handle_hello(proto::Hello hello) {
         pqxx::nontransaction read(connection);
         auto ended = ended_records(read, dispatcher, failed);
         net::post(self->strand_, [self, welcome = std::move(welcome), dispatches = std::move(dispatches),
-                                  ended = std::move(ended), hostname = hello.hostname]() mutable {
+                                  cancels = std::move(cancels), ended = std::move(ended),
+                                  hostname = hello.hostname]() mutable {
           self->in_flight_ = false;
           if (self->closed_) return;
           self->write_text(proto::encode(proto::ControllerMessage{welcome}));
           self->ready_ = true;
           self->dispatcher_.attach(self);
           for (const auto& dispatch : dispatches) self->write_text(proto::encode(proto::ControllerMessage{dispatch}));
+          for (const auto& cancel : cancels) self->write_text(proto::encode(proto::ControllerMessage{cancel}));
           spdlog::info("event=agent_connected server_id={} hostname={} resumed={} dispatched={}", self->server_id_,
                        hostname, welcome.operations.size(), dispatches.size());
           for (const auto& record : ended) self->dispatcher_.waiters().notify(record);

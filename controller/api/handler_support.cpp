@@ -68,3 +68,25 @@ boost::json::array string_array(const std::vector<std::string>& values) {
 }
 
 }  // namespace tether::api
+
+#include "controller/api/v1/operation_view.hpp"
+#include "controller/services/operation_service.hpp"
+
+namespace tether::api {
+
+http::Response finish_cancel(app::AppContext& app, const services::CancelOutcome& outcome) {
+  const auto& operation = outcome.operation;
+  if (outcome.ended_now) {
+    app.dispatcher.forget(operation.id);
+    app.dispatcher.waiters().notify(operation);
+  } else {
+    // If the agent is not connected here, its next hello delivers the cancel.
+    app.dispatcher.send(operation.server_id, proto::Cancel{operation.id});
+  }
+  return http::json_response(status::accepted,
+                             boost::json::object{{"operation_id", operation.id},
+                                                 {"status", v1::public_status(operation.status)},
+                                                 {"cancel_requested", true}});
+}
+
+}  // namespace tether::api

@@ -66,3 +66,13 @@ class Deferred {
 };
 
 }  // namespace tether::api
+
+namespace tether::services {
+struct CancelOutcome;
+}
+
+namespace tether::api {
+// After a cancel is committed: tell the agent, or wake whoever waits for an operation that ended.
+// Returns the 202 answer.
+http::Response finish_cancel(app::AppContext& app, const services::CancelOutcome& outcome);
+}  // namespace tether::api

@@ -6,6 +6,7 @@
 #include "controller/api/handler_support.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/api/v1/operation_view.hpp"
+#include "controller/services/operation_service.hpp"
 #include "controller/store/audit_store.hpp"
 #include "controller/store/operation_store.hpp"
 
@@ -105,6 +106,21 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
       if (!operation) throw http::ApiError(status::not_found, "operation " + id + " not found");
       return http::json_response(status::ok, render_operation(*operation));
     });
+  });
+
+  router.add(verb::post, "/api/operations/{id}/cancel", [&app](http::RequestContext& context) {
+    answer_from_db(app, context.responder,
+                   [&app, request = context.request, params = context.path_params,
+                    ip = context.client_ip](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto id = uuid_path_param(params, "id", "operation");
+                     auto operation = store::operations::find(txn, id, false);
+                     if (!operation) throw http::ApiError(status::not_found, "operation " + id + " not found");
+                     auto outcome = services::cancel_operation(txn, std::move(*operation), actor.actor(), ip);
+                     txn.commit();
+                     return finish_cancel(app, outcome);
+                   });
   });
 
   router.add(verb::get, "/api/automation-keys/{id}/operations", [&app](http::RequestContext& context) {

@@ -287,6 +287,19 @@ void handle_get_operation(app::AppContext& app, http::RequestContext& context) {
          });
 }
 
+void handle_cancel(app::AppContext& app, http::RequestContext& context) {
+  run_v1(make_call(app, context, "v1.operations.cancel"),
+         [&app, params = context.path_params](pqxx::work& txn, const store::AutomationKeyRecord& key,
+                                              const V1Call& call) -> std::optional<http::Response> {
+           const auto id = uuid_path_param(params, "operation_id", "operation");
+           auto operation = services::operation_for_key(txn, key, id);
+           auto outcome = services::cancel_operation(txn, std::move(operation), "automation_key:" + key.id,
+                                                     call.client_ip);
+           txn.commit();
+           return finish_cancel(app, outcome);
+         });
+}
+
 }  // namespace
 
 void add_v1_routes(http::Router& router, app::AppContext& app) {
@@ -300,6 +313,7 @@ void add_v1_routes(http::Router& router, app::AppContext& app) {
   add(verb::post, "/api/automation/v1/registry-auth/login", handle_registry_login);
   add(verb::post, "/api/automation/v1/registry-auth/logout", handle_registry_logout);
   add(verb::get, "/api/automation/v1/operations/{operation_id}", handle_get_operation);
+  add(verb::post, "/api/automation/v1/operations/{operation_id}/cancel", handle_cancel);
 }
 
 }  // namespace tether::api

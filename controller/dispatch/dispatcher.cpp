@@ -47,7 +47,7 @@ void Dispatcher::disconnect(const std::string& server_id, const std::string& rea
   link->close(reason);
 }
 
-bool Dispatcher::send(const std::string& server_id, const proto::Dispatch& dispatch) {
+bool Dispatcher::send(const std::string& server_id, const proto::ControllerMessage& message) {
   std::shared_ptr<agents::AgentLink> link;
   {
     std::lock_guard lock(mutex_);
@@ -55,7 +55,7 @@ bool Dispatcher::send(const std::string& server_id, const proto::Dispatch& dispa
     if (it == links_.end()) return false;
     link = it->second;
   }
-  link->send(dispatch);
+  link->send(message);
   return true;
 }
 

@@ -40,8 +40,8 @@ class Dispatcher {
   void disconnect(const std::string& server_id, const std::string& reason);
   std::vector<std::string> connected_servers() const;
 
-  // Hands the dispatch to the server's link if it is connected here; false otherwise.
-  bool send(const std::string& server_id, const proto::Dispatch& dispatch);
+  // Hands the message to the server's link if it is connected here; false otherwise.
+  bool send(const std::string& server_id, const proto::ControllerMessage& message);
 
   // Keeps a dispatch that carries secrets until the agent accepts it, for redelivery.
   void remember(const proto::Dispatch& dispatch);

@@ -54,6 +54,20 @@ store::OperationRecord operation_for_key(pqxx::transaction_base& txn, const stor
   return std::move(*operation);
 }
 
+CancelOutcome cancel_operation(pqxx::transaction_base& txn, store::OperationRecord operation,
+                               const std::string& actor, const std::string& client_ip) {
+  CancelOutcome outcome;
+  if (store::operations::cancel_queued(txn, operation.id)) {
+    outcome.ended_now = true;
+  } else if (!store::operations::request_cancel(txn, operation.id)) {
+    throw ApiError(status::conflict, "operation " + operation.id + " has already ended (" + operation.status + ")");
+  }
+  store::audit::record(txn, {actor, "operations.cancel", operation.id, client_ip, "allowed", "{}", std::nullopt,
+                             operation.server_id, operation.id, operation.run_id, 202});
+  outcome.operation = *store::operations::find(txn, operation.id, true);
+  return outcome;
+}
+
 void record_denial(pqxx::connection& connection, const std::optional<store::AutomationKeyRecord>& key,
                    const std::string& action, const std::string& client_ip, int status_code,
                    const std::string& reason) {

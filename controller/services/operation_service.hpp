@@ -32,6 +32,15 @@ std::string submit_operation(pqxx::transaction_base& txn, const store::Automatio
 store::OperationRecord operation_for_key(pqxx::transaction_base& txn, const store::AutomationKeyRecord& key,
                                          const std::string& operation_id);
 
+struct CancelOutcome {
+  store::OperationRecord operation;  // as it stands after the request
+  bool ended_now = false;            // it was still queued: canceled without the agent
+};
+// Cancels a queued operation at once, or marks a dispatched or running one for the agent to kill
+// (the caller tells the agent after the commit). 409 when it has already ended.
+CancelOutcome cancel_operation(pqxx::transaction_base& txn, store::OperationRecord operation,
+                               const std::string& actor, const std::string& client_ip);
+
 // Records a refused v1 call (the caller's transaction was rolled back, so this gets its own).
 void record_denial(pqxx::connection& connection, const std::optional<store::AutomationKeyRecord>& key,
                    const std::string& action, const std::string& client_ip, int status_code, const std::string& reason);

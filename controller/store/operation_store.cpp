@@ -44,7 +44,8 @@ std::vector<std::string> id_column(const pqxx::result& result) {
 std::vector<StoredProgress> progress_rows(const pqxx::result& result) {
   std::vector<StoredProgress> out;
   for (const auto& row : result) {
-    out.push_back(StoredProgress{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::uint64_t>(), true});
+    out.push_back(StoredProgress{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::uint64_t>(), true,
+                                 row[3].as<bool>()});
   }
   return out;
 }
@@ -166,16 +167,34 @@ bool fail(pqxx::transaction_base& txn, const std::string& id, const std::string&
   return complete(txn, id, {"failed", std::nullopt, std::nullopt, error});
 }
 
+bool cancel_queued(pqxx::transaction_base& txn, const std::string& id) {
+  return txn
+             .exec_params(
+                 "UPDATE operations SET status = 'canceled', completed_at = now(), cancel_requested_at = now(), "
+                 "error = 'canceled before it reached the agent' WHERE id = $1 AND status = 'queued'",
+                 id)
+             .affected_rows() == 1;
+}
+
+bool request_cancel(pqxx::transaction_base& txn, const std::string& id) {
+  return txn
+             .exec_params(
+                 "UPDATE operations SET cancel_requested_at = coalesce(cancel_requested_at, now()) "
+                 "WHERE id = $1 AND status IN ('dispatched', 'running')",
+                 id)
+             .affected_rows() == 1;
+}
+
 std::vector<StoredProgress> open_for_server(pqxx::transaction_base& txn, const std::string& server_id) {
   return progress_rows(txn.exec_params(
-      "SELECT id::text, status, output_seq FROM operations WHERE server_id = $1 "
+      "SELECT id::text, status, output_seq, cancel_requested_at IS NOT NULL FROM operations WHERE server_id = $1 "
       "AND status IN ('dispatched', 'running') ORDER BY created_at",
       server_id));
 }
 
 std::vector<StoredProgress> progress_of(pqxx::transaction_base& txn, const std::vector<std::string>& ids) {
   return progress_rows(txn.exec_params(
-      "SELECT id::text, status, output_seq FROM operations "
+      "SELECT id::text, status, output_seq, cancel_requested_at IS NOT NULL FROM operations "
       "WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::uuid))",
       to_json_array(ids)));
 }

@@ -47,6 +47,11 @@ bool complete(pqxx::transaction_base& txn, const std::string& id, const Completi
 // complete() as `failed` with only an error, for operations that could not run or were lost.
 bool fail(pqxx::transaction_base& txn, const std::string& id, const std::string& error);
 
+// Cancel: a queued operation ends at once (true); a dispatched or running one is marked so that
+// the agent is told now or at its next hello (true). False when the operation is not in that state.
+bool cancel_queued(pqxx::transaction_base& txn, const std::string& id);
+bool request_cancel(pqxx::transaction_base& txn, const std::string& id);
+
 // Operations of a server that have not ended, for reconciling with an agent's hello.
 std::vector<StoredProgress> open_for_server(pqxx::transaction_base& txn, const std::string& server_id);
 std::vector<StoredProgress> progress_of(pqxx::transaction_base& txn, const std::vector<std::string>& ids);

@@ -99,6 +99,7 @@ struct StoredProgress {
   std::string status;
   std::uint64_t output_seq = 0;
   bool known = false;
+  bool cancel_requested = false;
 };
 
 }  // namespace tether::store
