@@ -7,6 +7,9 @@
 
 #include "tests/support/recording_runtime.hpp"
 
+#include <openssl/crypto.h>
+#include <pqxx/pqxx>
+
 using namespace tether;
 using namespace tether::e2e;
 
@@ -36,6 +39,23 @@ RegistryStack& registry_stack() {
 
 bool mentions(const std::string& text, const std::string& secret) { return contains_any(text, encodings_of(secret)); }
 
+std::string bytes_of_hex(const std::string& hex) {
+  long length = 0;
+  std::unique_ptr<unsigned char, void (*)(void*)> buffer(OPENSSL_hexstr2buf(hex.c_str(), &length),
+                                                         [](void* p) { OPENSSL_free(p); });
+  if (!buffer) throw std::invalid_argument("not hex: " + hex);
+  return std::string(reinterpret_cast<const char*>(buffer.get()), static_cast<std::size_t>(length));
+}
+
+// What the credential's row holds, opened with the controller's master key (AES-256-GCM): the
+// password is stored sealed with that key, not merely absent from the dump.
+std::string open_stored_password(testing::TetherStack& stack, const std::string& credential_id) {
+  pqxx::connection connection(stack.database().url());
+  pqxx::read_transaction txn(connection);
+  const auto row = txn.exec_params1("SELECT password_encrypted FROM registry_credentials WHERE id = $1", credential_id);
+  return crypto::open(bytes_of_hex(stack.master_key()), pqxx::binarystring(row[0]).str());
+}
+
 }  // namespace
 
 TEST_CASE("registry credentials: created, listed, read, patched and deleted without ever returning the password",
@@ -60,6 +80,7 @@ TEST_CASE("registry credentials: created, listed, read, patched and deleted with
   CHECK(created.at("password_set") == boost::json::value(true));
   CHECK(created.if_contains("password") == nullptr);
   CHECK(is_rfc3339_utc(created.at("created_at")));
+  CHECK(open_stored_password(stack, id) == password);
 
   const auto one = stack.admin("GET", "/api/registry-credentials/" + id);
   REQUIRE(one.status == 200);
@@ -87,6 +108,7 @@ TEST_CASE("registry credentials: created, listed, read, patched and deleted with
   CHECK(patched.if_contains("password") == nullptr);
 
   for (const auto& secret : {password, new_password}) check_stored_nowhere(stack, secret);
+  CHECK(open_stored_password(stack, id) == new_password);
 
   CHECK(admin_json(stack, "DELETE", "/api/registry-credentials/" + id, nullptr, 200).at("id") ==
         boost::json::value(id));
