@@ -237,7 +237,8 @@ void TetherStack::start_agent(std::size_t index) {
                                      options_.reboot_command});
   if (!agent.boot_id_file.empty()) spec.argv.insert(spec.argv.end(), {"--boot-id-file", agent.boot_id_file.string()});
   spec.argv.insert(spec.argv.end(), options_.agent_args.begin(), options_.agent_args.end());
-  spec.env = {{"E2E_AGENT_PID_FILE", agent.pid_file.string()}, {"E2E_BOOT_ID_FILE", agent.boot_id_file.string()}};
+  spec.env = {{"E2E_AGENT_PID_FILE", agent.pid_file.string()}};
+  if (!agent.boot_id_file.empty()) spec.env["E2E_BOOT_ID_FILE"] = agent.boot_id_file.string();
   spec.drop_env_prefixes = dropped_env;
   spec.stdout_path = agent.log_path;
   agent.process = std::make_unique<ChildProcess>(std::move(spec));
