@@ -22,6 +22,7 @@ constexpr int audit_output_bytes = 4096;
 boost::json::object render_operation(const store::OperationRecord& operation) {
   auto view = v1::operation_view(operation);
   view["status_detail"] = operation.status;
+  view["created_by"] = operation.created_by;
   view["error"] = nullable(operation.error);
   view["env_keys"] = string_array(operation.env_keys);
   view["run_context"] =

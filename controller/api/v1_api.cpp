@@ -54,11 +54,13 @@ void run_v1(const std::shared_ptr<V1Call>& call, V1Work work, std::function<void
         std::optional<store::AutomationKeyRecord> key;
         try {
           pqxx::work txn(connection);
-          key = auth::admit_automation_call(txn, call->request, call->client_ip, call->app.rate_limiter);
+          key = auth::authenticate_automation(txn, call->request);
+          auth::admit_automation_call(*key, call->client_ip, call->app.rate_limiter);
           if (auto response = work(txn, *key, *call)) call->responder.send(std::move(*response));
         } catch (const http::ApiError& denial) {
-          services::record_denial(connection, key, call->action, call->client_ip, static_cast<int>(denial.status()),
-                                  denial.what());
+          services::record_denial(connection, key,
+                                  services::describe_call(call->action, call->client_ip, call->request.body()),
+                                  static_cast<int>(denial.status()), denial.what());
           throw;
         }
       },

@@ -69,9 +69,8 @@ store::AutomationKeyRecord authenticate_automation(pqxx::transaction_base& txn, 
   return std::move(*key);
 }
 
-store::AutomationKeyRecord admit_automation_call(pqxx::transaction_base& txn, const http::Request& request,
-                                                 const std::string& client_ip, RateLimiter& limiter) {
-  auto key = authenticate_automation(txn, request);
+void admit_automation_call(const store::AutomationKeyRecord& key, const std::string& client_ip,
+                           RateLimiter& limiter) {
   if (!key.ip_allowlist.empty()) {
     boost::system::error_code ec;
     const auto address = boost::asio::ip::make_address(client_ip, ec);
@@ -85,7 +84,6 @@ store::AutomationKeyRecord admit_automation_call(pqxx::transaction_base& txn, co
                                key.rate_limit_per_minute, *retry_after),
                    {{"Retry-After", std::to_string(*retry_after)}});
   }
-  return key;
 }
 
 void require_credential_scope(const store::AutomationKeyRecord& key, const std::string& credential_id) {

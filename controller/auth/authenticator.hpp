@@ -28,10 +28,10 @@ store::AutomationKeyRecord authenticate_automation(pqxx::transaction_base& txn, 
 
 class RateLimiter;
 
-// A v1 call's admission: the key (401), the client address against its IP allowlist (403), then its
-// rate limit (429 with Retry-After). `client_ip` is the address after trusted-proxy resolution.
-store::AutomationKeyRecord admit_automation_call(pqxx::transaction_base& txn, const http::Request& request,
-                                                 const std::string& client_ip, RateLimiter& limiter);
+// A v1 call's admission once the key is known: the client address against its IP allowlist (403),
+// then its rate limit (429 with Retry-After). `client_ip` is the address after trusted-proxy resolution.
+void admit_automation_call(const store::AutomationKeyRecord& key, const std::string& client_ip,
+                           RateLimiter& limiter);
 
 // 403 unless the key's scopes allow `credential_id` (empty list = all).
 void require_credential_scope(const store::AutomationKeyRecord& key, const std::string& credential_id);

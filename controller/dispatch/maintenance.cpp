@@ -43,6 +43,7 @@ void Maintenance::run_once() {
         {
           pqxx::work txn(connection);
           for (auto& id : store::operations::fail_expired_queued(txn)) ended.push_back(std::move(id));
+          for (auto& id : store::operations::time_out_overdue_reboots(txn)) ended.push_back(std::move(id));
           for (auto& id : store::operations::fail_overdue_unconnected(txn, self->settings_.overdue_grace_seconds)) {
             ended.push_back(std::move(id));
           }

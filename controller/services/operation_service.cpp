@@ -1,5 +1,6 @@
 #include "controller/services/operation_service.hpp"
 
+#include "common/ids.hpp"
 #include "common/json_fields.hpp"
 #include "controller/auth/authenticator.hpp"
 #include "controller/dispatch/dispatcher.hpp"
@@ -68,14 +69,29 @@ CancelOutcome cancel_operation(pqxx::transaction_base& txn, store::OperationReco
   return outcome;
 }
 
+DeniedCall describe_call(const std::string& action, const std::string& client_ip, std::string_view body) {
+  DeniedCall call{action, client_ip, std::nullopt, std::nullopt};
+  boost::system::error_code ec;
+  const auto parsed = boost::json::parse(body, ec);
+  if (ec || !parsed.is_object()) return call;
+  const auto& object = parsed.as_object();
+  if (auto it = object.find("server_id"); it != object.end() && it->value().is_string()) {
+    call.server_id = ids::parse_uuid(it->value().as_string());
+  }
+  if (auto it = object.find("run_id"); it != object.end() && it->value().is_string() &&
+                                       it->value().as_string().size() <= 200) {
+    call.run_id = std::string(it->value().as_string());
+  }
+  return call;
+}
+
 void record_denial(pqxx::connection& connection, const std::optional<store::AutomationKeyRecord>& key,
-                   const std::string& action, const std::string& client_ip, int status_code,
-                   const std::string& reason) {
+                   const DeniedCall& call, int status_code, const std::string& reason) {
   pqxx::work txn(connection);
-  store::audit::record(txn, {key ? "automation_key:" + key->id : "anonymous", action, std::nullopt, client_ip,
-                             "denied", json::serialize(boost::json::object{{"reason", reason}}),
-                             key ? std::optional<std::string>(key->id) : std::nullopt, std::nullopt, std::nullopt,
-                             std::nullopt, status_code});
+  store::audit::record(txn, {key ? "automation_key:" + key->id : "anonymous", call.action, std::nullopt,
+                             call.client_ip, "denied", json::serialize(boost::json::object{{"reason", reason}}),
+                             key ? std::optional<std::string>(key->id) : std::nullopt, call.server_id, std::nullopt,
+                             call.run_id, status_code});
   txn.commit();
 }
 

@@ -41,8 +41,17 @@ struct CancelOutcome {
 CancelOutcome cancel_operation(pqxx::transaction_base& txn, store::OperationRecord operation,
                                const std::string& actor, const std::string& client_ip);
 
+// What a refused v1 call was about, as far as its body tells (it may be malformed).
+struct DeniedCall {
+  std::string action;
+  std::string client_ip;
+  std::optional<std::string> server_id;
+  std::optional<std::string> run_id;
+};
+DeniedCall describe_call(const std::string& action, const std::string& client_ip, std::string_view body);
+
 // Records a refused v1 call (the caller's transaction was rolled back, so this gets its own).
 void record_denial(pqxx::connection& connection, const std::optional<store::AutomationKeyRecord>& key,
-                   const std::string& action, const std::string& client_ip, int status_code, const std::string& reason);
+                   const DeniedCall& call, int status_code, const std::string& reason);
 
 }  // namespace tether::services

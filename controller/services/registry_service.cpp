@@ -86,10 +86,12 @@ store::registry::Credential RegistryCredentials::update(pqxx::transaction_base& 
 }
 
 std::vector<store::registry::Credential> RegistryCredentials::list(pqxx::transaction_base& txn) const {
+  key();  // without a master key the credentials are unusable: say so rather than list them
   return store::registry::list(txn);
 }
 
 store::registry::Credential RegistryCredentials::get(pqxx::transaction_base& txn, const std::string& id) const {
+  key();
   auto credential = store::registry::find(txn, id);
   if (!credential) throw ApiError(status::not_found, "registry credential " + id + " not found");
   return std::move(*credential);

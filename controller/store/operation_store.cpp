@@ -2,6 +2,8 @@
 
 #include "controller/store/sql_text.hpp"
 
+#include <fmt/format.h>
+
 namespace tether::store::operations {
 namespace {
 
@@ -9,7 +11,7 @@ const char* const operation_columns =
     "o.id::text, o.type, o.server_id::text, s.name, o.status, o.exit_code, o.duration_ms, o.timeout_seconds, "
     "o.run_id, o.run_context::text, o.error, o.params::text, array_to_json(o.env_keys)::text, o.output_seq, "
     "o.stdout_truncated, o.stderr_truncated, " TETHER_SQL_TS("o.created_at") ", " TETHER_SQL_TS(
-        "o.started_at") ", " TETHER_SQL_TS("o.completed_at");
+        "o.started_at") ", " TETHER_SQL_TS("o.completed_at") ", o.created_by";
 
 OperationRecord to_record(const pqxx::row& row) {
   OperationRecord r;
@@ -32,6 +34,7 @@ OperationRecord to_record(const pqxx::row& row) {
   r.created_at = row[16].as<std::string>();
   r.started_at = optional_text(row[17]);
   r.completed_at = optional_text(row[18]);
+  r.created_by = row[19].as<std::string>();
   return r;
 }
 
@@ -82,13 +85,22 @@ std::optional<OperationRecord> find(pqxx::transaction_base& txn, const std::stri
 
 std::vector<OperationRecord> list(pqxx::transaction_base& txn, const ListFilter& filter) {
   std::vector<OperationRecord> out;
+  const auto head = [](int stream) {
+    return fmt::format(
+        "(SELECT substring(string_agg(data, ''::bytea ORDER BY seq) from 1 for $4) FROM operation_output "
+        "WHERE operation_id = o.id AND stream = {})",
+        stream);
+  };
   for (const auto& row : txn.exec_params(
-           std::string("SELECT ") + operation_columns +
+           std::string("SELECT ") + operation_columns + ", " + head(1) + ", " + head(2) +
                " FROM operations o JOIN servers s ON s.id = o.server_id "
                "WHERE ($1::text IS NULL OR o.run_id = $1) AND ($2::uuid IS NULL OR o.automation_key_id = $2::uuid) "
                "ORDER BY o.created_at DESC, o.id LIMIT $3",
-           filter.run_id, filter.automation_key_id, filter.limit)) {
-    out.push_back(to_record(row));
+           filter.run_id, filter.automation_key_id, filter.limit, filter.output_head_bytes)) {
+    auto record = to_record(row);
+    if (!row[20].is_null()) record.stdout_data = pqxx::binarystring(row[20]).str();
+    if (!row[21].is_null()) record.stderr_data = pqxx::binarystring(row[21]).str();
+    out.push_back(std::move(record));
   }
   return out;
 }
@@ -210,6 +222,16 @@ std::vector<std::string> fail_expired_queued(pqxx::transaction_base& txn) {
       "error = 'the server''s agent did not connect before the operation''s deadline' "
       "WHERE status = 'queued' AND created_at + make_interval(secs => timeout_seconds) < now() "
       "RETURNING id::text"));
+}
+
+std::vector<std::string> time_out_overdue_reboots(pqxx::transaction_base& txn) {
+  return id_column(txn.exec(
+      "UPDATE operations o SET status = 'timeout', completed_at = now(), "
+      "error = 'the server did not come back under a new boot id within ' || o.timeout_seconds || ' s' "
+      "WHERE o.type = 'reboot' AND o.status IN ('dispatched', 'running') "
+      "AND o.created_at + make_interval(secs => o.timeout_seconds) < now() "
+      "AND NOT EXISTS (SELECT 1 FROM agent_sessions a WHERE a.server_id = o.server_id) "
+      "RETURNING o.id::text"));
 }
 
 std::vector<std::string> fail_overdue_unconnected(pqxx::transaction_base& txn, int grace_seconds) {

@@ -16,8 +16,9 @@ struct ListFilter {
   std::optional<std::string> run_id;
   std::optional<std::string> automation_key_id;
   int limit = 200;
+  int output_head_bytes = 4096;  // each listed operation carries this much of each stream
 };
-// Newest first, without output.
+// Newest first, each with the head of its output.
 std::vector<OperationRecord> list(pqxx::transaction_base& txn, const ListFilter& filter);
 
 // Status moves only forward; each update is conditional on the current status so that messages
@@ -59,6 +60,8 @@ std::vector<std::string> queued_for_server(pqxx::transaction_base& txn, const st
 
 // Queued operations whose agent never connected before their deadline; returns their ids.
 std::vector<std::string> fail_expired_queued(pqxx::transaction_base& txn);
+// Reboots past their deadline whose server has not come back: they end as timeout.
+std::vector<std::string> time_out_overdue_reboots(pqxx::transaction_base& txn);
 // Dispatched or running operations well past their deadline on a server that is not connected.
 std::vector<std::string> fail_overdue_unconnected(pqxx::transaction_base& txn, int grace_seconds);
 

@@ -76,6 +76,7 @@ struct OperationRecord {
   std::optional<std::string> error;
   std::string params_json;
   std::vector<std::string> env_keys;
+  std::string created_by;
   std::uint64_t output_seq = 0;
   bool stdout_truncated = false;
   bool stderr_truncated = false;
