@@ -16,12 +16,15 @@ http::ClientOptions client_options(const ExecTarget& target) {
 
 }  // namespace
 
-ExecClient::ExecClient(const ExecTarget& target)
-    : client_(client_options(target)), headers_{http::bearer(target.rca_key)}, server_id_(target.server_id) {}
+ExecClient::ExecClient(const ExecTarget& target) : client_(client_options(target)), server_id_(target.server_id) {
+  if (target.rca_keys.empty()) throw std::invalid_argument("at least one rca_ key is needed");
+  for (const auto& key : target.rca_keys) headers_per_key_.push_back(http::Headers{http::bearer(key)});
+}
 
 void ExecClient::run(std::string_view command) {
   const boost::json::object request{{"server_id", server_id_}, {"command", command}};
-  const auto response = client_.post("/api/automation/v1/exec", boost::json::serialize(request), headers_);
+  const auto& headers = headers_per_key_[next_key_++ % headers_per_key_.size()];
+  const auto response = client_.post("/api/automation/v1/exec", boost::json::serialize(request), headers);
   if (response.status != 200) {
     throw std::runtime_error(fmt::format("exec answered HTTP {}: {}", response.status, response.body));
   }

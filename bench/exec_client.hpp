@@ -6,12 +6,15 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tether::bench {
 
 struct ExecTarget {
   std::string url;  // http(s)://host:port of the controller
-  std::string rca_key;
+  // One or more keys, used in turn: a key may make at most 1,000 requests a minute (seed 003's
+  // rate-limit ceiling), and a benchmark makes more than that.
+  std::vector<std::string> rca_keys;
   std::string server_id;
   std::string ca_file;  // empty: the system's trust store
 };
@@ -26,7 +29,8 @@ class ExecClient {
 
  private:
   http::Client client_;
-  http::Headers headers_;
+  std::vector<http::Headers> headers_per_key_;
+  std::size_t next_key_ = 0;
   std::string server_id_;
 };
 

@@ -1,7 +1,7 @@
 // exec_latency: how long a CI client waits for a trivial command (`true`) run synchronously
 // through the controller and an agent, one request after another over one kept-alive connection.
 //
-//   exec_latency --url URL --rca-key rca_... --server-id UUID [--ca-file PEM]
+//   exec_latency --url URL --rca-key rca_...[,rca_...] --server-id UUID [--ca-file PEM]
 //                [--count 1000] [--runs 3] [--warmup 20]
 //
 // Each flag may also come from the environment (TETHER_URL, TETHER_RCA_KEY, TETHER_SERVER_ID,
@@ -44,10 +44,22 @@ void print_row(const std::string& label, const RunFigures& figures) {
              figures.p99_ms, figures.max_ms, figures.ops_per_second);
 }
 
+// "rca_a,rca_b" -> {"rca_a", "rca_b"}
+std::vector<std::string> split_keys(const std::string& list) {
+  std::vector<std::string> keys;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    const auto end = std::min(list.find(',', start), list.size());
+    if (end > start) keys.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return keys;
+}
+
 int run(const tether::config::Options& options) {
   tether::bench::ExecTarget target{
       .url = options.require("url"),
-      .rca_key = options.require("rca-key"),
+      .rca_keys = split_keys(options.require("rca-key")),
       .server_id = options.require("server-id"),
       .ca_file = options.get_or("ca-file", ""),
   };
@@ -86,7 +98,7 @@ int main(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {
     fmt::print(stderr, "exec_latency: {}\n", e.what());
     fmt::print(stderr,
-               "usage: exec_latency --url URL --rca-key rca_... --server-id UUID [--ca-file PEM] "
+               "usage: exec_latency --url URL --rca-key rca_...[,rca_...] --server-id UUID [--ca-file PEM] "
                "[--count 1000] [--runs 3] [--warmup 20]\n");
     return 2;
   } catch (const std::exception& e) {

@@ -70,12 +70,13 @@ stack_create_server() {
   [[ $AGENT_TOKEN =~ ^tat_[0-9a-f]{64}$ ]] || die "POST /api/servers returned no tat_ agent token"
 }
 
-# stack_create_automation_key ADMIN_KEY NAME SERVER_ID: prints a new `rca_` key allowed every
-# operation on SERVER_ID.
+# stack_create_automation_key ADMIN_KEY NAME SERVER_ID [RATE_PER_MINUTE]: prints a new `rca_` key
+# allowed every operation on SERVER_ID (rate limit default 100 requests a minute, at most 1000).
 stack_create_automation_key() {
-  local admin_key=$1 name=$2 server_id=$3 body key
-  body=$(jq -cn --arg name "$name" --arg server "$server_id" \
-    '{name: $name, allowed_server_ids: [$server], allowed_operations: [], expires_at: null}')
+  local admin_key=$1 name=$2 server_id=$3 rate=${4:-100} body key
+  body=$(jq -cn --arg name "$name" --arg server "$server_id" --argjson rate "$rate" \
+    '{name: $name, allowed_server_ids: [$server], allowed_operations: [], expires_at: null,
+      rate_limit_per_minute: $rate}')
   api_expect 201 POST /api/automation-keys "$admin_key" "$body"
   key=$(jq -r '.key' <<<"$API_BODY")
   [[ $key =~ ^rca_[0-9a-f]{64}$ ]] || die "POST /api/automation-keys returned no rca_ key"
