@@ -5,7 +5,7 @@
 namespace tether::store::audit {
 
 void record(pqxx::transaction_base& txn, const Entry& entry) {
-  txn.exec_params(
+  exec_cached(txn, "insert_audit",
       "INSERT INTO audit_log (actor, action, target, client_ip, outcome, detail, key_id, server_id, operation_id, "
       "run_id, status_code) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::uuid, $8::uuid, $9::uuid, $10, $11)",
       entry.actor, entry.action, entry.target, entry.client_ip, entry.outcome, entry.detail_json, entry.key_id,

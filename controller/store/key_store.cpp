@@ -74,8 +74,10 @@ std::vector<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& tx
 }
 
 std::optional<AutomationKeyRecord> find_automation_key(pqxx::transaction_base& txn, const std::string& prefix) {
-  auto result = txn.exec_params(
-      std::string("SELECT ") + automation_key_columns + " FROM automation_keys WHERE key_prefix = $1", prefix);
+  auto result = exec_cached(txn, "automation_key_by_prefix",
+                            std::string("SELECT ") + automation_key_columns +
+                                " FROM automation_keys WHERE key_prefix = $1",
+                            prefix);
   if (result.empty()) return std::nullopt;
   return to_record(result[0]);
 }
@@ -114,10 +116,10 @@ std::optional<std::string> revoke_automation_key(pqxx::transaction_base& txn, co
 }
 
 void touch_automation_key(pqxx::transaction_base& txn, const std::string& id) {
-  txn.exec_params(
-      "UPDATE automation_keys SET last_used_at = now() WHERE id = $1 "
-      "AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
-      id);
+  exec_cached(txn, "touch_automation_key",
+              "UPDATE automation_keys SET last_used_at = now() WHERE id = $1 "
+              "AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+              id);
 }
 
 }  // namespace tether::store::keys

@@ -56,7 +56,7 @@ std::vector<StoredProgress> progress_rows(const pqxx::result& result) {
 }  // namespace
 
 void insert(pqxx::transaction_base& txn, const NewOperation& op) {
-  txn.exec_params(
+  exec_cached(txn, "insert_operation",
       "INSERT INTO operations (id, type, server_id, params, env_keys, status, timeout_seconds, run_id, "
       "run_context, created_by, automation_key_id, dispatched_at) "
       "VALUES ($1, $2, $3, $4::jsonb, ARRAY(SELECT jsonb_array_elements_text($5::jsonb)), $6, $7, $8, $9::jsonb, "
@@ -66,16 +66,17 @@ void insert(pqxx::transaction_base& txn, const NewOperation& op) {
 }
 
 std::optional<OperationRecord> find(pqxx::transaction_base& txn, const std::string& id, bool with_output) {
-  auto result = txn.exec_params(std::string("SELECT ") + operation_columns +
-                                    " FROM operations o JOIN servers s ON s.id = o.server_id WHERE o.id = $1",
-                                id);
+  auto result = exec_cached(txn, "operation_by_id",
+                            std::string("SELECT ") + operation_columns +
+                                " FROM operations o JOIN servers s ON s.id = o.server_id WHERE o.id = $1",
+                            id);
   if (result.empty()) return std::nullopt;
   auto record = to_record(result[0]);
-  if (with_output) {
-    for (const auto& row : txn.exec_params(
-             "SELECT stream, string_agg(data, ''::bytea ORDER BY seq) FROM operation_output "
-             "WHERE operation_id = $1 GROUP BY stream",
-             id)) {
+  if (with_output && record.output_seq > 0) {
+    for (const auto& row : exec_cached(txn, "operation_output_by_id",
+                                       "SELECT stream, string_agg(data, ''::bytea ORDER BY seq) FROM operation_output "
+                                       "WHERE operation_id = $1 GROUP BY stream",
+                                       id)) {
       pqxx::binarystring bytes(row[1]);
       (row[0].as<int>() == 1 ? record.stdout_data : record.stderr_data) = bytes.str();
     }
@@ -115,12 +116,11 @@ bool mark_dispatched(pqxx::transaction_base& txn, const std::string& id) {
 }
 
 bool mark_running(pqxx::transaction_base& txn, const std::string& id, bool started) {
-  return txn
-             .exec_params(
+  return exec_cached(txn, "mark_operation_running",
                  "UPDATE operations SET status = 'running', "
                  "started_at = CASE WHEN $2 THEN coalesce(started_at, now()) ELSE started_at END "
-                 "WHERE id = $1 AND status IN ('queued', 'dispatched', 'running')",
-                 id, started)
+                     "WHERE id = $1 AND status IN ('queued', 'dispatched', 'running')",
+                     id, started)
              .affected_rows() == 1;
 }
 
@@ -166,8 +166,7 @@ std::optional<std::uint64_t> append_output(pqxx::transaction_base& txn, const st
 }
 
 bool complete(pqxx::transaction_base& txn, const std::string& id, const Completion& completion) {
-  return txn
-             .exec_params(
+  return exec_cached(txn, "complete_operation",
                  "UPDATE operations SET status = $2, exit_code = $3, duration_ms = $4, error = $5, "
                  "completed_at = now(), started_at = coalesce(started_at, now()) "
                  "WHERE id = $1 AND status IN ('queued', 'dispatched', 'running')",
@@ -205,7 +204,7 @@ std::vector<StoredProgress> open_for_server(pqxx::transaction_base& txn, const s
 }
 
 std::vector<StoredProgress> progress_of(pqxx::transaction_base& txn, const std::vector<std::string>& ids) {
-  return progress_rows(txn.exec_params(
+  return progress_rows(exec_cached(txn, "operation_progress",
       "SELECT id::text, status, output_seq, cancel_requested_at IS NOT NULL FROM operations "
       "WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::uuid))",
       to_json_array(ids)));

@@ -48,7 +48,8 @@ std::vector<ServerRecord> list(pqxx::transaction_base& txn) {
 }
 
 std::optional<ServerRecord> find(pqxx::transaction_base& txn, const std::string& id) {
-  auto result = txn.exec_params(std::string("SELECT ") + server_columns + " FROM servers WHERE id = $1", id);
+  auto result =
+      exec_cached(txn, "server_by_id", std::string("SELECT ") + server_columns + " FROM servers WHERE id = $1", id);
   if (result.empty()) return std::nullopt;
   return to_record(result[0]);
 }

@@ -20,6 +20,16 @@ std::optional<std::int64_t> optional_int64(const pqxx::field& field);
 std::string to_json_array(const std::vector<std::string>& values);
 std::vector<std::string> from_json_array(const pqxx::field& field);
 
+// Runs `sql` as a named prepared statement: declared on each connection at first use (a repeat
+// declaration with the same text is free), planned once by PostgreSQL. For the statements on the
+// operation path, where parsing and planning each time costs more than executing.
+template <class... Args>
+pqxx::result exec_cached(pqxx::transaction_base& txn, const std::string& name, const std::string& sql,
+                         Args&&... args) {
+  txn.conn().prepare(name, sql);
+  return txn.exec_prepared(name, std::forward<Args>(args)...);
+}
+
 // For a transaction whose loss in a crash is harmless: commit without waiting for the WAL flush.
 void relax_commit_durability(pqxx::transaction_base& txn);
 
