@@ -21,10 +21,13 @@ struct PendingUpgrade {
   http::Response response;
 };
 
+// Answers the upgrade request with a plain HTTP error instead of a WebSocket, then closes.
 template <class Stream>
-void refuse(std::shared_ptr<PendingUpgrade<Stream>> pending, const std::string& detail) {
-  spdlog::warn("event=agent_refused client_ip={} reason=\"{}\"", pending->client_ip, detail);
-  pending->response = http::error_response(http::bhttp::status::unauthorized, detail);
+void refuse(std::shared_ptr<PendingUpgrade<Stream>> pending, const std::string& detail,
+            http::bhttp::status status = http::bhttp::status::unauthorized) {
+  spdlog::warn("event=agent_refused client_ip={} status={} reason=\"{}\"", pending->client_ip,
+               static_cast<int>(status), detail);
+  pending->response = http::error_response(status, detail);
   pending->response.keep_alive(false);
   pending->response.prepare_payload();
   boost::beast::get_lowest_layer(pending->stream).expires_after(std::chrono::seconds(10));
@@ -73,12 +76,7 @@ void AgentGateway::authenticate_then_accept(Stream stream, http::Request request
       [pending](std::exception_ptr) {
         auto executor = pending->stream.get_executor();
         boost::asio::post(executor, [pending] {
-          pending->response = http::error_response(http::bhttp::status::service_unavailable,
-                                                   "database unavailable; retry later");
-          pending->response.keep_alive(false);
-          pending->response.prepare_payload();
-          http::bhttp::async_write(pending->stream, pending->response,
-                                   [pending](boost::beast::error_code, std::size_t) {});
+          refuse(pending, "database unavailable; retry later", http::bhttp::status::service_unavailable);
         });
       });
 }
