@@ -5,7 +5,7 @@
 #include "tests/e2e/ci_api.hpp"
 #include "tests/e2e/secret_checks.hpp"
 
-#include "tests/support/recording_runtime.hpp"
+#include "tests/e2e/runtime_stack.hpp"
 
 #include <openssl/crypto.h>
 #include <pqxx/pqxx>
@@ -15,25 +15,11 @@ using namespace tether::e2e;
 
 namespace {
 
-struct RegistryStack {
-  testing::TestDatabase database;
-  testing::TempDir runtime_dir{"tether-runtime"};
-  testing::RecordingRuntime runtime{runtime_dir.path()};
-  testing::TetherStack stack;
-
-  RegistryStack() : stack(database, options(runtime)) {}
-
-  static testing::StackOptions options(const testing::RecordingRuntime& runtime) {
-    testing::StackOptions out;
-    out.master_key = true;
-    out.log_level = "trace";  // the most talkative setting must not leak the password either
-    out.container_runtime = runtime.path().string();
-    return out;
-  }
-};
-
-RegistryStack& registry_stack() {
-  static RegistryStack shared;
+RecordingRuntimeStack& registry_stack() {
+  static RecordingRuntimeStack shared([](testing::StackOptions& options) {
+    options.master_key = true;
+    options.log_level = "trace";  // the most talkative setting must not leak the password either
+  });
   return shared;
 }
 

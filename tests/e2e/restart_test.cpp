@@ -2,30 +2,15 @@
 // runtime here is a script that records them. Invalid names are refused before anything runs.
 #include "tests/e2e/ci_api.hpp"
 
-#include "tests/support/recording_runtime.hpp"
+#include "tests/e2e/runtime_stack.hpp"
 
 using namespace tether;
 using namespace tether::e2e;
 
 namespace {
 
-struct RestartStack {
-  testing::TestDatabase database;
-  testing::TempDir runtime_dir{"tether-runtime"};
-  testing::RecordingRuntime runtime{runtime_dir.path()};
-  testing::TetherStack stack;
-
-  RestartStack() : stack(database, options(runtime)) {}
-
-  static testing::StackOptions options(const testing::RecordingRuntime& runtime) {
-    testing::StackOptions out;
-    out.container_runtime = runtime.path().string();
-    return out;
-  }
-};
-
-RestartStack& restart_stack() {
-  static RestartStack shared;
+RecordingRuntimeStack& restart_stack() {
+  static RecordingRuntimeStack shared;
   return shared;
 }
 
