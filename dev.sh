@@ -21,7 +21,8 @@ BUILD_DIR=${TETHER_DEV_BUILD_DIR:-$ROOT/build}
 STATE_DIR=$ROOT/.tether
 CONTROLLER_BIN=$BUILD_DIR/controller/tether-controller
 AGENT_BIN=$BUILD_DIR/agent/tether-agent
-BENCH_BIN=$BUILD_DIR/bench/exec_latency
+BENCH_DIR=$BUILD_DIR/bench
+BENCHMARKS=(exec_latency stream_throughput)
 API_URL=
 API_CURL_TLS=()
 
@@ -46,8 +47,12 @@ Usage: ./dev.sh COMMAND
   down     stop the agent, the controller and PostgreSQL (data in .tether is kept)
   status   show what runs
   test     deps + build, then ctest against a throwaway PostgreSQL; exits with ctest's status
-  bench    deps + build, then the exec latency benchmark against a throwaway PostgreSQL,
-           controller and agent (extra arguments go to bench/exec_latency, e.g. --count 200)
+  bench [NAME] [ARGS...]
+           deps + build, then benchmarks against a throwaway PostgreSQL, controller and agent:
+           without NAME both in turn (exec_latency, then stream_throughput); with NAME
+           (exec_latency or stream_throughput) only that one, ARGS going to it, e.g.
+           `./dev.sh bench stream_throughput --runs 5`. ARGS without NAME go to exec_latency,
+           as before: `./dev.sh bench --count 200`. See bench/README.md.
 
 Settings (environment): TETHER_DEV_PORT (controller port for `up`, default 8443),
 TETHER_DEV_PG_PORT (PostgreSQL port chosen at the first `up`, default 55432 or a free one),
@@ -398,10 +403,37 @@ cmd_test() {
   exit "$status"
 }
 
+# bench_selection ARGS...: sets BENCH_NAMES (which benchmarks run) and BENCH_ARGS (their extra
+# arguments; only ever given to a single benchmark).
+bench_selection() {
+  BENCH_NAMES=("${BENCHMARKS[@]}")
+  BENCH_ARGS=()
+  if (($# == 0)); then
+    return 0
+  fi
+  local name
+  for name in "${BENCHMARKS[@]}"; do
+    if [[ $1 == "$name" ]]; then
+      BENCH_NAMES=("$name")
+      BENCH_ARGS=("${@:2}")
+      return 0
+    fi
+  done
+  # Flags alone are exec_latency's, as before there were two benchmarks.
+  [[ $1 == -* ]] || die "unknown benchmark '$1' (known: ${BENCHMARKS[*]})"
+  BENCH_NAMES=(exec_latency)
+  BENCH_ARGS=("$@")
+}
+
 cmd_bench() {
+  bench_selection "$@"
   cmd_deps
   cmd_build
-  require_binaries "$CONTROLLER_BIN" "$AGENT_BIN" "$BENCH_BIN"
+  local name
+  for name in "${BENCH_NAMES[@]}"; do
+    require_binaries "$BENCH_DIR/$name"
+  done
+  require_binaries "$CONTROLLER_BIN" "$AGENT_BIN"
   throwaway_begin bench
   local logs=$THROWAWAY_DIR/logs
   # PostgreSQL keeps its default durability here: the figures should be those of a real setup.
@@ -413,11 +445,13 @@ cmd_bench() {
   API_URL=http://127.0.0.1:$port
   API_CURL_TLS=()
 
-  stack_start_controller "$THROWAWAY_DIR" "$logs" "127.0.0.1:$port" "$database_url"
+  # stream_throughput needs exec to answer "running" with the operation id while its command
+  # waits for the go signal; a 1 s wait cap does that and leaves exec_latency's `true` alone.
+  stack_start_controller "$THROWAWAY_DIR" "$logs" "127.0.0.1:$port" "$database_url" --sync-wait-cap-seconds 1
   stack_wait_healthy "$THROWAWAY_DIR" "$logs" 60
   admin_key=$(stack_create_admin_key "$database_url" bench-admin)
   stack_create_server "$admin_key" bench
-  # A key may make at most 1000 requests a minute; the benchmark makes about 3000 in well under a
+  # A key may make at most 1000 requests a minute; exec_latency makes about 3000 in well under a
   # minute, so it takes turns with several keys at the highest rate.
   local bench_key
   for _ in 1 2 3 4 5 6; do
@@ -427,8 +461,17 @@ cmd_bench() {
   stack_start_agent "$THROWAWAY_DIR" "$logs" "$AGENT_TOKEN" "$THROWAWAY_DIR/agent-state"
   stack_wait_server_active "$THROWAWAY_DIR" "$logs" "$admin_key" "$SERVER_ID" 60
 
-  say "stack ready (controller $API_URL, PostgreSQL 127.0.0.1:$PG_THROWAWAY_PORT); running exec_latency"
-  TETHER_RCA_KEY=$rca_key run_in_own_group "$BENCH_BIN" --url "$API_URL" --server-id "$SERVER_ID" "$@"
+  local controller_pid status=0
+  controller_pid=$(daemon_pid "$THROWAWAY_DIR" controller)
+  say "stack ready (controller $API_URL, pid $controller_pid; PostgreSQL 127.0.0.1:$PG_THROWAWAY_PORT)"
+  for name in "${BENCH_NAMES[@]}"; do
+    say "running $name"
+    local extra=()
+    [[ $name == stream_throughput ]] && extra=(--controller-pid "$controller_pid")
+    TETHER_RCA_KEY=$rca_key run_in_own_group "$BENCH_DIR/$name" --url "$API_URL" --server-id "$SERVER_ID" \
+      "${extra[@]}" "${BENCH_ARGS[@]}" || status=$?
+  done
+  return "$status"
 }
 
 main() {
