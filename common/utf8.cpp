@@ -3,28 +3,41 @@
 namespace tether::utf8 {
 namespace {
 
-// Length of the valid UTF-8 sequence starting at `i`, or 0 when it is not valid (RFC 3629).
-std::size_t valid_sequence_length(std::string_view s, std::size_t i) {
+struct SequenceRule {
+  std::size_t length = 0;  // 0: not a lead byte
+  unsigned char min_second = 0x80;
+  unsigned char max_second = 0xBF;
+};
+
+// What a sequence starting with `lead` must look like (RFC 3629).
+SequenceRule rule_for(unsigned char lead) {
+  if (lead < 0x80) return {1};
+  if (lead >= 0xC2 && lead <= 0xDF) return {2};
+  if (lead == 0xE0) return {3, 0xA0};
+  if (lead >= 0xE1 && lead <= 0xEC) return {3};
+  if (lead == 0xED) return {3, 0x80, 0x9F};
+  if (lead >= 0xEE && lead <= 0xEF) return {3};
+  if (lead == 0xF0) return {4, 0x90};
+  if (lead >= 0xF1 && lead <= 0xF3) return {4};
+  if (lead == 0xF4) return {4, 0x80, 0x8F};
+  return {};
+}
+
+// Whether s[i..i+count) is a valid beginning of the sequence `rule` describes.
+bool valid_prefix(std::string_view s, std::size_t i, const SequenceRule& rule, std::size_t count) {
   const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char lead = byte(i);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  unsigned char min_second = 0x80, max_second = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) length = 2;
-  else if (lead == 0xE0) { length = 3; min_second = 0xA0; }
-  else if (lead >= 0xE1 && lead <= 0xEC) length = 3;
-  else if (lead == 0xED) { length = 3; max_second = 0x9F; }
-  else if (lead >= 0xEE && lead <= 0xEF) length = 3;
-  else if (lead == 0xF0) { length = 4; min_second = 0x90; }
-  else if (lead >= 0xF1 && lead <= 0xF3) length = 4;
-  else if (lead == 0xF4) { length = 4; max_second = 0x8F; }
-  else return 0;
-  if (i + length > s.size()) return 0;
-  if (byte(i + 1) < min_second || byte(i + 1) > max_second) return 0;
-  for (std::size_t k = 2; k < length; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  if (count >= 2 && (byte(i + 1) < rule.min_second || byte(i + 1) > rule.max_second)) return false;
+  for (std::size_t k = 2; k < count; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return false;
   }
-  return length;
+  return true;
+}
+
+// Length of the valid UTF-8 sequence starting at `i`, or 0 when it is not valid.
+std::size_t valid_sequence_length(std::string_view s, std::size_t i) {
+  const auto rule = rule_for(static_cast<unsigned char>(s[i]));
+  if (rule.length == 0 || i + rule.length > s.size()) return 0;
+  return valid_prefix(s, i, rule, rule.length) ? rule.length : 0;
 }
 
 }  // namespace
@@ -43,6 +56,18 @@ std::string sanitize(std::string_view bytes) {
     }
   }
   return out;
+}
+
+std::size_t incomplete_tail_length(std::string_view bytes) {
+  // A sequence is at most 4 bytes, so an unfinished one starts within the last 3.
+  for (std::size_t back = 1; back <= 3 && back <= bytes.size(); ++back) {
+    const std::size_t start = bytes.size() - back;
+    const auto byte = static_cast<unsigned char>(bytes[start]);
+    if (byte >= 0x80 && byte <= 0xBF) continue;  // a continuation byte: the lead is further back
+    const auto rule = rule_for(byte);
+    return rule.length > back && valid_prefix(bytes, start, rule, back) ? back : 0;
+  }
+  return 0;
 }
 
 }  // namespace tether::utf8

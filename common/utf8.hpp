@@ -8,4 +8,8 @@ namespace tether::utf8 {
 // U+FFFD so a response is always valid JSON and valid text is passed through untouched.
 std::string sanitize(std::string_view bytes);
 
+// How many bytes at the end of `bytes` begin a valid sequence that is not finished yet (0-3):
+// output arrives in chunks that may split a character, and the tail belongs with the next chunk.
+std::size_t incomplete_tail_length(std::string_view bytes);
+
 }  // namespace tether::utf8

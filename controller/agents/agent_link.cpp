@@ -89,10 +89,7 @@ void AgentLink::on_binary(std::string_view frame) {
   pending_.output[view.operation_id].push_back(
       store::OutputChunk{view.seq, static_cast<int>(view.stream), std::string(view.payload)});
   pending_.output_bytes += view.payload.size();
-  if (pending_.output_bytes > max_pending_output_bytes && !paused_) {
-    paused_ = true;
-    set_reading_paused(true);
-  }
+  update_reading();
   flush();
 }
 
@@ -213,8 +210,9 @@ AgentLink::BatchOutcome AgentLink::write_batch(pqxx::connection& connection, con
   pqxx::work txn(connection);
   const store::operations::OutputLimits limits{dispatcher_.settings().max_output_bytes_per_stream};
   for (const auto& [operation_id, chunks] : batch.output) {
-    if (auto seq = store::operations::append_output(txn, operation_id, chunks, limits)) {
-      outcome.acks[operation_id] = *seq;
+    if (auto appended = store::operations::append_output(txn, operation_id, chunks, limits)) {
+      outcome.acks[operation_id] = appended->seq;
+      outcome.appended[operation_id] = *appended;
     } else {
       // Output of an operation this controller has no record of: acknowledge so the agent drops it.
       outcome.acks[operation_id] = chunks.back().seq;
@@ -273,9 +271,11 @@ void AgentLink::flush() {
   dispatcher_.db().submit(
       [self, batch](pqxx::connection& connection) {
         auto outcome = self->write_batch(connection, *batch);
-        net::post(self->strand_, [self, outcome = std::move(outcome)] {
+        net::post(self->strand_, [self, batch, outcome = std::move(outcome)] {
           self->in_flight_ = false;
           for (const auto& id : outcome.settled) self->dispatcher_.forget(id);
+          // Live readers get the output before anyone hears that the operation ended.
+          self->publish_output(*batch, outcome);
           for (const auto& record : outcome.ended) self->dispatcher_.waiters().notify(record);
           if (self->closed_) return;
           for (const auto& [id, seq] : outcome.acks) {
@@ -284,10 +284,7 @@ void AgentLink::flush() {
           for (const auto& id : outcome.finished) {
             self->write_text(proto::encode(proto::ControllerMessage{proto::FinishedAck{id}}));
           }
-          if (self->paused_ && self->pending_.output_bytes <= max_pending_output_bytes) {
-            self->paused_ = false;
-            self->set_reading_paused(false);
-          }
+          self->update_reading();
           self->flush();
         });
       },
@@ -308,6 +305,43 @@ void AgentLink::flush() {
           });
         });
       });
+}
+
+void AgentLink::publish_output(Batch& batch, const BatchOutcome& outcome) {
+  auto& hub = dispatcher_.output_hub();
+  for (auto& [operation_id, chunks] : batch.output) {
+    const auto appended = outcome.appended.find(operation_id);
+    if (appended == outcome.appended.end() || !hub.has_subscribers(operation_id)) continue;
+    // Only chunks this batch stored for the first time: a resend was published when it first came.
+    std::vector<store::OutputChunk> fresh;
+    for (auto& chunk : chunks) {
+      if (chunk.seq > appended->second.previous_seq && chunk.seq <= appended->second.seq) {
+        fresh.push_back(std::move(chunk));
+      }
+    }
+    hub.publish(operation_id, std::move(fresh), [this] {
+      // Runs on this strand, inside publish: the pause is in place before the hold can be released.
+      if (auto hold = current_hold_.lock()) return hold;
+      ++reader_holds_;
+      update_reading();
+      auto hold = std::make_shared<streams::ReadHold>([self = shared_from_this()] {
+        net::post(self->strand_, [self] {
+          --self->reader_holds_;
+          self->update_reading();
+        });
+      });
+      current_hold_ = hold;
+      return hold;
+    });
+  }
+}
+
+void AgentLink::update_reading() {
+  const bool pause = pending_.output_bytes > max_pending_output_bytes || reader_holds_ > 0;
+  if (pause == paused_ || closed_) return;
+  paused_ = pause;
+  if (pause) spdlog::debug("event=agent_reading_paused server_id={} reader_holds={}", server_id_, reader_holds_);
+  set_reading_paused(pause);
 }
 
 void AgentLink::merge_back(Batch batch) {

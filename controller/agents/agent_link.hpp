@@ -5,6 +5,7 @@
 // and whatever arrives meanwhile is batched into the next one. Acks go out only after the commit,
 // so an acknowledged chunk is durable.
 #include "controller/dispatch/dispatcher.hpp"
+#include "controller/store/operation_store.hpp"
 #include "proto/messages.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -50,6 +51,7 @@ class AgentLink : public std::enable_shared_from_this<AgentLink> {
   };
   struct BatchOutcome {
     std::map<std::string, std::uint64_t> acks;
+    std::map<std::string, store::operations::AppendedOutput> appended;
     std::vector<std::string> finished;
     std::vector<std::string> settled;  // accepted, rejected or finished: their env is no longer needed
     std::vector<store::OperationRecord> ended;
@@ -59,6 +61,10 @@ class AgentLink : public std::enable_shared_from_this<AgentLink> {
   void flush();
   void merge_back(Batch batch);
   void protocol_error(const std::string& what);
+  void publish_output(Batch& batch, const BatchOutcome& outcome);
+  // Reading from the agent pauses while too much output waits for the database or while a
+  // reader of the live output has no room; it resumes when neither holds.
+  void update_reading();
   BatchOutcome write_batch(pqxx::connection& connection, const Batch& batch);
 
   dispatch::Dispatcher& dispatcher_;
@@ -68,6 +74,8 @@ class AgentLink : public std::enable_shared_from_this<AgentLink> {
   bool closed_ = false;
   bool in_flight_ = false;
   bool paused_ = false;
+  int reader_holds_ = 0;  // holds given to full readers and not yet released
+  std::weak_ptr<streams::ReadHold> current_hold_;
   Batch pending_;
   boost::asio::steady_timer retry_timer_;
 };

@@ -3,6 +3,7 @@
 #include "common/json_fields.hpp"
 #include "common/time.hpp"
 #include "common/utf8.hpp"
+#include "controller/api/event_streams.hpp"
 #include "controller/api/handler_support.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/api/v1/operation_view.hpp"
@@ -107,6 +108,19 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
       if (!operation) throw http::ApiError(status::not_found, "operation " + id + " not found");
       return http::json_response(status::ok, render_operation(*operation));
     });
+  });
+
+  router.add(verb::get, "/api/operations/{id}/stream", [&app](http::RequestContext& context) {
+    stream_from_db(app, context.responder,
+                   [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+                     pqxx::read_transaction txn(c);
+                     auth::authenticate_operator(txn, with_query_token(request), auth::Role::viewer);
+                     const auto id = uuid_path_param(params, "id", "operation");
+                     if (!store::operations::find(txn, id, false)) {
+                       throw http::ApiError(status::not_found, "operation " + id + " not found");
+                     }
+                     return operation_output_stream(app, id, last_event_id(request), render_operation);
+                   });
   });
 
   router.add(verb::post, "/api/operations/{id}/cancel", [&app](http::RequestContext& context) {

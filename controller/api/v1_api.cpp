@@ -1,6 +1,7 @@
 // The CI surface, wire-compatible with seed 003: exec, deploy, restart, reboot, registry login and
-// logout, and operation polling.
+// logout, operation polling, and (beyond the seed) cancel and the live output stream.
 #include "common/ids.hpp"
+#include "controller/api/event_streams.hpp"
 #include "controller/api/handler_support.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/api/v1/operation_view.hpp"
@@ -274,18 +275,37 @@ void handle_registry_login(app::AppContext& app, http::RequestContext& context) 
       });
 }
 
+// The audit row of a read of an operation (a poll or a stream), committed.
+void record_operation_read(pqxx::work& txn, const store::AutomationKeyRecord& key, const V1Call& call,
+                           const store::OperationRecord& operation) {
+  store::audit::record(txn, {"automation_key:" + key.id, call.action, operation.id, call.client_ip, "allowed", "{}",
+                             key.id, operation.server_id, operation.id, operation.run_id, 200});
+  // Pollers call this at high rates: the audit row must not cost a disk flush each time.
+  store::relax_commit_durability(txn);
+  txn.commit();
+}
+
 void handle_get_operation(app::AppContext& app, http::RequestContext& context) {
   run_v1(make_call(app, context, "v1.operations.get"),
          [params = context.path_params](pqxx::work& txn, const store::AutomationKeyRecord& key,
                                         const V1Call& call) -> std::optional<http::Response> {
            const auto id = uuid_path_param(params, "operation_id", "operation");
            const auto operation = services::operation_for_key(txn, key, id);
-           store::audit::record(txn, {"automation_key:" + key.id, call.action, id, call.client_ip, "allowed", "{}",
-                                      key.id, operation.server_id, id, operation.run_id, 200});
-           // Pollers call this at high rates: the audit row must not cost a disk flush each time.
-           store::relax_commit_durability(txn);
-           txn.commit();
+           record_operation_read(txn, key, call, operation);
            return http::json_response(status::ok, v1::operation_view(operation));
+         });
+}
+
+void handle_stream_operation(app::AppContext& app, http::RequestContext& context) {
+  run_v1(make_call(app, context, "v1.operations.stream"),
+         [&app, params = context.path_params](pqxx::work& txn, const store::AutomationKeyRecord& key,
+                                              const V1Call& call) -> std::optional<http::Response> {
+           const auto id = uuid_path_param(params, "operation_id", "operation");
+           const auto operation = services::operation_for_key(txn, key, id);
+           const auto after_seq = last_event_id(call.request);
+           record_operation_read(txn, key, call, operation);
+           call.responder.stream_events(operation_output_stream(app, id, after_seq, v1::operation_view));
+           return std::nullopt;
          });
 }
 
@@ -315,6 +335,7 @@ void add_v1_routes(http::Router& router, app::AppContext& app) {
   add(verb::post, "/api/automation/v1/registry-auth/login", handle_registry_login);
   add(verb::post, "/api/automation/v1/registry-auth/logout", handle_registry_logout);
   add(verb::get, "/api/automation/v1/operations/{operation_id}", handle_get_operation);
+  add(verb::get, "/api/automation/v1/operations/{operation_id}/stream", handle_stream_operation);
   add(verb::post, "/api/automation/v1/operations/{operation_id}/cancel", handle_cancel);
 }
 

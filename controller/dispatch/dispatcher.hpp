@@ -1,10 +1,11 @@
 #pragma once
 // The controller's side of operation delivery: which agents are connected to this instance, the
 // dispatches not yet accepted whose secrets (env values, registry passwords) are held in memory
-// only and never stored, and who waits for which operation.
+// only and never stored, who waits for which operation, and who follows its output live.
 #include "controller/dispatch/operation_waiters.hpp"
 #include "controller/store/db_pool.hpp"
 #include "controller/store/records.hpp"
+#include "controller/streams/output_hub.hpp"
 #include "proto/messages.hpp"
 
 #include <map>
@@ -51,6 +52,7 @@ class Dispatcher {
   void forget(const std::string& operation_id);
 
   OperationWaiters& waiters() { return waiters_; }
+  streams::OutputHub& output_hub() { return output_hub_; }
   store::DbPool& db() { return db_; }
   const DispatchSettings& settings() const { return settings_; }
 
@@ -58,6 +60,7 @@ class Dispatcher {
   store::DbPool& db_;
   DispatchSettings settings_;
   OperationWaiters waiters_;
+  streams::OutputHub output_hub_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<agents::AgentLink>> links_;
   std::unordered_map<std::string, proto::Dispatch> pending_secrets_;

@@ -29,6 +29,9 @@ struct ServerLimits {
   std::uint32_t header_limit = 16 * 1024;
   std::chrono::seconds read_timeout{30};   // a slow client's whole request must arrive in this time
   std::chrono::seconds idle_timeout{75};   // keep-alive connections with no new request are closed
+  // An event stream's reader that takes no bytes for this long is disconnected, so that it stops
+  // holding back the agent whose output it follows.
+  std::chrono::seconds stream_stall_timeout{20};
 };
 
 struct SessionServices {
@@ -38,7 +41,7 @@ struct SessionServices {
 };
 
 template <class Derived>
-class HttpSession : public ResponseSink {
+class HttpSession : public ResponseSink, public StreamWriter {
  public:
   HttpSession(SessionServices services, std::string client_ip)
       : services_(services), client_ip_(std::move(client_ip)) {}
@@ -46,9 +49,50 @@ class HttpSession : public ResponseSink {
   void deliver(Response response) override {
     net::post(derived().stream().get_executor(),
               [self = derived().shared_from_this(), response = std::move(response)]() mutable {
-                self->write(std::move(response));
+                self->write_response(std::move(response));
               });
   }
+
+  void deliver_event_stream(std::shared_ptr<StreamProducer> producer) override {
+    net::post(derived().stream().get_executor(),
+              [self = derived().shared_from_this(), producer = std::move(producer)]() mutable {
+                self->start_event_stream(std::move(producer));
+              });
+  }
+
+  // StreamWriter: the body of an event stream, as HTTP/1.1 chunks (or, for an HTTP/1.0 client,
+  // raw bytes ended by closing the connection).
+  void write(std::string data, std::function<void(bool)> done) override {
+    auto shared = std::make_shared<std::string>(std::move(data));
+    auto on_written = [self = derived().shared_from_this(), shared, done = std::move(done)](beast::error_code ec,
+                                                                                           std::size_t) {
+      done(!ec);
+      if (ec) self->producer_.reset();
+    };
+    beast::get_lowest_layer(derived().stream()).expires_after(services_.limits.stream_stall_timeout);
+    if (chunked_) {
+      net::async_write(derived().stream(), bhttp::make_chunk(net::buffer(*shared)), std::move(on_written));
+    } else {
+      net::async_write(derived().stream(), net::buffer(*shared), std::move(on_written));
+    }
+  }
+
+  void finish() override {
+    auto on_written = [self = derived().shared_from_this()](beast::error_code, std::size_t) {
+      self->producer_.reset();
+      self->derived().do_eof();
+    };
+    beast::get_lowest_layer(derived().stream()).expires_after(services_.limits.stream_stall_timeout);
+    if (chunked_) {
+      net::async_write(derived().stream(), bhttp::make_chunk_last(), std::move(on_written));
+    } else {
+      net::post(derived().stream().get_executor(), [on_written = std::move(on_written)]() mutable {
+        on_written({}, 0);
+      });
+    }
+  }
+
+  net::any_io_executor executor() override { return derived().stream().get_executor(); }
 
  protected:
   void do_read(bool first) {
@@ -89,10 +133,10 @@ class HttpSession : public ResponseSink {
 
   void reject(bhttp::status status, const std::string& detail) {
     keep_alive_ = false;
-    write(error_response(status, detail));
+    write_response(error_response(status, detail));
   }
 
-  void write(Response response) {
+  void write_response(Response response) {
     response.version(version_);
     response.keep_alive(keep_alive_);
     response.prepare_payload();
@@ -102,6 +146,24 @@ class HttpSession : public ResponseSink {
                        [self = derived().shared_from_this(), shared](beast::error_code ec, std::size_t) {
                          self->on_write(shared->keep_alive(), ec);
                        });
+  }
+
+  void start_event_stream(std::shared_ptr<StreamProducer> producer) {
+    producer_ = std::move(producer);
+    chunked_ = version_ >= 11;
+    auto head = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::ok, version_);
+    head->set(bhttp::field::content_type, "text/event-stream");
+    head->set(bhttp::field::cache_control, "no-cache");
+    head->set("X-Accel-Buffering", "no");  // a reverse proxy must pass events on as they come
+    head->keep_alive(false);
+    head->chunked(chunked_);
+    auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*head);
+    beast::get_lowest_layer(derived().stream()).expires_after(services_.limits.stream_stall_timeout);
+    bhttp::async_write_header(derived().stream(), *serializer,
+                              [self = derived().shared_from_this(), head, serializer](beast::error_code ec, std::size_t) {
+                                if (ec) return self->producer_.reset();
+                                self->producer_->start(self);
+                              });
   }
 
   void on_write(bool keep_alive, beast::error_code ec) {
@@ -116,6 +178,9 @@ class HttpSession : public ResponseSink {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  // While an event stream is written: its producer, kept alive until it finishes or the client goes.
+  std::shared_ptr<StreamProducer> producer_;
+  bool chunked_ = true;
 };
 
 class PlainHttpSession : public HttpSession<PlainHttpSession>,

@@ -124,15 +124,16 @@ bool mark_running(pqxx::transaction_base& txn, const std::string& id, bool start
              .affected_rows() == 1;
 }
 
-std::optional<std::uint64_t> append_output(pqxx::transaction_base& txn, const std::string& id,
-                                           const std::vector<OutputChunk>& chunks, const OutputLimits& limits) {
+std::optional<AppendedOutput> append_output(pqxx::transaction_base& txn, const std::string& id,
+                                            const std::vector<OutputChunk>& chunks, const OutputLimits& limits) {
   auto found = txn.exec_params(
       "SELECT output_seq, stdout_bytes, stderr_bytes, stdout_truncated, stderr_truncated "
       "FROM operations WHERE id = $1 FOR UPDATE",
       id);
   if (found.empty()) return std::nullopt;
   const auto& row = found[0];
-  std::uint64_t seq = row[0].as<std::uint64_t>();
+  const auto previous_seq = row[0].as<std::uint64_t>();
+  std::uint64_t seq = previous_seq;
   std::int64_t bytes[3] = {0, row[1].as<std::int64_t>(), row[2].as<std::int64_t>()};
   bool truncated[3] = {false, row[3].as<bool>(), row[4].as<bool>()};
   bool changed = false;
@@ -162,7 +163,19 @@ std::optional<std::uint64_t> append_output(pqxx::transaction_base& txn, const st
         "stderr_truncated = $6 WHERE id = $1",
         id, seq, bytes[1], bytes[2], truncated[1], truncated[2]);
   }
-  return seq;
+  return AppendedOutput{previous_seq, seq};
+}
+
+std::vector<OutputChunk> output_after(pqxx::transaction_base& txn, const std::string& id, std::uint64_t after_seq,
+                                      int max_chunks) {
+  std::vector<OutputChunk> chunks;
+  for (const auto& row : exec_cached(txn, "operation_output_after",
+                                     "SELECT seq, stream, data FROM operation_output "
+                                     "WHERE operation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                                     id, after_seq, max_chunks)) {
+    chunks.push_back(OutputChunk{row[0].as<std::uint64_t>(), row[1].as<int>(), pqxx::binarystring(row[2]).str()});
+  }
+  return chunks;
 }
 
 bool complete(pqxx::transaction_base& txn, const std::string& id, const Completion& completion) {

@@ -30,12 +30,23 @@ struct OutputLimits {
   std::int64_t max_bytes_per_stream;
 };
 
+// The operation's output_seq before and after an append: chunks in (previous_seq, seq] are new.
+struct AppendedOutput {
+  std::uint64_t previous_seq;
+  std::uint64_t seq;
+};
+
 // Stores the chunks that continue the operation's sequence (a chunk at or below output_seq is a
-// resend and is skipped) and returns the new output_seq. Bytes past the per-stream limit are not
+// resend and is skipped) and advances output_seq. Bytes past the per-stream limit are not
 // stored; the stream is flagged truncated but its chunks still count as received. nullopt when
 // there is no such operation.
-std::optional<std::uint64_t> append_output(pqxx::transaction_base& txn, const std::string& id,
-                            const std::vector<OutputChunk>& chunks, const OutputLimits& limits);
+std::optional<AppendedOutput> append_output(pqxx::transaction_base& txn, const std::string& id,
+                                            const std::vector<OutputChunk>& chunks, const OutputLimits& limits);
+
+// Stored chunks of the operation with seq > after_seq, oldest first, at most `max_chunks` of them
+// (a page: a reader replays long output page by page, never all of it at once).
+std::vector<OutputChunk> output_after(pqxx::transaction_base& txn, const std::string& id, std::uint64_t after_seq,
+                                      int max_chunks);
 
 struct Completion {
   std::string status;  // completed | timeout | failed | canceled

@@ -37,3 +37,23 @@ TEST_CASE("sanitized output always survives a JSON round trip unchanged", "[utf8
   const auto parsed = boost::json::parse(boost::json::serialize(boost::json::value(clean)));
   CHECK(std::string(parsed.as_string()) == clean);
 }
+
+TEST_CASE("incomplete_tail_length finds a character cut off at the end of a chunk", "[utf8]") {
+  using tether::utf8::incomplete_tail_length;
+  CHECK(incomplete_tail_length("") == 0);
+  CHECK(incomplete_tail_length("abc") == 0);
+  CHECK(incomplete_tail_length("h\xC3\xA9") == 0);          // é complete
+  CHECK(incomplete_tail_length("h\xC3") == 1);              // first byte of é
+  CHECK(incomplete_tail_length("x\xE2\x82") == 2);          // two of the three bytes of €
+  CHECK(incomplete_tail_length("\xF0\x9D\x84") == 3);       // three of the four bytes of U+1D11E
+  CHECK(incomplete_tail_length("\xF0\x9D\x84\x9E") == 0);   // complete
+}
+
+TEST_CASE("incomplete_tail_length leaves bytes that can never become valid to sanitize", "[utf8]") {
+  using tether::utf8::incomplete_tail_length;
+  CHECK(incomplete_tail_length("a\xFF") == 0);        // never a lead byte
+  CHECK(incomplete_tail_length("a\x80") == 0);        // a continuation without a lead
+  CHECK(incomplete_tail_length("a\xE0\x80") == 0);    // E0 80 is an overlong start
+  CHECK(incomplete_tail_length("a\xED\xA0") == 0);    // a surrogate start
+  CHECK(incomplete_tail_length("\x80\x80\x80\x80") == 0);
+}

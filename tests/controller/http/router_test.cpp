@@ -12,6 +12,9 @@ namespace {
 struct CapturingSink : ResponseSink {
   std::vector<Response> responses;
   void deliver(Response response) override { responses.push_back(std::move(response)); }
+  void deliver_event_stream(std::shared_ptr<StreamProducer>) override {
+    FAIL("the router never streams: only handlers do");
+  }
 };
 
 struct Routed {

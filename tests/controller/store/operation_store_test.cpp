@@ -13,9 +13,11 @@ TEST_CASE("output chunks are stored in sequence and resends are dropped", "[stor
   testing::StoreFixture fx;
   const auto id = fx.new_operation();
   pqxx::work txn(fx.connection);
-  CHECK(*store::operations::append_output(txn, id, {{1, 1, "a"}, {2, 2, "E"}, {3, 1, "b"}}, roomy) == 3);
+  CHECK(store::operations::append_output(txn, id, {{1, 1, "a"}, {2, 2, "E"}, {3, 1, "b"}}, roomy)->seq == 3);
   // A reconnect resends 2..4: only 4 is new.
-  CHECK(*store::operations::append_output(txn, id, {{2, 2, "E"}, {3, 1, "b"}, {4, 1, "c"}}, roomy) == 4);
+  const auto appended = store::operations::append_output(txn, id, {{2, 2, "E"}, {3, 1, "b"}, {4, 1, "c"}}, roomy);
+  CHECK(appended->previous_seq == 3);
+  CHECK(appended->seq == 4);
   const auto record = store::operations::find(txn, id, true);
   CHECK(record->stdout_data == "abc");
   CHECK(record->stderr_data == "E");
@@ -26,8 +28,8 @@ TEST_CASE("a gap in the sequence stops storing until the missing chunk arrives",
   testing::StoreFixture fx;
   const auto id = fx.new_operation();
   pqxx::work txn(fx.connection);
-  CHECK(*store::operations::append_output(txn, id, {{1, 1, "a"}, {3, 1, "c"}}, roomy) == 1);
-  CHECK(*store::operations::append_output(txn, id, {{2, 1, "b"}, {3, 1, "c"}}, roomy) == 3);
+  CHECK(store::operations::append_output(txn, id, {{1, 1, "a"}, {3, 1, "c"}}, roomy)->seq == 1);
+  CHECK(store::operations::append_output(txn, id, {{2, 1, "b"}, {3, 1, "c"}}, roomy)->seq == 3);
   CHECK(store::operations::find(txn, id, true)->stdout_data == "abc");
 }
 
@@ -36,13 +38,39 @@ TEST_CASE("output past the per-stream limit is cut and flagged", "[store][output
   const auto id = fx.new_operation();
   pqxx::work txn(fx.connection);
   const store::operations::OutputLimits small{5};
-  CHECK(*store::operations::append_output(txn, id, {{1, 1, "1234"}, {2, 1, "5678"}, {3, 2, "err"}, {4, 1, "9"}},
-                                          small) == 4);
+  CHECK(store::operations::append_output(txn, id, {{1, 1, "1234"}, {2, 1, "5678"}, {3, 2, "err"}, {4, 1, "9"}},
+                                          small)->seq == 4);
   const auto record = store::operations::find(txn, id, true);
   CHECK(record->stdout_data == "12345");
   CHECK(record->stdout_truncated);
   CHECK(record->stderr_data == "err");
   CHECK_FALSE(record->stderr_truncated);
+}
+
+TEST_CASE("stored output is read back page by page after a sequence number", "[store][output]") {
+  testing::StoreFixture fx;
+  const auto id = fx.new_operation();
+  pqxx::work txn(fx.connection);
+  store::operations::append_output(txn, id, {{1, 1, "a"}, {2, 2, "E"}, {3, 1, "b"}, {4, 1, "c"}}, roomy);
+  const auto page = store::operations::output_after(txn, id, 1, 2);
+  REQUIRE(page.size() == 2);
+  CHECK(page[0].seq == 2);
+  CHECK(page[0].stream == 2);
+  CHECK(page[0].data == "E");
+  CHECK(page[1].seq == 3);
+  CHECK(page[1].data == "b");
+  CHECK(store::operations::output_after(txn, id, 4, 10).empty());
+}
+
+TEST_CASE("chunks past the stored limit are missing from a read-back", "[store][output]") {
+  testing::StoreFixture fx;
+  const auto id = fx.new_operation();
+  pqxx::work txn(fx.connection);
+  store::operations::append_output(txn, id, {{1, 1, "12345"}, {2, 1, "678"}, {3, 2, "err"}}, {5});
+  const auto page = store::operations::output_after(txn, id, 0, 10);
+  REQUIRE(page.size() == 2);
+  CHECK(page[0].seq == 1);
+  CHECK(page[1].seq == 3);
 }
 
 TEST_CASE("output of an unknown operation is reported as such", "[store][output]") {

@@ -1,0 +1,56 @@
+#include "controller/api/event_streams.hpp"
+
+#include "controller/api/handler_support.hpp"
+#include "controller/streams/operation_event_stream.hpp"
+
+#include <charconv>
+
+namespace tether::api {
+
+using http::bhttp::status;
+
+std::uint64_t last_event_id(const http::Request& request) {
+  auto it = request.find("Last-Event-ID");
+  if (it == request.end()) return 0;
+  const std::string_view text = it->value();
+  std::uint64_t seq = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seq);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+    throw http::ApiError(status::unprocessable_entity,
+                         "Last-Event-ID: must be the id of an event of this stream (a non-negative integer)");
+  }
+  return seq;
+}
+
+http::Request with_query_token(http::Request request) {
+  if (request.find(http::bhttp::field::authorization) != request.end()) return request;
+  const auto params = query_params(request);
+  if (auto it = params.find("token"); it != params.end()) {
+    request.set(http::bhttp::field::authorization, "Bearer " + it->second);
+  }
+  return request;
+}
+
+std::shared_ptr<http::StreamProducer> operation_output_stream(app::AppContext& app, std::string operation_id,
+                                                              std::uint64_t after_seq, EndView view) {
+  streams::StreamServices services{app.db, app.dispatcher.output_hub(), app.dispatcher.waiters(),
+                                   app.settings.max_output_bytes_per_stream};
+  streams::StreamRequest request{std::move(operation_id), after_seq,
+                                 [view = std::move(view)](const store::OperationRecord& operation) {
+                                   auto body = view(operation);
+                                   if (auto* result = body.if_contains("result"); result && result->is_object()) {
+                                     result->as_object().erase("stdout");
+                                     result->as_object().erase("stderr");
+                                   }
+                                   return boost::json::value(std::move(body));
+                                 }};
+  return std::make_shared<streams::OperationEventStream>(services, std::move(request));
+}
+
+void stream_from_db(app::AppContext& app, const http::Responder& responder, StreamWork work) {
+  app.db.submit([responder, work = std::move(work)](
+                    pqxx::connection& connection) { responder.stream_events(work(connection)); },
+                [responder](std::exception_ptr error) { responder.send(response_for_failure(error)); });
+}
+
+}  // namespace tether::api

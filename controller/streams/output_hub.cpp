@@ -1,0 +1,114 @@
+#include "controller/streams/output_hub.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace tether::streams {
+
+OutputSubscription::OutputSubscription(OutputHub& hub, std::string operation_id, std::size_t limit_bytes)
+    : hub_(hub), operation_id_(std::move(operation_id)), limit_bytes_(limit_bytes) {}
+
+OutputSubscription::~OutputSubscription() {
+  hub_.unsubscribe(operation_id_, this);
+  // Destroying the holds lets their links read again: a reader that leaves never blocks an agent.
+}
+
+std::vector<SharedChunk> OutputSubscription::take(std::size_t max_bytes) {
+  std::vector<SharedChunk> out;
+  std::vector<std::shared_ptr<ReadHold>> released;
+  {
+    std::lock_guard lock(mutex_);
+    std::size_t taken = 0;
+    while (!queue_.empty() && (out.empty() || taken + queue_.front()->data.size() <= max_bytes)) {
+      taken += queue_.front()->data.size();
+      out.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    queued_bytes_ -= taken;
+    if (queued_bytes_ <= limit_bytes_ / 2) released.swap(holds_);
+  }
+  return out;  // `released` goes out of scope here, outside the lock
+}
+
+void OutputSubscription::when_ready(std::function<void()> callback) {
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.empty()) {
+      ready_ = std::move(callback);
+      return;
+    }
+  }
+  callback();
+}
+
+std::size_t OutputSubscription::queued_bytes() const {
+  std::lock_guard lock(mutex_);
+  return queued_bytes_;
+}
+
+std::optional<std::uint64_t> OutputSubscription::first_queued_seq() const {
+  std::lock_guard lock(mutex_);
+  if (queue_.empty()) return std::nullopt;
+  return queue_.front()->seq;
+}
+
+void OutputSubscription::push(const std::vector<SharedChunk>& chunks, const HoldMaker& make_hold,
+                              std::function<void()>& wake) {
+  std::lock_guard lock(mutex_);
+  for (const auto& chunk : chunks) {
+    queued_bytes_ += chunk->data.size();
+    queue_.push_back(chunk);
+  }
+  if (!chunks.empty() && ready_) wake = std::exchange(ready_, nullptr);
+  if (queued_bytes_ <= limit_bytes_) return;
+  auto hold = make_hold();
+  if (std::find(holds_.begin(), holds_.end(), hold) == holds_.end()) holds_.push_back(std::move(hold));
+}
+
+std::shared_ptr<OutputSubscription> OutputHub::subscribe(const std::string& operation_id, std::size_t limit_bytes) {
+  auto subscription = std::make_shared<OutputSubscription>(*this, operation_id, limit_bytes);
+  std::lock_guard lock(mutex_);
+  readers_[operation_id].push_back(subscription.get());
+  return subscription;
+}
+
+void OutputHub::unsubscribe(const std::string& operation_id, const OutputSubscription* subscription) {
+  std::lock_guard lock(mutex_);
+  auto it = readers_.find(operation_id);
+  if (it == readers_.end()) return;
+  std::erase(it->second, subscription);
+  if (it->second.empty()) readers_.erase(it);
+}
+
+bool OutputHub::has_subscribers(const std::string& operation_id) const {
+  std::lock_guard lock(mutex_);
+  return readers_.count(operation_id) > 0;
+}
+
+void OutputHub::publish(const std::string& operation_id, std::vector<store::OutputChunk> chunks,
+                        const std::function<std::shared_ptr<ReadHold>()>& make_hold) {
+  if (chunks.empty()) return;
+  std::vector<std::function<void()>> wakes;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = readers_.find(operation_id);
+    if (it == readers_.end()) return;
+    std::vector<SharedChunk> shared;
+    shared.reserve(chunks.size());
+    for (auto& chunk : chunks) shared.push_back(std::make_shared<const store::OutputChunk>(std::move(chunk)));
+    // One hold for this publish, shared by every reader that is full.
+    std::shared_ptr<ReadHold> hold;
+    const OutputSubscription::HoldMaker lazy_hold = [&] {
+      if (!hold) hold = make_hold();
+      return hold;
+    };
+    for (auto* reader : it->second) {
+      std::function<void()> wake;
+      reader->push(shared, lazy_hold, wake);
+      if (wake) wakes.push_back(std::move(wake));
+    }
+  }
+  for (auto& wake : wakes) wake();
+}
+
+}  // namespace tether::streams

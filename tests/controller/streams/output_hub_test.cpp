@@ -1,0 +1,129 @@
+#include "controller/streams/output_hub.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+
+using namespace tether;
+using streams::OutputHub;
+using streams::ReadHold;
+
+namespace {
+
+std::vector<store::OutputChunk> chunks_of(std::uint64_t first_seq, std::size_t count, std::size_t size) {
+  std::vector<store::OutputChunk> chunks;
+  for (std::size_t i = 0; i < count; ++i) chunks.push_back({first_seq + i, 1, std::string(size, 'x')});
+  return chunks;
+}
+
+// A link's side of back-pressure: counts holds made and released.
+struct HoldCounter {
+  int made = 0;
+  std::shared_ptr<std::atomic<int>> released = std::make_shared<std::atomic<int>>(0);
+  std::function<std::shared_ptr<ReadHold>()> maker() {
+    return [this] {
+      ++made;
+      return std::make_shared<ReadHold>([released = released] { ++*released; });
+    };
+  }
+};
+
+std::vector<std::uint64_t> seqs_of(const std::vector<streams::SharedChunk>& chunks) {
+  std::vector<std::uint64_t> seqs;
+  for (const auto& chunk : chunks) seqs.push_back(chunk->seq);
+  return seqs;
+}
+
+}  // namespace
+
+TEST_CASE("published chunks reach every reader of the operation in order, and only them", "[streams][hub]") {
+  OutputHub hub;
+  auto first = hub.subscribe("op-1", 1024);
+  auto second = hub.subscribe("op-1", 1024);
+  auto other = hub.subscribe("op-2", 1024);
+  HoldCounter holds;
+  hub.publish("op-1", chunks_of(1, 3, 10), holds.maker());
+  hub.publish("op-1", chunks_of(4, 1, 10), holds.maker());
+  CHECK(seqs_of(first->take(1024)) == std::vector<std::uint64_t>{1, 2, 3, 4});
+  CHECK(seqs_of(second->take(1024)) == std::vector<std::uint64_t>{1, 2, 3, 4});
+  CHECK(other->take(1024).empty());
+  CHECK(holds.made == 0);
+}
+
+TEST_CASE("output published with no reader is dropped at once", "[streams][hub]") {
+  OutputHub hub;
+  HoldCounter holds;
+  CHECK_FALSE(hub.has_subscribers("op-1"));
+  hub.publish("op-1", chunks_of(1, 100, 1000), holds.maker());
+  auto late = hub.subscribe("op-1", 1024);
+  CHECK(late->take(1024).empty());
+  late.reset();
+  CHECK_FALSE(hub.has_subscribers("op-1"));
+}
+
+TEST_CASE("take returns at most about max_bytes but never nothing when something is queued", "[streams][hub]") {
+  OutputHub hub;
+  auto reader = hub.subscribe("op", 1 << 20);
+  HoldCounter holds;
+  hub.publish("op", chunks_of(1, 5, 100), holds.maker());
+  CHECK(seqs_of(reader->take(250)) == std::vector<std::uint64_t>{1, 2});
+  CHECK(seqs_of(reader->take(10)) == std::vector<std::uint64_t>{3});  // larger than max: still one
+  CHECK(reader->first_queued_seq() == 4u);
+  CHECK(reader->queued_bytes() == 200);
+  CHECK(seqs_of(reader->take(1000)) == std::vector<std::uint64_t>{4, 5});
+  CHECK_FALSE(reader->first_queued_seq());
+}
+
+TEST_CASE("a full reader holds the link back until it has drained to half its limit", "[streams][hub]") {
+  OutputHub hub;
+  auto reader = hub.subscribe("op", 1000);
+  HoldCounter holds;
+  hub.publish("op", chunks_of(1, 8, 100), holds.maker());  // 800 of 1000: room left
+  CHECK(holds.made == 0);
+  hub.publish("op", chunks_of(9, 4, 100), holds.maker());  // 1200: full
+  CHECK(holds.made == 1);
+  CHECK(*holds.released == 0);
+  reader->take(600);  // 600 left: still above half
+  CHECK(*holds.released == 0);
+  reader->take(100);  // 500: half
+  CHECK(*holds.released == 1);
+}
+
+TEST_CASE("one hold is shared by every full reader and released when the last one drains", "[streams][hub]") {
+  OutputHub hub;
+  auto fast = hub.subscribe("op", 100);
+  auto slow = hub.subscribe("op", 100);
+  HoldCounter holds;
+  hub.publish("op", chunks_of(1, 2, 100), holds.maker());
+  CHECK(holds.made == 1);
+  fast->take(1000);
+  CHECK(*holds.released == 0);
+  slow->take(1000);
+  CHECK(*holds.released == 1);
+}
+
+TEST_CASE("a reader that goes away releases the link it was holding back", "[streams][hub]") {
+  OutputHub hub;
+  auto reader = hub.subscribe("op", 100);
+  HoldCounter holds;
+  hub.publish("op", chunks_of(1, 3, 100), holds.maker());
+  REQUIRE(holds.made == 1);
+  reader.reset();
+  CHECK(*holds.released == 1);
+  CHECK_FALSE(hub.has_subscribers("op"));
+}
+
+TEST_CASE("a waiting reader is woken once by the next publish, or at once if output is queued", "[streams][hub]") {
+  OutputHub hub;
+  auto reader = hub.subscribe("op", 1000);
+  HoldCounter holds;
+  int wakes = 0;
+  reader->when_ready([&] { ++wakes; });
+  CHECK(wakes == 0);
+  hub.publish("op", chunks_of(1, 1, 10), holds.maker());
+  CHECK(wakes == 1);
+  hub.publish("op", chunks_of(2, 1, 10), holds.maker());
+  CHECK(wakes == 1);  // the callback is used up
+  reader->when_ready([&] { ++wakes; });
+  CHECK(wakes == 2);  // output was already queued
+}
