@@ -279,19 +279,26 @@ int run(const tether::config::Options& options) {
              "RSS growth");
   std::fflush(stdout);
   std::vector<double> rates;
-  std::optional<double> max_growth;
+  std::optional<double> max_growth, first_baseline, overall_peak;
   for (long r = 1; r <= settings.runs; ++r) {
     const auto figures = measure_run(settings);
     print_row(std::to_string(r), figures);
     std::fflush(stdout);
     rates.push_back(figures.mib_per_second);
     if (const auto growth = figures.rss_growth_mib()) max_growth = std::max(max_growth.value_or(*growth), *growth);
+    if (!first_baseline) first_baseline = figures.baseline_rss_mib;
+    if (figures.peak_rss_mib) overall_peak = std::max(overall_peak.value_or(0), *figures.peak_rss_mib);
   }
   const double median_rate = median(rates);
-  fmt::print("median MiB/s {:.1f}; largest controller RSS growth {} MiB\n", median_rate, mib(max_growth));
+  fmt::print("median MiB/s {:.1f}; largest controller RSS growth within a run {} MiB\n", median_rate, mib(max_growth));
+  if (first_baseline && overall_peak) {
+    // Memory the allocator keeps for reuse after a run shows as a higher baseline for the next.
+    fmt::print("controller RSS over all runs: {:.1f} MiB before the first, {:.1f} MiB at its peak (+{:.1f} MiB)\n",
+               *first_baseline, *overall_peak, *overall_peak - *first_baseline);
+  }
   const bool rate_met = median_rate >= kGoalMiBPerSecond;
   const bool rss_met = max_growth && *max_growth < kGoalRssGrowthMiB;
-  fmt::print("goal: >= {:.0f} MiB/s (median of runs) and controller RSS growth < {:.0f} MiB: {}\n", kGoalMiBPerSecond,
+  fmt::print("goal: >= {:.0f} MiB/s (median of runs) and controller RSS growth within a run < {:.0f} MiB: {}\n", kGoalMiBPerSecond,
              kGoalRssGrowthMiB,
              !max_growth ? (rate_met ? "throughput met, RSS not measured" : "NOT met (RSS not measured)")
              : rate_met && rss_met ? "met"

@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <stdexcept>
@@ -42,15 +43,20 @@ class EventStreamParser {
           continue;
         }
       }
-      const auto end = bytes.find_first_of("\r\n");
+      const auto end = line_end(bytes);
       if (end == std::string_view::npos) {
         line_.append(bytes);
         return;
       }
-      line_.append(bytes.substr(0, end));
       after_cr_ = bytes[end] == '\r';
+      if (line_.empty()) {
+        end_line(bytes.substr(0, end));  // the whole line is in this piece: no copy
+      } else {
+        line_.append(bytes.substr(0, end));
+        end_line(line_);
+        line_.clear();
+      }
       bytes.remove_prefix(end + 1);
-      end_line();
     }
   }
 
@@ -63,22 +69,30 @@ class EventStreamParser {
   }
 
  private:
-  void end_line() {
+  // The first CR or LF: memchr for each (searching for CR only before the LF), since output
+  // events are long lines that a byte-by-byte scan would crawl through.
+  static std::size_t line_end(std::string_view bytes) {
+    const auto* lf = static_cast<const char*>(std::memchr(bytes.data(), '\n', bytes.size()));
+    const std::size_t lf_at = lf ? static_cast<std::size_t>(lf - bytes.data()) : bytes.size();
+    const auto* cr = static_cast<const char*>(std::memchr(bytes.data(), '\r', lf_at));
+    if (cr) return static_cast<std::size_t>(cr - bytes.data());
+    return lf ? lf_at : std::string_view::npos;
+  }
+
+  void end_line(std::string_view line) {
     if (first_line_) {
       first_line_ = false;
       constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
-      if (line_.rfind(byte_order_mark, 0) == 0) line_.erase(0, byte_order_mark.size());
+      if (line.substr(0, byte_order_mark.size()) == byte_order_mark) line.remove_prefix(byte_order_mark.size());
     }
-    if (line_.empty()) {
+    if (line.empty()) {
       dispatch();
-    } else if (line_.front() != ':') {
-      process_field();
+    } else if (line.front() != ':') {
+      process_field(line);
     }
-    line_.clear();
   }
 
-  void process_field() {
-    const std::string_view line = line_;
+  void process_field(std::string_view line) {
     const auto colon = line.find(':');
     const auto name = line.substr(0, colon);
     std::string_view value = colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
