@@ -419,7 +419,7 @@ bench_selection() {
       return 0
     fi
   done
-  # Flags alone are exec_latency's, as before there were two benchmarks.
+  # Flags without a name go to exec_latency, as when it was the only benchmark.
   [[ $1 == -* ]] || die "unknown benchmark '$1' (known: ${BENCHMARKS[*]})"
   BENCH_NAMES=(exec_latency)
   BENCH_ARGS=("$@")
