@@ -137,13 +137,12 @@ class WebSocketLink : public ControllerLink, public std::enable_shared_from_this
 
   void on_upgrade(beast::error_code error) {
     if (error) {
+      // Only a declined upgrade carries the controller's answer: after any other failure the
+      // response object holds Beast's placeholder (500), not something the controller said.
+      if (error != websocket::error::upgrade_declined) return fail("upgrade", error.message(), 0);
       const unsigned status = upgrade_response_.result_int();
-      std::string message = error.message();
-      if (status != 0 && status != 101) {
-        auto body = upgrade_response_.body().substr(0, max_logged_body);
-        message = fmt::format("controller answered HTTP {} {}", status, body);
-      }
-      return fail("upgrade", message, status == 101 ? 0 : status);
+      auto body = upgrade_response_.body().substr(0, max_logged_body);
+      return fail("upgrade", fmt::format("controller answered HTTP {} {}", status, body), status);
     }
     open_ = true;
     events_.on_link_open(*this);

@@ -240,14 +240,11 @@ TEST_CASE("a silent network path marks the server unreachable and the agent reco
   CHECK(stack.get_server(server_id).at("connected") == true);
 }
 
-// KNOWN PRODUCT BUG, kept visible without failing the run ([!mayfail]; drop the tag once fixed).
-// When the network resets the connection after the agent sent its upgrade request and before any
-// answer came, the agent logs `stage=upgrade http_status=500 error="controller answered HTTP 500 "`:
-// Beast presets the handshake's response to 500 before reading it, and on_upgrade in
-// agent/websocket_link.cpp takes any status other than 0 or 101 for the controller's answer.
-// Nobody answered; an operator reading that log line would look for a controller fault.
+// Beast presets the handshake's response to 500 before reading it: an upgrade whose connection
+// the network reset before any answer must not be logged as the controller answering HTTP 500,
+// or an operator reading the log would look for a controller fault.
 TEST_CASE("an upgrade cut off by the network is not logged as an answer of the controller",
-          "[e2e][reliability][network-drop][!mayfail]") {
+          "[e2e][reliability][network-drop]") {
   ProxiedStack fixture(testing::StackOptions{});
   auto& proxy = fixture.proxy;
 
