@@ -65,19 +65,6 @@ std::string operation_status(testing::TetherStack& stack, const std::string& ope
   return e2e::string_field(e2e::json_object(response), "status");
 }
 
-// The server's status as GET /api/servers lists it.
-std::string listed_status(testing::TetherStack& stack, const std::string& server_id) {
-  const auto response = stack.admin("GET", "/api/servers");
-  INFO(testing::describe(response));
-  REQUIRE(response.status == 200);
-  const auto listed = e2e::json_object(response);
-  for (const auto& server : listed.at("servers").as_array()) {
-    if (e2e::string_field(server.as_object(), "id") == server_id) return e2e::string_field(server.as_object(), "status");
-  }
-  FAIL("server " << server_id << " is not listed");
-  return {};
-}
-
 std::vector<std::string> lines_of(const std::filesystem::path& path) {
   std::istringstream in(testing::read_file(path));
   std::vector<std::string> lines;
