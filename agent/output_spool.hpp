@@ -6,9 +6,10 @@
 // records of a u32 big-endian length and an encoded binary output frame (proto/output_frame.hpp),
 // so a resend is a plain read. An ack rewrites the 8-byte acknowledged field in place.
 // Acknowledged chunks are dropped from the front: when everything is acknowledged the file is
-// truncated back to its header; when the acknowledged prefix grows past max(4 MiB, unacked bytes)
-// the unacknowledged tail is copied into a fresh file. The file therefore stays within about twice
-// the unacknowledged bytes, which back-pressure bounds by --spool-limit-bytes.
+// truncated back to its header; when the acknowledged prefix grows past max(32 MiB, unacked bytes)
+// the unacknowledged tail is copied into a fresh file. The file therefore stays within
+// max(32 MiB, about twice the unacknowledged bytes), which back-pressure bounds by
+// --spool-limit-bytes.
 // Appends are not fsynced: the spool survives a crash of the agent, not power loss.
 #include <cstdint>
 #include <deque>

@@ -3,6 +3,7 @@
 // The agent runs one io_context on one thread, so handlers never race and need no strand.
 #include "agent/agent_config.hpp"
 #include "agent/controller_link.hpp"
+#include "proto/output_frame.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -31,6 +32,7 @@ using namespace std::chrono_literals;
 constexpr auto connect_timeout = 10s;
 constexpr auto initial_idle_timeout = 30s;  // until `welcome` gives the heartbeat interval
 constexpr std::size_t max_message_bytes = 8 * 1024 * 1024;
+constexpr std::size_t write_buffer_bytes = proto::max_output_payload + 1024;
 constexpr std::size_t max_logged_body = 200;
 
 template <bool Tls>
@@ -122,6 +124,9 @@ class WebSocketLink : public ControllerLink, public std::enable_shared_from_this
     beast::get_lowest_layer(ws_).expires_never();
     set_idle_timeout(std::chrono::duration_cast<std::chrono::seconds>(initial_idle_timeout));
     ws_.read_message_max(max_message_bytes);
+    // A client masks what it sends, through this buffer: room for a whole output frame means one
+    // socket write per frame instead of one per 4 KiB.
+    ws_.write_buffer_bytes(write_buffer_bytes);
     ws_.set_option(websocket::stream_base::decorator([authorization = "Bearer " + token_](websocket::request_type& request) {
       request.set(http::field::authorization, authorization);
       request.set(http::field::user_agent, fmt::format("tether-agent/{}", agent_version));
@@ -132,13 +137,12 @@ class WebSocketLink : public ControllerLink, public std::enable_shared_from_this
 
   void on_upgrade(beast::error_code error) {
     if (error) {
+      // Only a declined upgrade carries the controller's answer: after any other failure the
+      // response object holds Beast's placeholder (500), not something the controller said.
+      if (error != websocket::error::upgrade_declined) return fail("upgrade", error.message(), 0);
       const unsigned status = upgrade_response_.result_int();
-      std::string message = error.message();
-      if (status != 0 && status != 101) {
-        auto body = upgrade_response_.body().substr(0, max_logged_body);
-        message = fmt::format("controller answered HTTP {} {}", status, body);
-      }
-      return fail("upgrade", message, status == 101 ? 0 : status);
+      auto body = upgrade_response_.body().substr(0, max_logged_body);
+      return fail("upgrade", fmt::format("controller answered HTTP {} {}", status, body), status);
     }
     open_ = true;
     events_.on_link_open(*this);

@@ -1,5 +1,9 @@
 #include "common/utf8.hpp"
 
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
 namespace tether::utf8 {
 namespace {
 
@@ -42,18 +46,39 @@ std::size_t valid_sequence_length(std::string_view s, std::size_t i) {
 
 }  // namespace
 
+std::size_t valid_prefix_length(std::string_view bytes) {
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    // Output is mostly ASCII: skip it 32 bytes at a time.
+    while (i + 32 <= bytes.size()) {
+      std::uint64_t words[4];
+      std::memcpy(words, bytes.data() + i, sizeof words);
+      if ((words[0] | words[1] | words[2] | words[3]) & 0x8080808080808080ULL) break;
+      i += 32;
+    }
+    const auto end = std::min(bytes.size(), i + 32);
+    while (i < end) {
+      if (static_cast<unsigned char>(bytes[i]) < 0x80) {
+        ++i;
+      } else if (std::size_t length = valid_sequence_length(bytes, i)) {
+        i += length;
+      } else {
+        return i;
+      }
+    }
+  }
+  return bytes.size();
+}
+
 std::string sanitize(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size());
-  std::size_t i = 0;
-  while (i < bytes.size()) {
-    if (std::size_t length = valid_sequence_length(bytes, i)) {
-      out.append(bytes.substr(i, length));
-      i += length;
-    } else {
-      out.append("\xEF\xBF\xBD");
-      ++i;
-    }
+  while (!bytes.empty()) {
+    const auto valid = valid_prefix_length(bytes);
+    out.append(bytes.substr(0, valid));
+    if (valid == bytes.size()) break;
+    out.append("\xEF\xBF\xBD");
+    bytes.remove_prefix(valid + 1);
   }
   return out;
 }

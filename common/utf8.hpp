@@ -8,6 +8,9 @@ namespace tether::utf8 {
 // U+FFFD so a response is always valid JSON and valid text is passed through untouched.
 std::string sanitize(std::string_view bytes);
 
+// The length of the longest prefix of `bytes` that is valid UTF-8 (bytes.size() when all of it is).
+std::size_t valid_prefix_length(std::string_view bytes);
+
 // How many bytes at the end of `bytes` begin a valid sequence that is not finished yet (0-3):
 // output arrives in chunks that may split a character, and the tail belongs with the next chunk.
 std::size_t incomplete_tail_length(std::string_view bytes);

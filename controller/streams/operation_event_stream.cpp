@@ -130,6 +130,9 @@ void OperationEventStream::follow() {
     return;
   }
   std::string text;
+  std::size_t bytes = 0;
+  for (const auto& chunk : chunks) bytes += chunk->data.size();
+  text.reserve(bytes + bytes / 16 + chunks.size() * 128);  // JSON escapes a newline in two bytes
   for (const auto& chunk : chunks) {
     if (chunk->seq > last_sent_) append_chunk(text, *chunk);
   }

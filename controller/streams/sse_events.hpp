@@ -24,10 +24,13 @@ std::string end_event(const boost::json::value& body);
 // not UTF-8 become U+FFFD.
 class Utf8Streams {
  public:
-  std::string text_of(int stream, std::string_view bytes);
+  // Valid until the next call: a view of `bytes` itself when they are valid and nothing was
+  // held back, which is the common case, so that fast output is not copied for this.
+  std::string_view text_of(int stream, std::string_view bytes);
 
  private:
   std::array<std::string, 3> held_;  // indexed by stream (1 stdout, 2 stderr)
+  std::string scratch_;
 };
 
 }  // namespace tether::streams

@@ -137,16 +137,16 @@ TEST_CASE("spool stays bounded: a long acknowledged prefix is compacted away", "
   const std::string payload(64 * 1024, 'p');
   std::uint64_t seq = 0;
   // Acks trail the appends by two chunks, so the spool is never fully acknowledged.
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < 1200; ++i) {
     ++seq;
     spool.append(seq, frame(seq, payload));
     if (seq > 2) spool.acknowledge(seq - 2);
   }
   CHECK(spool.unacked_bytes() == 2 * frame(1, payload).size());
-  // 200 chunks of 64 KiB were written (12.5 MiB); the file holds little more than the 4 MiB floor.
-  CHECK(fs::file_size(dir / "op.spool") < 5u * 1024 * 1024);
-  CHECK(seqs(spool.frames_after(0)) == std::vector<std::uint64_t>{199, 200});
-  CHECK(tether::proto::decode_output_frame(spool.frames_after(199)[0]).payload == payload);
+  // 1200 chunks of 64 KiB were written (75 MiB); the file holds little more than the 32 MiB floor.
+  CHECK(fs::file_size(dir / "op.spool") < 33u * 1024 * 1024);
+  CHECK(seqs(spool.frames_after(0)) == std::vector<std::uint64_t>{1199, 1200});
+  CHECK(tether::proto::decode_output_frame(spool.frames_after(1199)[0]).payload == payload);
 }
 
 TEST_CASE("spool refuses a file that is not a spool", "[agent][spool]") {

@@ -51,7 +51,7 @@ std::string join(const std::vector<std::string>& parts, const char* separator) {
 
 TetherStack::TetherStack(const TestDatabase& database, StackOptions options)
     : database_(database), options_(std::move(options)) {
-  port_ = free_loopback_port();
+  port_ = options_.controller_port ? *options_.controller_port : free_loopback_port();
   controller_log_ = dir_ / "controller.log";
   if (options_.tls) make_certificate();
   if (options_.master_key) write_master_key();
@@ -68,6 +68,11 @@ TetherStack::~TetherStack() {
 
 std::string TetherStack::base_url() const {
   return fmt::format("{}://127.0.0.1:{}", options_.tls ? "https" : "http", port_);
+}
+
+std::string TetherStack::agent_controller_url() const {
+  if (!options_.agent_controller_port) return base_url();
+  return fmt::format("{}://127.0.0.1:{}", options_.tls ? "https" : "http", *options_.agent_controller_port);
 }
 
 http::ClientOptions TetherStack::client_options() const {
@@ -230,8 +235,8 @@ void TetherStack::start_agent(std::size_t index) {
   auto& agent = agents_.at(index);
   if (agent.process && agent.process->running()) throw std::logic_error("the agent is already running");
   ProcessSpec spec;
-  spec.argv = {TETHER_AGENT_BINARY, "--controller", base_url(),        "--token",     agent.token,
-               "--state-dir",       agent.state_dir.string(), "--log-level", options_.log_level};
+  spec.argv = {TETHER_AGENT_BINARY, "--controller", agent_controller_url(), "--token", agent.token,
+               "--state-dir", agent.state_dir.string(), "--log-level", options_.log_level};
   if (options_.tls) spec.argv.insert(spec.argv.end(), {"--ca-file", ca_file_.string()});
   spec.argv.insert(spec.argv.end(), {"--container-runtime", options_.container_runtime, "--reboot-command",
                                      options_.reboot_command});

@@ -29,12 +29,18 @@ struct StackOptions {
   int agents = 1;                                // agents started (each with its own server)
 
   // ---- controller
+  // The port the controller listens on (127.0.0.1); a free one when unset. Set by tests that must
+  // know it before the stack starts, e.g. to put a TcpProxy between the agents and the controller.
+  std::optional<std::uint16_t> controller_port;
   // --master-key-file: 64 random hex chars written to the stack's temp dir (see master_key()).
   bool master_key = false;
   // --trusted-proxies, joined with ',' (not passed when empty).
   std::vector<std::string> trusted_proxies;
 
   // ---- agents (passed to every agent)
+  // The 127.0.0.1 port agents dial (their --controller URL); the controller's own when unset.
+  // A test points it at a TcpProxy to cut the agents' network path while the controller stays up.
+  std::optional<std::uint16_t> agent_controller_port;
   // --container-runtime and --reboot-command. Neither is left to the agent's default (`docker`,
   // `systemctl reboot`): a test must never restart the machine's containers or reboot it. Tests
   // of those operations point them at scripts.
@@ -88,6 +94,8 @@ class TetherStack {
   // ---- addresses and clients
   std::uint16_t port() const { return port_; }
   std::string base_url() const;
+  // The URL agents are given as --controller: base_url() unless agent_controller_port is set.
+  std::string agent_controller_url() const;
   // Options for a client of this controller (verifying its certificate when TLS is on).
   http::ClientOptions client_options() const;
   http::Client client() const { return http::Client(client_options()); }

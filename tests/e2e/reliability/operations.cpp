@@ -83,4 +83,16 @@ std::string numbered_lines(int last) {
   return text;
 }
 
+std::string listed_status(testing::TetherStack& stack, const std::string& server_id) {
+  const auto response = stack.admin("GET", "/api/servers");
+  INFO(testing::describe(response));
+  REQUIRE(response.status == 200);
+  const auto listed = e2e::json_object(response);
+  for (const auto& server : listed.at("servers").as_array()) {
+    if (e2e::string_field(server.as_object(), "id") == server_id) return e2e::string_field(server.as_object(), "status");
+  }
+  FAIL("server " << server_id << " is not listed");
+  return {};
+}
+
 }  // namespace tether::reliability

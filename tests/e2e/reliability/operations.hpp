@@ -24,6 +24,9 @@ boost::json::object wait_until_ended(testing::TetherStack& stack, const std::str
 // GET /api/servers/{id}); the stored status alone may still say "active" from before a crash.
 void wait_until_connected(testing::TetherStack& stack, std::size_t agent_index, std::chrono::milliseconds timeout);
 
+// The server's status as GET /api/servers lists it (FAILs when it is not listed).
+std::string listed_status(testing::TetherStack& stack, const std::string& server_id);
+
 // The stack's controller and agent logs, for failure messages.
 std::string stack_logs(const testing::TetherStack& stack);
 

@@ -20,19 +20,6 @@ testing::StackOptions fast_heartbeats() {
   return options;
 }
 
-// The server's status as GET /api/servers lists it.
-std::string listed_status(testing::TetherStack& stack, const std::string& server_id) {
-  const auto response = stack.admin("GET", "/api/servers");
-  INFO(testing::describe(response));
-  REQUIRE(response.status == 200);
-  const auto listed = e2e::json_object(response);
-  for (const auto& server : listed.at("servers").as_array()) {
-    if (e2e::string_field(server.as_object(), "id") == server_id) return e2e::string_field(server.as_object(), "status");
-  }
-  FAIL("server " << server_id << " is not listed");
-  return {};
-}
-
 // Resumes a stopped agent even when an assertion ends the test early, so that the stack's
 // teardown finds a process that can be stopped the ordinary way.
 class ResumeOnExit {
