@@ -11,11 +11,12 @@
 // --sync-wait-cap-seconds 1, as ./dev.sh bench does). Flags may also come from TETHER_* variables.
 #include "common/config.hpp"
 #include "common/http_client.hpp"
-#include "tests/support/process_memory.hpp"
+#include "tests/support/process_usage.hpp"
 #include "tests/support/sse_client.hpp"
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -56,6 +57,8 @@ struct Settings {
 struct RunFigures {
   double seconds = 0;
   double mib_per_second = 0;
+  double reader_cpu_percent = 0;  // of one core, over `seconds`
+  std::optional<double> controller_cpu_percent;
   std::optional<double> baseline_rss_mib;
   std::optional<double> peak_rss_mib;
   std::optional<double> rss_growth_mib() const {
@@ -224,11 +227,19 @@ RunFigures measure_run(const Settings& settings) {
       figures.baseline_rss_mib = static_cast<double>(tether::testing::resident_bytes(*settings.controller_pid)) / kMiB;
       sampler.emplace(*settings.controller_pid, std::chrono::milliseconds(10));
     }
+    const auto reader_cpu_before = tether::testing::cpu_seconds(getpid());
+    const auto controller_cpu_before =
+        settings.controller_pid ? tether::testing::cpu_seconds(*settings.controller_pid) : 0.0;
     const auto start = Clock::now();
     directory.create_go_file();
     const auto stdout_bytes = read_to_end(stream, settings);
     const std::chrono::duration<double> elapsed = Clock::now() - start;
     if (sampler) figures.peak_rss_mib = static_cast<double>(sampler->stop()) / kMiB;
+    figures.reader_cpu_percent = 100 * (tether::testing::cpu_seconds(getpid()) - reader_cpu_before) / elapsed.count();
+    if (settings.controller_pid) {
+      figures.controller_cpu_percent =
+          100 * (tether::testing::cpu_seconds(*settings.controller_pid) - controller_cpu_before) / elapsed.count();
+    }
 
     if (stdout_bytes != static_cast<std::uint64_t>(settings.bytes)) {
       throw std::runtime_error(fmt::format("{} stdout bytes arrived, not {}", stdout_bytes, settings.bytes));
@@ -244,8 +255,11 @@ RunFigures measure_run(const Settings& settings) {
 
 std::string mib(const std::optional<double>& value) { return value ? fmt::format("{:.1f}", *value) : "n/a"; }
 
+std::string percent(const std::optional<double>& value) { return value ? fmt::format("{:.0f}%", *value) : "n/a"; }
+
 void print_row(const std::string& label, const RunFigures& figures) {
-  fmt::print("{:<8} {:>9.2f} {:>9.1f} {:>13} {:>13} {:>13}\n", label, figures.seconds, figures.mib_per_second,
+  fmt::print("{:<6} {:>8.2f} {:>8.1f} {:>11} {:>11} {:>13} {:>13} {:>11}\n", label, figures.seconds,
+             figures.mib_per_second, percent(figures.reader_cpu_percent), percent(figures.controller_cpu_percent),
              mib(figures.baseline_rss_mib), mib(figures.peak_rss_mib), mib(figures.rss_growth_mib()));
 }
 
@@ -275,8 +289,9 @@ int run(const tether::config::Options& options) {
   fmt::print("stream throughput: {} x {} bytes of stdout through one agent to one SSE reader ({})\n", settings.runs,
              settings.bytes, settings.controller_pid ? fmt::format("controller pid {}", *settings.controller_pid)
                                                      : std::string("controller RSS not sampled: no --controller-pid"));
-  fmt::print("{:<8} {:>9} {:>9} {:>13} {:>13} {:>13}\n", "run", "seconds", "MiB/s", "RSS base MiB", "RSS peak MiB",
-             "RSS growth");
+  // CPU is the share of one core over the run (the machine's cores are shared by everything).
+  fmt::print("{:<6} {:>8} {:>8} {:>11} {:>11} {:>13} {:>13} {:>11}\n", "run", "seconds", "MiB/s", "reader CPU",
+             "ctrl CPU", "RSS base MiB", "RSS peak MiB", "RSS growth");
   std::fflush(stdout);
   std::vector<double> rates;
   std::optional<double> max_growth, first_baseline, overall_peak;

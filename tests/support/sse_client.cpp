@@ -222,6 +222,7 @@ class SseClient::Impl {
       throw std::runtime_error(fmt::format("cannot connect to {}:{}: {}", request.host, request.port, describe(error)));
     }
     socket_.set_option(tcp::no_delay(true));
+    socket_.non_blocking(true);
   }
 
   void send(const SseRequest& request, std::chrono::milliseconds timeout) {
@@ -268,13 +269,21 @@ class SseClient::Impl {
     auto& body = parser_.get().body();
     body.data = chunk_.data();
     body.size = chunk_.size();
-    bool done = false;
+    // What the socket holds already is taken at once (it is non-blocking), which saves a round
+    // through the io_context per read on a busy stream; only an empty socket is waited for.
     boost::system::error_code error;
-    bhttp::async_read_some(socket_, raw_, parser_, [&](const boost::system::error_code& ec, std::size_t) {
-      done = true;
-      error = ec;
-    });
-    run_until(done, deadline, [&] { cancel_socket(); });
+    bhttp::read_some(socket_, raw_, parser_, error);
+    if (error == asio::error::would_block) {
+      error = {};
+      if (body.size == chunk_.size()) {
+        bool done = false;
+        bhttp::async_read_some(socket_, raw_, parser_, [&](const boost::system::error_code& ec, std::size_t) {
+          done = true;
+          error = ec;
+        });
+        run_until(done, deadline, [&] { cancel_socket(); });
+      }
+    }
     const std::size_t received = chunk_.size() - body.size;
     body_bytes_ += received;
     if (error == asio::error::operation_aborted) {

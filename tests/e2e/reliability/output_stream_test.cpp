@@ -6,7 +6,7 @@
 #include "tests/e2e/reliability/operations.hpp"
 
 #include "tests/support/child_process.hpp"
-#include "tests/support/process_memory.hpp"
+#include "tests/support/process_usage.hpp"
 #include "tests/support/script_file.hpp"
 #include "tests/support/sse_client.hpp"
 

@@ -1,6 +1,6 @@
 #pragma once
-// The resident set size of another process (VmRSS in /proc/<pid>/status), read once or sampled
-// on a thread of its own to find its peak over a stretch of time.
+// What another process uses, from /proc: its resident set size (VmRSS), read once or sampled on
+// a thread of its own to find its peak over a stretch of time, and its CPU time.
 #include <sys/types.h>
 
 #include <atomic>
@@ -12,6 +12,10 @@ namespace tether::testing {
 
 // VmRSS of `pid` in bytes; throws std::runtime_error when the process or the field is missing.
 std::uint64_t resident_bytes(pid_t pid);
+
+// User plus system CPU time `pid` has used so far, in seconds; throws std::runtime_error when the
+// process is gone.
+double cpu_seconds(pid_t pid);
 
 class PeakResidentSampler {
  public:
