@@ -287,7 +287,7 @@ class SseClient::Impl {
     const std::size_t received = chunk_.size() - body.size;
     body_bytes_ += received;
     if (error == asio::error::operation_aborted) {
-      // Timed out; bytes parsed from what was buffered before the socket read still count.
+      // Timed out. (Bytes parsed before the wait, if any, are still returned.)
       if (received == 0) return std::nullopt;
       error = {};
     }
