@@ -19,6 +19,11 @@ namespace {
 // the agent's pipes instead of growing the controller's memory.
 constexpr std::size_t max_pending_output_bytes = 8 * 1024 * 1024;
 constexpr auto retry_delay = std::chrono::milliseconds(500);
+// Output alone waits this long for more to join it, up to this size: a fast stream is then
+// stored in transactions of about a MiB instead of one per 100 KiB, which keeps PostgreSQL's
+// share of it small. Events (accepted, finished...) never wait.
+constexpr auto output_gather_delay = std::chrono::milliseconds(2);
+constexpr std::size_t output_gather_bytes = 1024 * 1024;
 
 template <class... Ts>
 struct overloaded : Ts... {
@@ -31,8 +36,9 @@ std::vector<store::OperationRecord> ended_records(pqxx::transaction_base& txn, d
                                                   const std::vector<std::string>& ids) {
   std::vector<store::OperationRecord> records;
   for (const auto& id : ids) {
-    if (!dispatcher.waiters().has(id)) continue;
-    if (auto record = store::operations::find(txn, id, true)) records.push_back(std::move(*record));
+    if (auto record = dispatch::ended_record_for_waiters(txn, dispatcher.waiters(), id)) {
+      records.push_back(std::move(*record));
+    }
   }
   return records;
 }
@@ -40,7 +46,7 @@ std::vector<store::OperationRecord> ended_records(pqxx::transaction_base& txn, d
 }  // namespace
 
 AgentLink::AgentLink(dispatch::Dispatcher& dispatcher, std::string server_id, net::any_io_executor strand)
-    : strand_(std::move(strand)), dispatcher_(dispatcher), server_id_(std::move(server_id)), retry_timer_(strand_) {}
+    : strand_(std::move(strand)), dispatcher_(dispatcher), server_id_(std::move(server_id)), retry_timer_(strand_), gather_timer_(strand_) {}
 
 void AgentLink::send(const proto::ControllerMessage& message) {
   net::post(strand_, [self = shared_from_this(), text = proto::encode(message)]() mutable {
@@ -97,6 +103,7 @@ void AgentLink::on_closed() {
   if (closed_) return;
   closed_ = true;
   retry_timer_.cancel();
+  gather_timer_.cancel();
   const bool held_the_slot = dispatcher_.detach(server_id_, this);
   spdlog::info("event=agent_disconnected server_id={}", server_id_);
   // A link replaced by a newer connection of the same agent must not erase the newer one's row.
@@ -264,6 +271,22 @@ AgentLink::BatchOutcome AgentLink::write_batch(pqxx::connection& connection, con
 }
 
 void AgentLink::flush() {
+  if (!ready_ || in_flight_ || closed_ || pending_.empty()) return;
+  const bool output_only = pending_.events.empty() && !pending_.heartbeat;
+  if (output_only && pending_.output_bytes < output_gather_bytes) {
+    if (gathering_) return;
+    gathering_ = true;
+    gather_timer_.expires_after(output_gather_delay);
+    gather_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      self->gathering_ = false;
+      if (!ec) self->write_pending();
+    });
+    return;
+  }
+  write_pending();
+}
+
+void AgentLink::write_pending() {
   if (!ready_ || in_flight_ || closed_ || pending_.empty()) return;
   in_flight_ = true;
   auto batch = std::make_shared<Batch>(std::exchange(pending_, Batch{}));

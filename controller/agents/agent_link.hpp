@@ -58,7 +58,9 @@ class AgentLink : public std::enable_shared_from_this<AgentLink> {
   };
 
   void handle_hello(proto::Hello hello);
+  // Starts the next transaction when none is in flight (output alone may first gather a moment).
   void flush();
+  void write_pending();
   void merge_back(Batch batch);
   void protocol_error(const std::string& what);
   void publish_output(Batch& batch, const BatchOutcome& outcome);
@@ -78,6 +80,8 @@ class AgentLink : public std::enable_shared_from_this<AgentLink> {
   std::weak_ptr<streams::ReadHold> current_hold_;
   Batch pending_;
   boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer gather_timer_;
+  bool gathering_ = false;
 };
 
 }  // namespace tether::agents

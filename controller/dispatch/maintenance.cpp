@@ -68,8 +68,9 @@ void Maintenance::run_once() {
         for (const auto& id : ended) {
           spdlog::warn("event=operation_failed_by_deadline operation_id={}", id);
           dispatcher.forget(id);
-          if (!dispatcher.waiters().has(id)) continue;
-          if (auto record = store::operations::find(read, id, true)) dispatcher.waiters().notify(*record);
+          if (auto record = ended_record_for_waiters(read, dispatcher.waiters(), id)) {
+            dispatcher.waiters().notify(*record);
+          }
         }
         boost::asio::post(self->timer_.get_executor(), [self] { self->schedule(); });
       },

@@ -1,13 +1,17 @@
 #include "controller/dispatch/operation_waiters.hpp"
 
+#include "controller/store/operation_store.hpp"
+
+#include <algorithm>
+
 #include <vector>
 
 namespace tether::dispatch {
 
-std::uint64_t OperationWaiters::add(const std::string& operation_id, Callback callback) {
+std::uint64_t OperationWaiters::add(const std::string& operation_id, Callback callback, Interest interest) {
   std::lock_guard lock(mutex_);
   const auto token = next_token_++;
-  waiters_.emplace(operation_id, std::make_pair(token, std::move(callback)));
+  waiters_.emplace(operation_id, Waiter{token, std::move(callback), interest});
   return token;
 }
 
@@ -15,16 +19,19 @@ void OperationWaiters::remove(const std::string& operation_id, std::uint64_t tok
   std::lock_guard lock(mutex_);
   auto [first, last] = waiters_.equal_range(operation_id);
   for (auto it = first; it != last; ++it) {
-    if (it->second.first == token) {
+    if (it->second.token == token) {
       waiters_.erase(it);
       return;
     }
   }
 }
 
-bool OperationWaiters::has(const std::string& operation_id) const {
+OperationWaiters::Interest OperationWaiters::interest(const std::string& operation_id) const {
   std::lock_guard lock(mutex_);
-  return waiters_.count(operation_id) > 0;
+  auto most = Interest::none;
+  auto [first, last] = waiters_.equal_range(operation_id);
+  for (auto it = first; it != last; ++it) most = std::max(most, it->second.interest);
+  return most;
 }
 
 void OperationWaiters::notify(const store::OperationRecord& record) {
@@ -32,10 +39,18 @@ void OperationWaiters::notify(const store::OperationRecord& record) {
   {
     std::lock_guard lock(mutex_);
     auto [first, last] = waiters_.equal_range(record.id);
-    for (auto it = first; it != last; ++it) callbacks.push_back(std::move(it->second.second));
+    for (auto it = first; it != last; ++it) callbacks.push_back(std::move(it->second.callback));
     waiters_.erase(first, last);
   }
   for (auto& callback : callbacks) callback(record);
+}
+
+std::optional<store::OperationRecord> ended_record_for_waiters(pqxx::transaction_base& txn,
+                                                               const OperationWaiters& waiters,
+                                                               const std::string& operation_id) {
+  const auto interest = waiters.interest(operation_id);
+  if (interest == OperationWaiters::Interest::none) return std::nullopt;
+  return store::operations::find(txn, operation_id, interest == OperationWaiters::Interest::end_with_output);
 }
 
 }  // namespace tether::dispatch

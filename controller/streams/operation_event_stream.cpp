@@ -17,7 +17,7 @@ namespace {
 constexpr std::size_t queue_limit_bytes = 4 * 1024 * 1024;
 // Events sent in one write, so that a fast stream is written in large pieces.
 constexpr std::size_t write_batch_bytes = 256 * 1024;
-constexpr int page_chunks = 64;  // at most 64 × 64 KiB read from the store at once
+constexpr int page_chunks = 16;  // at most 16 × 64 KiB read from the store at once
 constexpr auto keep_alive_interval = std::chrono::seconds(15);
 constexpr auto retry_delay = std::chrono::seconds(1);
 
@@ -41,7 +41,8 @@ void OperationEventStream::start(std::shared_ptr<http::StreamWriter> writer) {
         net::post(executor, [weak] {
           if (auto self = weak.lock()) self->on_ended();
         });
-      });
+      },
+      dispatch::OperationWaiters::Interest::end);  // the stored output is read page by page instead
   keep_alive();
   send(comment_event("stream of operation " + request_.operation_id),
        [self = shared_from_this()] { self->read_page(Phase::replaying); });
