@@ -20,10 +20,10 @@ namespace {
 constexpr std::size_t max_pending_output_bytes = 8 * 1024 * 1024;
 constexpr auto retry_delay = std::chrono::milliseconds(500);
 // Output alone waits this long for more to join it, up to this size: a fast stream is then
-// stored in transactions of about a MiB instead of one per 100 KiB, which keeps PostgreSQL's
+// stored in transactions of a few MiB instead of one per 100 KiB, which keeps PostgreSQL's
 // share of it small. Events (accepted, finished...) never wait.
-constexpr auto output_gather_delay = std::chrono::milliseconds(2);
-constexpr std::size_t output_gather_bytes = 1024 * 1024;
+constexpr auto output_gather_delay = std::chrono::milliseconds(5);
+constexpr std::size_t output_gather_bytes = 4 * 1024 * 1024;
 
 template <class... Ts>
 struct overloaded : Ts... {
