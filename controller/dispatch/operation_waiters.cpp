@@ -3,7 +3,6 @@
 #include "controller/store/operation_store.hpp"
 
 #include <algorithm>
-
 #include <vector>
 
 namespace tether::dispatch {
