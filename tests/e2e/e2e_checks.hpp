@@ -64,8 +64,10 @@ inline testing::TetherStack& shared_stack(testing::StackOptions options = {}) {
     testing::TetherStack stack;
     explicit Shared(testing::StackOptions o) : stack(database, std::move(o)) {}
   };
-  static std::unique_ptr<Shared> shared;
-  if (!shared) shared = std::make_unique<Shared>(std::move(options));
+  // Initialized in its declaration, so that its destruction at exit is registered after the
+  // statics libpqxx creates on first use (while the stack starts), and runs before they are gone:
+  // tearing the stack down drops its database through libpqxx.
+  static const std::unique_ptr<Shared> shared = std::make_unique<Shared>(std::move(options));
   return shared->stack;
 }
 
