@@ -94,7 +94,7 @@ void AgentLink::on_binary(std::string_view frame) {
   }
   pending_.output[view.operation_id].push_back(
       store::OutputChunk{view.seq, static_cast<int>(view.stream), std::string(view.payload)});
-  pending_.output_bytes += view.payload.size();
+  pending_.output_bytes += streams::chunk_cost(view.payload.size());
   update_reading();
   flush();
 }

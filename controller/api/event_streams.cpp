@@ -33,8 +33,11 @@ http::Request with_query_token(http::Request request) {
 
 std::shared_ptr<http::StreamProducer> operation_output_stream(app::AppContext& app, std::string operation_id,
                                                               std::uint64_t after_seq, EndView view) {
+  // An agent's connection is closed after three heartbeat intervals without a read: a reader
+  // may hold it back for one.
   streams::StreamServices services{app.db, app.dispatcher.output_hub(), app.dispatcher.waiters(),
-                                   app.settings.max_output_bytes_per_stream};
+                                   app.settings.max_output_bytes_per_stream,
+                                   std::chrono::seconds(app.settings.heartbeat_interval_seconds)};
   streams::StreamRequest request{std::move(operation_id), after_seq,
                                  [view = std::move(view)](const store::OperationRecord& operation) {
                                    auto body = view(operation);

@@ -29,8 +29,8 @@ struct ServerLimits {
   std::uint32_t header_limit = 16 * 1024;
   std::chrono::seconds read_timeout{30};   // a slow client's whole request must arrive in this time
   std::chrono::seconds idle_timeout{75};   // keep-alive connections with no new request are closed
-  // An event stream's reader that takes no bytes for this long is disconnected, so that it stops
-  // holding back the agent whose output it follows.
+  // An event stream's reader that takes no slice of it for this long is disconnected, so that it
+  // stops holding back the agent whose output it follows.
   std::chrono::seconds stream_stall_timeout{20};
 };
 
@@ -61,20 +61,10 @@ class HttpSession : public ResponseSink, public StreamWriter {
   }
 
   // StreamWriter: the body of an event stream, as HTTP/1.1 chunks (or, for an HTTP/1.0 client,
-  // raw bytes ended by closing the connection).
+  // raw bytes ended by closing the connection). Written in slices, each with its own deadline, so
+  // that "stalled" means a reader that took no slice within stream_stall_timeout.
   void write(std::string data, std::function<void(bool)> done) override {
-    auto shared = std::make_shared<std::string>(std::move(data));
-    auto on_written = [self = derived().shared_from_this(), shared, done = std::move(done)](beast::error_code ec,
-                                                                                           std::size_t) {
-      done(!ec);
-      if (ec) self->producer_.reset();
-    };
-    beast::get_lowest_layer(derived().stream()).expires_after(services_.limits.stream_stall_timeout);
-    if (chunked_) {
-      net::async_write(derived().stream(), bhttp::make_chunk(net::buffer(*shared)), std::move(on_written));
-    } else {
-      net::async_write(derived().stream(), net::buffer(*shared), std::move(on_written));
-    }
+    write_slice(std::make_shared<std::string>(std::move(data)), 0, std::move(done));
   }
 
   void finish() override {
@@ -146,6 +136,32 @@ class HttpSession : public ResponseSink, public StreamWriter {
                        [self = derived().shared_from_this(), shared](beast::error_code ec, std::size_t) {
                          self->on_write(shared->keep_alive(), ec);
                        });
+  }
+
+  // Large enough that a fast reader gets a live batch in one write (smaller slices cost a tenth
+  // of the throughput), small enough that a slow one finishes a slice well within the deadline.
+  static constexpr std::size_t stream_slice_bytes = 256 * 1024;
+
+  void write_slice(std::shared_ptr<std::string> data, std::size_t offset, std::function<void(bool)> done) {
+    const auto size = std::min(stream_slice_bytes, data->size() - offset);
+    const auto slice = net::buffer(data->data() + offset, size);
+    auto on_written = [self = derived().shared_from_this(), data, next = offset + size,
+                       done = std::move(done)](beast::error_code ec, std::size_t) mutable {
+      if (ec) {
+        done(false);
+        self->producer_.reset();
+      } else if (next < data->size()) {
+        self->write_slice(std::move(data), next, std::move(done));
+      } else {
+        done(true);
+      }
+    };
+    beast::get_lowest_layer(derived().stream()).expires_after(services_.limits.stream_stall_timeout);
+    if (chunked_) {
+      net::async_write(derived().stream(), bhttp::make_chunk(slice), std::move(on_written));
+    } else {
+      net::async_write(derived().stream(), slice, std::move(on_written));
+    }
   }
 
   void start_event_stream(std::shared_ptr<StreamProducer> producer) {

@@ -34,6 +34,7 @@ void OperationEventStream::start(std::shared_ptr<http::StreamWriter> writer) {
   writer_ = std::move(writer);
   keep_alive_timer_.emplace(writer_->executor());
   retry_timer_.emplace(writer_->executor());
+  hold_timer_.emplace(writer_->executor());
   // Both before the first read of the store (see the header).
   subscription_ = services_.hub.subscribe(request_.operation_id, queue_limit_bytes);
   waiter_token_ = services_.waiters.add(
@@ -44,6 +45,7 @@ void OperationEventStream::start(std::shared_ptr<http::StreamWriter> writer) {
       },
       dispatch::OperationWaiters::Interest::end);  // the stored output is read page by page instead
   keep_alive();
+  watch_hold();
   send(comment_event("stream of operation " + request_.operation_id),
        [self = shared_from_this()] { self->read_page(Phase::replaying); });
 }
@@ -79,7 +81,7 @@ void OperationEventStream::retry_later(Phase phase) {
 }
 
 void OperationEventStream::on_page(Phase phase, Page page) {
-  if (stopped_) return;
+  if (stopped_ || dropping_) return;
   if (!page.operation) {  // deleted meanwhile: nothing more will come
     writer_->finish();
     return stop();
@@ -101,6 +103,9 @@ void OperationEventStream::on_page(Phase phase, Page page) {
     if (full_page && !reached_queue) {
       return send(std::move(text), [self = shared_from_this()] { self->read_page(Phase::replaying); });
     }
+    // Everything before the queue's first chunk was committed before it was published: what the
+    // store does not have of it, nobody has.
+    if (queued_from && *queued_from > last_sent_ + 1) append_gap(text, *queued_from - 1);
     return send(std::move(text), [self = shared_from_this()] { self->follow(); });
   }
   // Concluding: the operation has ended and nothing more is queued; what is stored after the
@@ -118,9 +123,12 @@ void OperationEventStream::on_page(Phase phase, Page page) {
 }
 
 void OperationEventStream::follow() {
-  if (stopped_) return;
-  auto chunks = subscription_->take(write_batch_bytes);
+  if (stopped_ || dropping_) return;
+  auto chunks = subscription_->take(write_batch_bytes, last_sent_);
   if (chunks.empty()) {
+    // A hole before the queued chunks (two links of a reconnecting agent publishing out of
+    // order, or a retried batch): the store has what is missing, or says it is a gap.
+    if (subscription_->first_queued_seq()) return read_page(Phase::replaying);
     if (ended_) return read_page(Phase::concluding);
     waiting_ = true;
     subscription_->when_ready([weak = weak_from_this(), executor = writer_->executor()] {
@@ -141,7 +149,7 @@ void OperationEventStream::follow() {
 }
 
 void OperationEventStream::on_ready() {
-  if (!waiting_ || stopped_) return;
+  if (!waiting_ || stopped_ || dropping_) return;
   waiting_ = false;
   follow();
 }
@@ -172,7 +180,7 @@ void OperationEventStream::check_ended() {
 void OperationEventStream::keep_alive() {
   keep_alive_timer_->expires_after(keep_alive_interval);
   keep_alive_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (ec || self->stopped_) return;
+    if (ec || self->stopped_ || self->dropping_) return;
     if (self->waiting_) {
       self->waiting_ = false;
       self->check_ended();
@@ -189,8 +197,36 @@ void OperationEventStream::send(std::string text, std::function<void()> then) {
   writer_->write(std::move(text), [self = shared_from_this(), then = std::move(then)](bool ok) {
     self->writing_ = false;
     if (!ok) return self->stop();  // the reader is gone or stalled
+    if (self->dropping_) {
+      self->writer_->finish();
+      return self->stop();
+    }
     if (!self->stopped_) then();
   });
+}
+
+// Checks once a second whether this reader has held its agent back for too long.
+void OperationEventStream::watch_hold() {
+  hold_timer_->expires_after(std::chrono::seconds(1));
+  hold_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->stopped_ || self->dropping_) return;
+    const auto since = self->subscription_->holding_since();
+    if (since && std::chrono::steady_clock::now() - *since > self->services_.max_hold) return self->drop_slow_reader();
+    self->watch_hold();
+  });
+}
+
+// The stream ends without an `end` event; the reader may come back with Last-Event-ID. Its queue
+// goes at once, so the agent's connection is read again.
+void OperationEventStream::drop_slow_reader() {
+  spdlog::info("event=output_stream_dropped operation_id={} reason=\"the reader held the agent back for more than {} ms\"",
+               request_.operation_id, services_.max_hold.count());
+  dropping_ = true;
+  waiting_ = false;
+  subscription_.reset();
+  if (writing_) return;  // the write's completion finishes the stream
+  writer_->finish();
+  stop();
 }
 
 void OperationEventStream::stop() {
@@ -198,6 +234,7 @@ void OperationEventStream::stop() {
   stopped_ = true;
   keep_alive_timer_->cancel();
   retry_timer_->cancel();
+  hold_timer_->cancel();
   // Releasing the queue also releases any agent link it was holding back.
   subscription_.reset();
   services_.waiters.remove(request_.operation_id, waiter_token_);

@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/value.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,6 +31,9 @@ struct StreamServices {
   OutputHub& hub;
   dispatch::OperationWaiters& waiters;
   std::int64_t stored_bytes_per_stream;  // for what a gap event says
+  // A reader that holds its agent's connection back longer than this is disconnected (it may
+  // resume): the link's reads stop meanwhile, heartbeats and pongs included.
+  std::chrono::milliseconds max_hold;
 };
 
 struct StreamRequest {
@@ -61,6 +65,8 @@ class OperationEventStream : public http::StreamProducer,
   void on_ended();
   void check_ended();
   void keep_alive();
+  void watch_hold();
+  void drop_slow_reader();
   void retry_later(Phase phase);
   void send(std::string text, std::function<void()> then);
   void stop();
@@ -75,11 +81,13 @@ class OperationEventStream : public http::StreamProducer,
   std::uint64_t waiter_token_ = 0;
   std::optional<boost::asio::steady_timer> keep_alive_timer_;
   std::optional<boost::asio::steady_timer> retry_timer_;
+  std::optional<boost::asio::steady_timer> hold_timer_;
   std::uint64_t last_sent_ = 0;
   Utf8Streams text_;
   bool writing_ = false;
   bool waiting_ = false;   // following, with nothing queued: on_ready or on_ended resumes
   bool ended_ = false;     // the operation has ended: once the queue is drained, conclude
+  bool dropping_ = false;  // disconnecting a slow reader once the write in progress completes
   bool stopped_ = false;
 };
 

@@ -13,18 +13,28 @@ OutputSubscription::~OutputSubscription() {
   // Destroying the holds lets their links read again: a reader that leaves never blocks an agent.
 }
 
-std::vector<SharedChunk> OutputSubscription::take(std::size_t max_bytes) {
+std::vector<SharedChunk> OutputSubscription::take(std::size_t max_bytes, std::uint64_t after_seq) {
   std::vector<SharedChunk> out;
   std::vector<std::shared_ptr<ReadHold>> released;
   {
     std::lock_guard lock(mutex_);
     std::size_t taken = 0;
-    while (!queue_.empty() && (out.empty() || taken + queue_.front()->data.size() <= max_bytes)) {
-      taken += queue_.front()->data.size();
+    std::uint64_t next_seq = after_seq + 1;
+    while (!queue_.empty()) {
+      const auto& chunk = queue_.front();
+      const auto cost = chunk_cost(chunk->data.size());
+      if (chunk->seq < next_seq) {
+        queued_bytes_ -= cost;
+        queue_.pop_front();
+        continue;
+      }
+      if (chunk->seq > next_seq || (!out.empty() && taken + cost > max_bytes)) break;
+      taken += cost;
+      queued_bytes_ -= cost;
       out.push_back(std::move(queue_.front()));
       queue_.pop_front();
+      ++next_seq;
     }
-    queued_bytes_ -= taken;
     if (queued_bytes_ <= limit_bytes_ / 2) released.swap(holds_);
   }
   return out;  // `released` goes out of scope here, outside the lock
@@ -46,6 +56,12 @@ std::size_t OutputSubscription::queued_bytes() const {
   return queued_bytes_;
 }
 
+std::optional<std::chrono::steady_clock::time_point> OutputSubscription::holding_since() const {
+  std::lock_guard lock(mutex_);
+  if (holds_.empty()) return std::nullopt;
+  return holding_since_;
+}
+
 std::optional<std::uint64_t> OutputSubscription::first_queued_seq() const {
   std::lock_guard lock(mutex_);
   if (queue_.empty()) return std::nullopt;
@@ -56,12 +72,13 @@ void OutputSubscription::push(const std::vector<SharedChunk>& chunks, const Hold
                               std::function<void()>& wake) {
   std::lock_guard lock(mutex_);
   for (const auto& chunk : chunks) {
-    queued_bytes_ += chunk->data.size();
+    queued_bytes_ += chunk_cost(chunk->data.size());
     queue_.push_back(chunk);
   }
   if (!chunks.empty() && ready_) wake = std::exchange(ready_, nullptr);
   if (queued_bytes_ <= limit_bytes_) return;
   auto hold = make_hold();
+  if (holds_.empty()) holding_since_ = std::chrono::steady_clock::now();
   if (std::find(holds_.begin(), holds_.end(), hold) == holds_.end()) holds_.push_back(std::move(hold));
 }
 

@@ -6,6 +6,7 @@
 // so a slow reader slows the command instead of growing the controller's memory.
 #include "controller/store/records.hpp"
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <functional>
@@ -19,6 +20,11 @@
 namespace tether::streams {
 
 using SharedChunk = std::shared_ptr<const store::OutputChunk>;
+
+// What a queued chunk costs beyond its bytes (the chunk, its string, its queue entry), so that
+// output written a few bytes at a time is bounded by memory, not by payload alone.
+inline constexpr std::size_t chunk_overhead_bytes = 256;
+inline std::size_t chunk_cost(std::size_t payload_bytes) { return payload_bytes + chunk_overhead_bytes; }
 
 // Owned by a paused agent link's readers; when the last owner lets go, the link reads again.
 class ReadHold {
@@ -43,14 +49,19 @@ class OutputSubscription {
   OutputSubscription(const OutputSubscription&) = delete;
   OutputSubscription& operator=(const OutputSubscription&) = delete;
 
-  // Queued chunks, oldest first, up to about `max_bytes` (at least one when any is queued).
-  // Releases the holds of paused links once the queue is down to half its limit.
-  std::vector<SharedChunk> take(std::size_t max_bytes);
+  // The queued chunks that continue the sequence after `after_seq`, oldest first, up to about
+  // `max_bytes` (at least one when the next is queued). Chunks at or below `after_seq` are
+  // dropped as already seen; a chunk beyond the next expected one stays queued (first_queued_seq
+  // then shows the hole, which the store may fill). Releases the holds of paused links once the
+  // queue is down to half its limit.
+  std::vector<SharedChunk> take(std::size_t max_bytes, std::uint64_t after_seq);
   // Calls `callback` once, when a chunk is queued (at once, on this thread, if one already is).
   void when_ready(std::function<void()> callback);
   std::size_t queued_bytes() const;
   // The sequence number of the oldest queued chunk: everything from there on is in the queue.
   std::optional<std::uint64_t> first_queued_seq() const;
+  // Since when this reader has been holding an agent link back, if it is.
+  std::optional<std::chrono::steady_clock::time_point> holding_since() const;
 
  private:
   friend class OutputHub;
@@ -68,6 +79,7 @@ class OutputSubscription {
   std::size_t queued_bytes_ = 0;
   std::function<void()> ready_;
   std::vector<std::shared_ptr<ReadHold>> holds_;
+  std::chrono::steady_clock::time_point holding_since_;  // meaningful while holds_ is not empty
 };
 
 class OutputHub {

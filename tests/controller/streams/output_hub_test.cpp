@@ -5,6 +5,7 @@
 #include <atomic>
 
 using namespace tether;
+using streams::chunk_cost;
 using streams::OutputHub;
 using streams::ReadHold;
 
@@ -38,15 +39,15 @@ std::vector<std::uint64_t> seqs_of(const std::vector<streams::SharedChunk>& chun
 
 TEST_CASE("published chunks reach every reader of the operation in order, and only them", "[streams][hub]") {
   OutputHub hub;
-  auto first = hub.subscribe("op-1", 1024);
-  auto second = hub.subscribe("op-1", 1024);
-  auto other = hub.subscribe("op-2", 1024);
+  auto first = hub.subscribe("op-1", 4096);
+  auto second = hub.subscribe("op-1", 4096);
+  auto other = hub.subscribe("op-2", 4096);
   HoldCounter holds;
   hub.publish("op-1", chunks_of(1, 3, 10), holds.maker());
   hub.publish("op-1", chunks_of(4, 1, 10), holds.maker());
-  CHECK(seqs_of(first->take(1024)) == std::vector<std::uint64_t>{1, 2, 3, 4});
-  CHECK(seqs_of(second->take(1024)) == std::vector<std::uint64_t>{1, 2, 3, 4});
-  CHECK(other->take(1024).empty());
+  CHECK(seqs_of(first->take(4096, 0)) == std::vector<std::uint64_t>{1, 2, 3, 4});
+  CHECK(seqs_of(second->take(4096, 0)) == std::vector<std::uint64_t>{1, 2, 3, 4});
+  CHECK(other->take(4096, 0).empty());
   CHECK(holds.made == 0);
 }
 
@@ -56,55 +57,79 @@ TEST_CASE("output published with no reader is dropped at once", "[streams][hub]"
   CHECK_FALSE(hub.has_subscribers("op-1"));
   hub.publish("op-1", chunks_of(1, 100, 1000), holds.maker());
   auto late = hub.subscribe("op-1", 1024);
-  CHECK(late->take(1024).empty());
+  CHECK(late->take(1024, 0).empty());
   late.reset();
   CHECK_FALSE(hub.has_subscribers("op-1"));
 }
 
-TEST_CASE("take returns at most about max_bytes but never nothing when something is queued", "[streams][hub]") {
+TEST_CASE("take returns at most about max_bytes but never nothing when the next chunk is queued", "[streams][hub]") {
   OutputHub hub;
   auto reader = hub.subscribe("op", 1 << 20);
   HoldCounter holds;
   hub.publish("op", chunks_of(1, 5, 100), holds.maker());
-  CHECK(seqs_of(reader->take(250)) == std::vector<std::uint64_t>{1, 2});
-  CHECK(seqs_of(reader->take(10)) == std::vector<std::uint64_t>{3});  // larger than max: still one
+  CHECK(seqs_of(reader->take(2 * chunk_cost(100), 0)) == std::vector<std::uint64_t>{1, 2});
+  CHECK(seqs_of(reader->take(10, 2)) == std::vector<std::uint64_t>{3});  // larger than max: still one
   CHECK(reader->first_queued_seq() == 4u);
-  CHECK(reader->queued_bytes() == 200);
-  CHECK(seqs_of(reader->take(1000)) == std::vector<std::uint64_t>{4, 5});
+  CHECK(reader->queued_bytes() == 2 * chunk_cost(100));
+  CHECK(seqs_of(reader->take(1 << 20, 3)) == std::vector<std::uint64_t>{4, 5});
   CHECK_FALSE(reader->first_queued_seq());
+}
+
+TEST_CASE("take drops chunks already seen and stops at a hole in the sequence", "[streams][hub]") {
+  OutputHub hub;
+  auto reader = hub.subscribe("op", 1 << 20);
+  HoldCounter holds;
+  hub.publish("op", chunks_of(3, 3, 10), holds.maker());  // 3, 4, 5
+  hub.publish("op", chunks_of(8, 2, 10), holds.maker());  // 8, 9: 6 and 7 are missing
+  CHECK(seqs_of(reader->take(1 << 20, 3)) == std::vector<std::uint64_t>{4, 5});  // 3 was seen
+  CHECK(reader->take(1 << 20, 5).empty());
+  CHECK(reader->first_queued_seq() == 8u);  // the hole shows
+  CHECK(seqs_of(reader->take(1 << 20, 7)) == std::vector<std::uint64_t>{8, 9});  // once filled elsewhere
+}
+
+TEST_CASE("tiny chunks count with their overhead against a reader's limit", "[streams][hub]") {
+  OutputHub hub;
+  auto reader = hub.subscribe("op", 10 * chunk_cost(1));
+  HoldCounter holds;
+  hub.publish("op", chunks_of(1, 11, 1), holds.maker());  // 11 bytes of output, 11 chunks
+  CHECK(holds.made == 1);
+  CHECK(reader->holding_since().has_value());
 }
 
 TEST_CASE("a full reader holds the link back until it has drained to half its limit", "[streams][hub]") {
   OutputHub hub;
-  auto reader = hub.subscribe("op", 1000);
+  auto reader = hub.subscribe("op", 10 * chunk_cost(100));
   HoldCounter holds;
-  hub.publish("op", chunks_of(1, 8, 100), holds.maker());  // 800 of 1000: room left
+  hub.publish("op", chunks_of(1, 8, 100), holds.maker());  // 8 of 10: room left
   CHECK(holds.made == 0);
-  hub.publish("op", chunks_of(9, 4, 100), holds.maker());  // 1200: full
+  CHECK_FALSE(reader->holding_since());
+  hub.publish("op", chunks_of(9, 4, 100), holds.maker());  // 12: full
   CHECK(holds.made == 1);
+  CHECK(reader->holding_since().has_value());
   CHECK(*holds.released == 0);
-  reader->take(600);  // 600 left: still above half
+  reader->take(6 * chunk_cost(100), 0);  // 6 left: still above half
   CHECK(*holds.released == 0);
-  reader->take(100);  // 500: half
+  reader->take(chunk_cost(100), 6);  // 5: half
   CHECK(*holds.released == 1);
+  CHECK_FALSE(reader->holding_since());
 }
 
 TEST_CASE("one hold is shared by every full reader and released when the last one drains", "[streams][hub]") {
   OutputHub hub;
-  auto fast = hub.subscribe("op", 100);
-  auto slow = hub.subscribe("op", 100);
+  auto fast = hub.subscribe("op", chunk_cost(100));
+  auto slow = hub.subscribe("op", chunk_cost(100));
   HoldCounter holds;
   hub.publish("op", chunks_of(1, 2, 100), holds.maker());
   CHECK(holds.made == 1);
-  fast->take(1000);
+  fast->take(1 << 20, 0);
   CHECK(*holds.released == 0);
-  slow->take(1000);
+  slow->take(1 << 20, 0);
   CHECK(*holds.released == 1);
 }
 
 TEST_CASE("a reader that goes away releases the link it was holding back", "[streams][hub]") {
   OutputHub hub;
-  auto reader = hub.subscribe("op", 100);
+  auto reader = hub.subscribe("op", chunk_cost(100));
   HoldCounter holds;
   hub.publish("op", chunks_of(1, 3, 100), holds.maker());
   REQUIRE(holds.made == 1);
@@ -115,7 +140,7 @@ TEST_CASE("a reader that goes away releases the link it was holding back", "[str
 
 TEST_CASE("a waiting reader is woken once by the next publish, or at once if output is queued", "[streams][hub]") {
   OutputHub hub;
-  auto reader = hub.subscribe("op", 1000);
+  auto reader = hub.subscribe("op", 1 << 20);
   HoldCounter holds;
   int wakes = 0;
   reader->when_ready([&] { ++wakes; });

@@ -9,6 +9,7 @@
 #include "tests/support/process_usage.hpp"
 #include "tests/support/script_file.hpp"
 #include "tests/support/sse_client.hpp"
+#include "tests/support/wait.hpp"
 
 #include <fmt/format.h>
 
@@ -444,4 +445,40 @@ TEST_CASE("a viewer key may follow an operation's stream on the operator route",
   read_to_close(stream, log);
   CHECK(log.stdout_text == "seen\n");
   check_completed(log, 0);
+}
+
+TEST_CASE("a reader that holds its agent back longer than a heartbeat interval is let go and the agent stays connected",
+          "[e2e][reliability][stream]") {
+  testing::TestDatabase database;
+  testing::StackOptions options;
+  options.sync_wait_cap_seconds = 1;
+  options.controller_args = {"--heartbeat-interval-seconds", "2", "--max-output-bytes", "65536"};
+  options.agent_args = {"--spool-limit-bytes", "1048576"};
+  testing::TetherStack stack(database, options);
+  const auto key = stack.create_automation_key();
+  const auto go = stack.dir() / "held.go";
+  const auto operation_id = start_running_command(
+      stack, key.key, fmt::format("{}; head -c {} /dev/zero | tr '\\0' x", wait_for_file(go), 64 * kMiB));
+
+  SseClient stream(stream_request(stack, v1_target(operation_id), key.key));
+  check_stream_head(stream);
+  touch(go);
+  StreamLog log;
+  read_until(stream, log, [](const StreamLog& l) { return l.outputs() >= 5 || l.end; });
+  REQUIRE_FALSE(log.end);
+
+  // The reader stops reading. After one heartbeat interval of holding the agent back it is let
+  // go, well before the agent's connection would time out (three intervals without a read)...
+  const bool dropped = testing::wait_until(
+      [&] { return stack.controller_log().find("event=output_stream_dropped") != std::string::npos; }, 15s);
+  INFO(stack_logs(stack));
+  REQUIRE(dropped);
+  // ...so the command runs on to its end, and the agent never lost its connection.
+  const auto ended = wait_until_ended(stack, operation_id, 60s);
+  CHECK(e2e::string_field(ended, "status") == "completed");
+  CHECK(stack.controller_log().find("event=agent_disconnected") == std::string::npos);
+  // What the reader still gets is in order and ends without an end event: it was let go.
+  read_to_close(stream, log);
+  CHECK_FALSE(log.end);
+  check_consecutive(log.seqs);
 }
