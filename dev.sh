@@ -46,7 +46,9 @@ Usage: ./dev.sh COMMAND
            changed.
   down     stop the agent, the controller and PostgreSQL (data in .tether is kept)
   status   show what runs
-  test     deps + build, then ctest against a throwaway PostgreSQL; exits with ctest's status
+  test [CTEST ARGS...]
+           deps + build, then ctest against a throwaway PostgreSQL; exits with ctest's status.
+           ARGS go to ctest, e.g. `./dev.sh test -R output_stream` runs only matching tests
   bench [NAME] [ARGS...]
            deps + build, then benchmarks against a throwaway PostgreSQL, controller and agent:
            without NAME both in turn (exec_latency, then stream_throughput); with NAME
@@ -399,7 +401,7 @@ cmd_test() {
   say "throwaway PostgreSQL on 127.0.0.1:$PG_THROWAWAY_PORT; running ctest"
   local status=0
   # --no-tests=error: a run that finds no tests fails instead of passing vacuously.
-  run_in_own_group ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout 900 --no-tests=error || status=$?
+  run_in_own_group ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 --timeout 900 --no-tests=error "$@" || status=$?
   exit "$status"
 }
 
@@ -486,7 +488,7 @@ main() {
     up) cmd_up ;;
     down) cmd_down ;;
     status) cmd_status ;;
-    test) cmd_test ;;
+    test) cmd_test "$@" ;;
     bench) cmd_bench "$@" ;;
     help | -h | --help) usage ;;
     *)
