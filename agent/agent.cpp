@@ -97,6 +97,7 @@ void Agent::on_link_open(ControllerLink& link) {
   hello.boot_id = host_.boot_id;
   hello.capabilities.assign(std::begin(proto::operation_types), std::end(proto::operation_types));
   hello.operations = operations_.hello_operations();
+  proto::fit_to_limits(hello);
   link.send_text(proto::encode(proto::AgentMessage{std::move(hello)}));
 }
 

@@ -28,7 +28,7 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
   --log-level LEVEL                  trace|debug|info|warn|error|off (default info)
   --db-pool-size N                   database connections and workers (default 4)
   --io-threads N                     I/O threads (default 2)
-  --sync-wait-cap-seconds N          longest POST /v1/exec waits for a result (default 60)
+  --sync-wait-cap-seconds N          longest POST /v1/exec waits for a result (default 25)
   --heartbeat-interval-seconds N     agent heartbeat interval (default 10)
   --unreachable-after-seconds N      silence after which a server is unreachable (default 30)
   --max-output-bytes N               stored output per stream and operation (default 4194304)
@@ -68,7 +68,7 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
   s.log_level = options.get_or("log-level", "info");
   s.db_pool_size = static_cast<int>(options.get_int("db-pool-size", 4, 1, 64));
   s.io_threads = static_cast<int>(options.get_int("io-threads", 2, 1, 64));
-  s.sync_wait_cap_seconds = static_cast<int>(options.get_int("sync-wait-cap-seconds", 60, 1, 900));
+  s.sync_wait_cap_seconds = static_cast<int>(options.get_int("sync-wait-cap-seconds", 25, 1, 900));
   s.heartbeat_interval_seconds = static_cast<int>(options.get_int("heartbeat-interval-seconds", 10, 1, 300));
   s.unreachable_after_seconds = static_cast<int>(options.get_int("unreachable-after-seconds", 30, 2, 3600));
   s.max_output_bytes_per_stream = options.get_int("max-output-bytes", 4 * 1024 * 1024, 1024, 1L << 30);

@@ -132,17 +132,40 @@ std::vector<bj::object> object_list(const bj::object& obj, std::string_view key)
   return out;
 }
 
+// A hello's text is stored on the server's row and shown to operators: each field is bounded and
+// free of control characters, so no agent can bloat the row or forge lines in a log or terminal.
+std::string hello_text(const bj::object& obj, std::string_view key, std::size_t max_bytes) {
+  auto value = json::optional_string(obj, key).value_or("");
+  if (value.size() > max_bytes) throw FieldError(fmt::format("{}: at most {} bytes", key, max_bytes));
+  for (const unsigned char c : value) {
+    if (c < 0x20 || c == 0x7f) throw FieldError(fmt::format("{}: must not contain control characters", key));
+  }
+  return value;
+}
+
 Hello decode_hello(const bj::object& obj) {
   Hello m;
   m.protocol_version = static_cast<int>(json::required_int(obj, "protocol_version"));
-  m.agent_version = json::optional_string(obj, "agent_version").value_or("");
-  m.hostname = json::optional_string(obj, "hostname").value_or("");
-  m.os = json::optional_string(obj, "os").value_or("");
-  m.kernel = json::optional_string(obj, "kernel").value_or("");
-  m.arch = json::optional_string(obj, "arch").value_or("");
-  m.boot_id = json::optional_string(obj, "boot_id").value_or("");
+  m.agent_version = hello_text(obj, "agent_version", hello_limits::short_text_bytes);
+  m.hostname = hello_text(obj, "hostname", hello_limits::hostname_bytes);
+  m.os = hello_text(obj, "os", hello_limits::long_text_bytes);
+  m.kernel = hello_text(obj, "kernel", hello_limits::long_text_bytes);
+  m.arch = hello_text(obj, "arch", hello_limits::short_text_bytes);
+  m.boot_id = hello_text(obj, "boot_id", hello_limits::short_text_bytes);
   m.capabilities = string_list(obj, "capabilities");
-  for (const auto& entry : object_list(obj, "operations")) {
+  if (m.capabilities.size() > hello_limits::max_capabilities) {
+    throw FieldError(fmt::format("capabilities: at most {} entries", hello_limits::max_capabilities));
+  }
+  for (const auto& capability : m.capabilities) {
+    if (capability.size() > hello_limits::short_text_bytes) {
+      throw FieldError(fmt::format("capabilities: each at most {} bytes", hello_limits::short_text_bytes));
+    }
+  }
+  const auto entries = object_list(obj, "operations");
+  if (entries.size() > hello_limits::max_operations) {
+    throw FieldError(fmt::format("operations: at most {} entries", hello_limits::max_operations));
+  }
+  for (const auto& entry : entries) {
     JournalEntrySummary summary;
     summary.operation_id = required_operation_id(entry);
     const auto state = json::required_string(entry, "state");
@@ -220,6 +243,24 @@ Dispatch decode_dispatch(const bj::object& obj) {
 
 bool is_finished_status(std::string_view status) {
   return status == "completed" || status == "timeout" || status == "failed" || status == "canceled";
+}
+
+void fit_to_limits(Hello& hello) {
+  const auto fit = [](std::string& text, std::size_t max_bytes) {
+    for (auto& c : text) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+    }
+    if (text.size() <= max_bytes) return;
+    std::size_t end = max_bytes;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;  // not inside a character
+    text.resize(end);
+  };
+  fit(hello.agent_version, hello_limits::short_text_bytes);
+  fit(hello.hostname, hello_limits::hostname_bytes);
+  fit(hello.os, hello_limits::long_text_bytes);
+  fit(hello.kernel, hello_limits::long_text_bytes);
+  fit(hello.arch, hello_limits::short_text_bytes);
+  fit(hello.boot_id, hello_limits::short_text_bytes);
 }
 
 std::string encode(const AgentMessage& message) {

@@ -24,6 +24,15 @@ struct JournalEntrySummary {
   std::uint64_t last_seq = 0;
 };
 
+// Bounds on what a hello may carry (PROTOCOL.md); a hello past them is a protocol error.
+namespace hello_limits {
+inline constexpr std::size_t short_text_bytes = 64;   // agent_version, arch, boot_id, each capability
+inline constexpr std::size_t hostname_bytes = 255;
+inline constexpr std::size_t long_text_bytes = 256;   // os, kernel
+inline constexpr std::size_t max_capabilities = 32;
+inline constexpr std::size_t max_operations = 10000;  // journal entries listed
+}  // namespace hello_limits
+
 struct Hello {
   int protocol_version = proto::protocol_version;
   std::string agent_version;
@@ -115,5 +124,9 @@ std::optional<AgentMessage> decode_agent_message(std::string_view text);
 std::optional<ControllerMessage> decode_controller_message(std::string_view text);
 
 bool is_finished_status(std::string_view status);
+
+// What an agent does before sending its hello: control characters become spaces and each text
+// field is cut (at a UTF-8 character boundary) to its bound, so that an odd host is still let in.
+void fit_to_limits(Hello& hello);
 
 }  // namespace tether::proto

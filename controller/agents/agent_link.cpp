@@ -1,12 +1,15 @@
 #include "controller/agents/agent_link.hpp"
 
+#include "common/logging.hpp"
 #include "controller/store/application_store.hpp"
+#include "controller/store/audit_store.hpp"
 #include "controller/store/operation_store.hpp"
 #include "controller/store/server_store.hpp"
 #include "controller/store/sql_text.hpp"
 #include "proto/output_frame.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <set>
@@ -57,6 +60,33 @@ void AgentLink::send(const proto::ControllerMessage& message) {
 void AgentLink::protocol_error(const std::string& what) {
   spdlog::warn("event=agent_protocol_error server_id={} error=\"{}\"", server_id_, what);
   close("protocol error: " + what);
+}
+
+void AgentLink::refuse(const store::operations::AgentReportRefused& refusal) {
+  if (const auto* foreign = dynamic_cast<const store::operations::ForeignOperation*>(&refusal)) {
+    // A connection holding this server's token spoke for another server: its token may be stolen
+    // or its agent compromised. Operators see it in the log and in the audit.
+    spdlog::error("event=security_foreign_operation server_id={} operation_id={} owner_server_id={} "
+                  "detail=\"an agent connection reported on another server's operation; nothing of it was stored\"",
+                  server_id_, foreign->operation_id, foreign->owner_server_id);
+    store::audit::Entry entry;
+    entry.actor = "server:" + server_id_;
+    entry.action = "agent.foreign_operation";
+    entry.target = foreign->operation_id;
+    entry.outcome = "denied";
+    entry.server_id = server_id_;
+    entry.detail_json = boost::json::serialize(boost::json::object{
+        {"operation_id", foreign->operation_id}, {"owner_server_id", foreign->owner_server_id},
+        {"detail", "the connection was closed and nothing of its report was stored"}});
+    dispatcher_.db().submit(
+        [entry = std::move(entry)](pqxx::connection& connection) {
+          pqxx::work txn(connection);
+          store::audit::record(txn, entry);
+          txn.commit();
+        },
+        [](std::exception_ptr) { spdlog::warn("event=security_audit_failed detail=\"the log line above stands\""); });
+  }
+  protocol_error(refusal.what());
 }
 
 void AgentLink::on_text(std::string_view text) {
@@ -142,7 +172,10 @@ void AgentLink::handle_hello(proto::Hello hello) {
         std::vector<std::string> listed;
         for (const auto& op : hello.operations) listed.push_back(op.operation_id);
         std::map<std::string, store::StoredProgress> stored;
-        for (auto& progress : store::operations::progress_of(txn, listed)) stored[progress.operation_id] = progress;
+        // Refuses the whole hello (nothing of it stored, nothing told) when it lists an id of another server.
+        for (auto& progress : store::operations::progress_on_server(txn, self->server_id_, listed)) {
+          stored[progress.operation_id] = progress;
+        }
         std::vector<proto::Cancel> cancels;
         for (const auto& id : listed) {
           auto it = stored.find(id);
@@ -159,7 +192,7 @@ void AgentLink::handle_hello(proto::Hello hello) {
         for (const auto& progress : store::operations::open_for_server(txn, self->server_id_)) {
           if (listed_set.count(progress.operation_id)) continue;
           if (progress.status == "running") {
-            store::operations::fail(txn, progress.operation_id,
+            store::operations::fail(txn, self->server_id_, progress.operation_id,
                                     "the agent reconnected without this operation: it restarted or lost its journal "
                                     "while the operation was running");
             failed.push_back(progress.operation_id);
@@ -176,7 +209,7 @@ void AgentLink::handle_hello(proto::Hello hello) {
           if (auto dispatch = dispatcher.redelivery(record)) {
             dispatches.push_back(std::move(*dispatch));
           } else {
-            store::operations::fail(txn, record.id,
+            store::operations::fail(txn, self->server_id_, record.id,
                                     "the controller restarted before the agent accepted the operation, and its "
                                     "secrets (env values, registry password) are never stored; submit it again");
             failed.push_back(record.id);
@@ -196,7 +229,7 @@ void AgentLink::handle_hello(proto::Hello hello) {
           for (const auto& dispatch : dispatches) self->write_text(proto::encode(proto::ControllerMessage{dispatch}));
           for (const auto& cancel : cancels) self->write_text(proto::encode(proto::ControllerMessage{cancel}));
           spdlog::info("event=agent_connected server_id={} hostname={} resumed={} dispatched={}", self->server_id_,
-                       hostname, welcome.operations.size(), dispatches.size());
+                       logging::quote(hostname), welcome.operations.size(), dispatches.size());
           for (const auto& record : ended) self->dispatcher_.waiters().notify(record);
           self->flush();
         });
@@ -204,6 +237,8 @@ void AgentLink::handle_hello(proto::Hello hello) {
       [self](std::exception_ptr error) {
         try {
           std::rethrow_exception(error);
+        } catch (const store::operations::AgentReportRefused& refusal) {
+          return self->refuse(refusal);
         } catch (const std::exception& e) {
           spdlog::warn("event=agent_hello_failed server_id={} error=\"{}\"", self->server_id_, e.what());
         }
@@ -217,7 +252,7 @@ AgentLink::BatchOutcome AgentLink::write_batch(pqxx::connection& connection, con
   pqxx::work txn(connection);
   const store::operations::OutputLimits limits{dispatcher_.settings().max_output_bytes_per_stream};
   for (const auto& [operation_id, chunks] : batch.output) {
-    if (auto appended = store::operations::append_output(txn, operation_id, chunks, limits)) {
+    if (auto appended = store::operations::append_output(txn, server_id_, operation_id, chunks, limits)) {
       outcome.acks[operation_id] = appended->seq;
       outcome.appended[operation_id] = *appended;
     } else {
@@ -228,27 +263,21 @@ AgentLink::BatchOutcome AgentLink::write_batch(pqxx::connection& connection, con
   for (const auto& event : batch.events) {
     std::visit(overloaded{
                    [&](const proto::Accepted& m) {
-                     store::operations::mark_running(txn, m.operation_id, false);
+                     store::operations::mark_running(txn, server_id_, m.operation_id, false);
                      outcome.settled.push_back(m.operation_id);
                    },
-                   [&](const proto::Started& m) { store::operations::mark_running(txn, m.operation_id, true); },
+                   [&](const proto::Started& m) { store::operations::mark_running(txn, server_id_, m.operation_id, true); },
                    [&](const proto::Rejected& m) {
-                     store::operations::fail(txn, m.operation_id, "the agent rejected the operation: " + m.error);
+                     store::operations::fail(txn, server_id_, m.operation_id, "the agent rejected the operation: " + m.error);
                      outcome.settled.push_back(m.operation_id);
                      outcome.finished.push_back(m.operation_id);
                    },
                    [&](const proto::Finished& m) {
-                     const auto stored = store::operations::progress_of(txn, {m.operation_id});
-                     if (!stored.empty() && stored[0].output_seq < m.last_seq) {
-                       // Output is still missing (it is resent after a reconnect): the result waits.
-                       spdlog::warn("event=finished_before_output operation_id={} stored_seq={} last_seq={}",
-                                    m.operation_id, stored[0].output_seq, m.last_seq);
-                       return;
-                     }
-                     store::operations::complete(txn, m.operation_id,
-                                                 {m.status, m.exit_code, m.duration_ms, m.error});
+                     store::operations::finish(txn, server_id_, m.operation_id,
+                                               {m.status, m.exit_code, m.duration_ms, m.error}, m.last_seq);
                      if (m.resolved_commit) {
-                       store::applications::record_resolved_commit(txn, m.operation_id, *m.resolved_commit);
+                       store::applications::record_resolved_commit(txn, server_id_, m.operation_id,
+                                                                   *m.resolved_commit);
                      }
                      outcome.settled.push_back(m.operation_id);
                      outcome.finished.push_back(m.operation_id);
@@ -314,6 +343,9 @@ void AgentLink::write_pending() {
       [self, batch](std::exception_ptr error) {
         try {
           std::rethrow_exception(error);
+        } catch (const store::operations::AgentReportRefused& refusal) {
+          // Rolled back: nothing of the batch is stored, and the agent is not told anything was.
+          return self->refuse(refusal);
         } catch (const std::exception& e) {
           spdlog::warn("event=agent_batch_failed server_id={} error=\"{}\" retry_ms={}", self->server_id_, e.what(),
                        retry_delay.count());

@@ -63,6 +63,9 @@ class AgentLink : public std::enable_shared_from_this<AgentLink> {
   void write_pending();
   void merge_back(Batch batch);
   void protocol_error(const std::string& what);
+  // A report refused by the store (another server's operation, output out of order): the
+  // connection is closed; another server's operation is also a security event.
+  void refuse(const store::operations::AgentReportRefused& refusal);
   void publish_output(Batch& batch, const BatchOutcome& outcome);
   // Reading from the agent pauses while too much output waits for the database or while a
   // reader of the live output has no room; it resumes when neither holds.

@@ -22,7 +22,7 @@ struct ControllerSettings {
   std::string log_level = "info";
   int db_pool_size = 4;
   int io_threads = 2;
-  int sync_wait_cap_seconds = 60;
+  int sync_wait_cap_seconds = 25;  // CI clients of the v1 API commonly give up after 30 s
   int heartbeat_interval_seconds = 10;
   int unreachable_after_seconds = 30;
   std::int64_t max_output_bytes_per_stream = 4 * 1024 * 1024;

@@ -77,8 +77,12 @@ void insert_deployment(pqxx::transaction_base& txn, const std::string& id, const
                   application_id, operation_id, commit_ref);
 }
 
-void record_resolved_commit(pqxx::transaction_base& txn, const std::string& operation_id, const std::string& sha) {
-  txn.exec_params("UPDATE deployments SET resolved_commit = $2 WHERE operation_id = $1", operation_id, sha);
+void record_resolved_commit(pqxx::transaction_base& txn, const std::string& server_id, const std::string& operation_id,
+                            const std::string& sha) {
+  txn.exec_params(
+      "UPDATE deployments d SET resolved_commit = $2 FROM operations o "
+      "WHERE d.operation_id = $1 AND o.id = d.operation_id AND o.server_id = $3",
+      operation_id, sha, server_id);
 }
 
 std::vector<Deployment> deployments(pqxx::transaction_base& txn, const std::optional<std::string>& application_id) {

@@ -30,7 +30,9 @@ bool name_in_use(pqxx::transaction_base& txn, const std::string& name, const std
 
 void insert_deployment(pqxx::transaction_base& txn, const std::string& id, const std::string& application_id,
                        const std::string& operation_id, const std::string& commit_ref);
-void record_resolved_commit(pqxx::transaction_base& txn, const std::string& operation_id, const std::string& sha);
+// Reported by the agent of `server_id`: only a deployment whose operation ran on that server is touched.
+void record_resolved_commit(pqxx::transaction_base& txn, const std::string& server_id, const std::string& operation_id,
+                            const std::string& sha);
 std::vector<Deployment> deployments(pqxx::transaction_base& txn, const std::optional<std::string>& application_id);
 std::optional<Deployment> find_deployment(pqxx::transaction_base& txn, const std::string& id);
 

@@ -115,22 +115,46 @@ bool mark_dispatched(pqxx::transaction_base& txn, const std::string& id) {
              .affected_rows() == 1;
 }
 
-bool mark_running(pqxx::transaction_base& txn, const std::string& id, bool started) {
-  return exec_cached(txn, "mark_operation_running",
-                 "UPDATE operations SET status = 'running', "
-                 "started_at = CASE WHEN $2 THEN coalesce(started_at, now()) ELSE started_at END "
-                     "WHERE id = $1 AND status IN ('queued', 'dispatched', 'running')",
-                     id, started)
-             .affected_rows() == 1;
+ForeignOperation::ForeignOperation(std::string operation_id_, std::string owner_server_id_)
+    : AgentReportRefused("operation " + operation_id_ + " belongs to another server"),
+      operation_id(std::move(operation_id_)),
+      owner_server_id(std::move(owner_server_id_)) {}
+
+namespace {
+
+// Called when a statement scoped to `server_id` touched nothing: an id of another server's
+// operation is refused loudly; an unknown id, or one of this server's that has moved on, is not.
+void refuse_if_foreign(pqxx::transaction_base& txn, const std::string& server_id, const std::string& id) {
+  const auto owner = exec_cached(txn, "operation_owner", "SELECT server_id::text FROM operations WHERE id = $1", id);
+  if (!owner.empty() && owner[0][0].as<std::string>() != server_id) {
+    throw ForeignOperation(id, owner[0][0].as<std::string>());
+  }
 }
 
-std::optional<AppendedOutput> append_output(pqxx::transaction_base& txn, const std::string& id,
-                                            const std::vector<OutputChunk>& chunks, const OutputLimits& limits) {
-  auto found = txn.exec_params(
-      "SELECT output_seq, stdout_bytes, stderr_bytes, stdout_truncated, stderr_truncated "
-      "FROM operations WHERE id = $1 FOR UPDATE",
-      id);
-  if (found.empty()) return std::nullopt;
+}  // namespace
+
+bool mark_running(pqxx::transaction_base& txn, const std::string& server_id, const std::string& id, bool started) {
+  const bool updated = exec_cached(txn, "mark_operation_running",
+                                   "UPDATE operations SET status = 'running', "
+                                   "started_at = CASE WHEN $3 THEN coalesce(started_at, now()) ELSE started_at END "
+                                   "WHERE id = $1 AND server_id = $2 AND status IN ('dispatched', 'running')",
+                                   id, server_id, started)
+                           .affected_rows() == 1;
+  if (!updated) refuse_if_foreign(txn, server_id, id);
+  return updated;
+}
+
+std::optional<AppendedOutput> append_output(pqxx::transaction_base& txn, const std::string& server_id,
+                                            const std::string& id, const std::vector<OutputChunk>& chunks,
+                                            const OutputLimits& limits) {
+  auto found = exec_cached(txn, "lock_operation_output",
+                           "SELECT output_seq, stdout_bytes, stderr_bytes, stdout_truncated, stderr_truncated "
+                           "FROM operations WHERE id = $1 AND server_id = $2 AND status <> 'queued' FOR UPDATE",
+                           id, server_id);
+  if (found.empty()) {
+    refuse_if_foreign(txn, server_id, id);
+    return std::nullopt;
+  }
   const auto& row = found[0];
   const auto previous_seq = row[0].as<std::uint64_t>();
   std::uint64_t seq = previous_seq;
@@ -139,7 +163,10 @@ std::optional<AppendedOutput> append_output(pqxx::transaction_base& txn, const s
   bool changed = false;
   for (const auto& chunk : chunks) {
     if (chunk.seq <= seq) continue;  // already stored: a resend after a reconnect
-    if (chunk.seq != seq + 1) break;  // a gap: keep what continues the sequence, the agent resends the rest
+    if (chunk.seq != seq + 1) {
+      throw OutputOutOfSequence(fmt::format("output chunk {} of operation {} arrived while chunk {} was expected",
+                                            chunk.seq, id, seq + 1));
+    }
     seq = chunk.seq;
     changed = true;
     const int s = chunk.stream;
@@ -178,17 +205,37 @@ std::vector<OutputChunk> output_after(pqxx::transaction_base& txn, const std::st
   return chunks;
 }
 
-bool complete(pqxx::transaction_base& txn, const std::string& id, const Completion& completion) {
-  return exec_cached(txn, "complete_operation",
-                 "UPDATE operations SET status = $2, exit_code = $3, duration_ms = $4, error = $5, "
-                 "completed_at = now(), started_at = coalesce(started_at, now()) "
-                 "WHERE id = $1 AND status IN ('queued', 'dispatched', 'running')",
-                 id, completion.status, completion.exit_code, completion.duration_ms, completion.error)
-             .affected_rows() == 1;
+bool complete(pqxx::transaction_base& txn, const std::string& server_id, const std::string& id,
+              const Completion& completion) {
+  const bool updated =
+      exec_cached(txn, "complete_operation",
+                  "UPDATE operations SET status = $3, exit_code = $4, duration_ms = $5, error = $6, "
+                  "completed_at = now(), started_at = coalesce(started_at, now()) "
+                  "WHERE id = $1 AND server_id = $2 AND status IN ('dispatched', 'running')",
+                  id, server_id, completion.status, completion.exit_code, completion.duration_ms, completion.error)
+          .affected_rows() == 1;
+  if (!updated) refuse_if_foreign(txn, server_id, id);
+  return updated;
 }
 
-bool fail(pqxx::transaction_base& txn, const std::string& id, const std::string& error) {
-  return complete(txn, id, {"failed", std::nullopt, std::nullopt, error});
+bool fail(pqxx::transaction_base& txn, const std::string& server_id, const std::string& id, const std::string& error) {
+  return complete(txn, server_id, id, {"failed", std::nullopt, std::nullopt, error});
+}
+
+bool finish(pqxx::transaction_base& txn, const std::string& server_id, const std::string& id,
+            const Completion& completion, std::uint64_t last_seq) {
+  const auto stored = exec_cached(txn, "operation_output_seq_on_server",
+                                  "SELECT output_seq FROM operations WHERE id = $1 AND server_id = $2 FOR UPDATE", id,
+                                  server_id);
+  if (stored.empty()) {
+    refuse_if_foreign(txn, server_id, id);
+    return false;
+  }
+  if (const auto output_seq = stored[0][0].as<std::uint64_t>(); output_seq < last_seq) {
+    throw OutputOutOfSequence(fmt::format("finished of operation {} names output up to chunk {}, but only {} arrived",
+                                          id, last_seq, output_seq));
+  }
+  return complete(txn, server_id, id, completion);
 }
 
 bool cancel_queued(pqxx::transaction_base& txn, const std::string& id) {
@@ -214,6 +261,22 @@ std::vector<StoredProgress> open_for_server(pqxx::transaction_base& txn, const s
       "SELECT id::text, status, output_seq, cancel_requested_at IS NOT NULL FROM operations WHERE server_id = $1 "
       "AND status IN ('dispatched', 'running') ORDER BY created_at",
       server_id));
+}
+
+std::vector<StoredProgress> progress_on_server(pqxx::transaction_base& txn, const std::string& server_id,
+                                               const std::vector<std::string>& ids) {
+  auto own = progress_rows(exec_cached(txn, "operation_progress_on_server",
+      "SELECT id::text, status, output_seq, cancel_requested_at IS NOT NULL FROM operations "
+      "WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::uuid)) AND server_id = $2",
+      to_json_array(ids), server_id));
+  if (own.size() < ids.size()) {
+    const auto foreign = exec_cached(txn, "foreign_operation_of",
+        "SELECT id::text, server_id::text FROM operations "
+        "WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::uuid)) AND server_id <> $2 LIMIT 1",
+        to_json_array(ids), server_id);
+    if (!foreign.empty()) throw ForeignOperation(foreign[0][0].as<std::string>(), foreign[0][1].as<std::string>());
+  }
+  return own;
 }
 
 std::vector<StoredProgress> progress_of(pqxx::transaction_base& txn, const std::vector<std::string>& ids) {

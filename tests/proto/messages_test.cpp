@@ -342,3 +342,41 @@ TEST_CASE("only the four terminal statuses count as finished", "[proto]") {
   for (const char* status : {"completed", "timeout", "failed", "canceled"}) CHECK(is_finished_status(status));
   for (const char* status : {"running", "queued", "dispatched", "", "Completed"}) CHECK_FALSE(is_finished_status(status));
 }
+
+TEST_CASE("a hello past its bounds or with control characters is rejected naming the field", "[proto][hello]") {
+  const auto hello_with = [](const std::string& field, const std::string& value) {
+    Hello hello;
+    boost::json::object obj = boost::json::parse(encode(AgentMessage{hello})).as_object();
+    obj[field] = value;
+    return boost::json::serialize(obj);
+  };
+  for (const auto& [field, max] : std::vector<std::pair<std::string, std::size_t>>{
+           {"agent_version", 64}, {"hostname", 255}, {"os", 256}, {"kernel", 256}, {"arch", 64}, {"boot_id", 64}}) {
+    INFO(field);
+    CHECK_NOTHROW(decode_agent_message(hello_with(field, std::string(max, 'x'))));
+    CHECK_THROWS_WITH(decode_agent_message(hello_with(field, std::string(max + 1, 'x'))), Catch::Contains(field));
+  }
+  CHECK_THROWS_WITH(decode_agent_message(hello_with("hostname", "web-1\n2026-12-01 info forged line")),
+                    Catch::Contains("hostname") && Catch::Contains("control"));
+
+  Hello many;
+  many.capabilities.assign(33, "exec");
+  CHECK_THROWS_WITH(decode_agent_message(encode(AgentMessage{many})), Catch::Contains("capabilities"));
+  Hello journal;
+  journal.operations.assign(10001, JournalEntrySummary{op1, false, 0});
+  CHECK_THROWS_WITH(decode_agent_message(encode(AgentMessage{journal})), Catch::Contains("operations"));
+  journal.operations.resize(10000);
+  CHECK_NOTHROW(decode_agent_message(encode(AgentMessage{journal})));
+}
+
+TEST_CASE("an agent fits its hello to the bounds before sending it", "[proto][hello]") {
+  Hello hello;
+  hello.hostname = "odd\thost";
+  hello.os = std::string(255, 'x') + "\xc3\xa9";  // a two-byte character across the 256-byte bound
+  hello.kernel = std::string(300, 'k');
+  fit_to_limits(hello);
+  CHECK(hello.hostname == "odd host");
+  CHECK(hello.os == std::string(255, 'x'));
+  CHECK(hello.kernel.size() == 256);
+  CHECK_NOTHROW(decode_agent_message(encode(AgentMessage{hello})));
+}

@@ -40,9 +40,12 @@ TEST_CASE("the frame header is laid out as PROTOCOL.md says", "[proto][frame]") 
 
 TEST_CASE("payloads from 1 byte to 64 KiB are accepted and larger or empty ones refused", "[proto][frame]") {
   const std::string largest = tether::crypto::random_bytes(max_output_payload);
-  const auto view = decode_output_frame(encode_output_frame(Stream::stdout_stream, op, 1, largest));
+  // The view points into the frame, which must outlive it.
+  const auto frame = encode_output_frame(Stream::stdout_stream, op, 1, largest);
+  const auto view = decode_output_frame(frame);
   CHECK(view.payload == largest);
-  CHECK(decode_output_frame(encode_output_frame(Stream::stdout_stream, op, 1, "a")).payload == "a");
+  const auto small = encode_output_frame(Stream::stdout_stream, op, 1, "a");
+  CHECK(decode_output_frame(small).payload == "a");
 
   CHECK_THROWS_AS(encode_output_frame(Stream::stdout_stream, op, 1, ""), std::invalid_argument);
   CHECK_THROWS_AS(encode_output_frame(Stream::stdout_stream, op, 1, std::string(max_output_payload + 1, 'x')),

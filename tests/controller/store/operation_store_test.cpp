@@ -13,9 +13,9 @@ TEST_CASE("output chunks are stored in sequence and resends are dropped", "[stor
   testing::StoreFixture fx;
   const auto id = fx.new_operation();
   pqxx::work txn(fx.connection);
-  CHECK(store::operations::append_output(txn, id, {{1, 1, "a"}, {2, 2, "E"}, {3, 1, "b"}}, roomy)->seq == 3);
+  CHECK(store::operations::append_output(txn, fx.server_id, id, {{1, 1, "a"}, {2, 2, "E"}, {3, 1, "b"}}, roomy)->seq == 3);
   // A reconnect resends 2..4: only 4 is new.
-  const auto appended = store::operations::append_output(txn, id, {{2, 2, "E"}, {3, 1, "b"}, {4, 1, "c"}}, roomy);
+  const auto appended = store::operations::append_output(txn, fx.server_id, id, {{2, 2, "E"}, {3, 1, "b"}, {4, 1, "c"}}, roomy);
   CHECK(appended->previous_seq == 3);
   CHECK(appended->seq == 4);
   const auto record = store::operations::find(txn, id, true);
@@ -24,13 +24,24 @@ TEST_CASE("output chunks are stored in sequence and resends are dropped", "[stor
   CHECK(record->output_seq == 4);
 }
 
-TEST_CASE("a gap in the sequence stops storing until the missing chunk arrives", "[store][output]") {
+TEST_CASE("a chunk past the next expected one is refused as out of sequence", "[store][output]") {
   testing::StoreFixture fx;
   const auto id = fx.new_operation();
   pqxx::work txn(fx.connection);
-  CHECK(store::operations::append_output(txn, id, {{1, 1, "a"}, {3, 1, "c"}}, roomy)->seq == 1);
-  CHECK(store::operations::append_output(txn, id, {{2, 1, "b"}, {3, 1, "c"}}, roomy)->seq == 3);
-  CHECK(store::operations::find(txn, id, true)->stdout_data == "abc");
+  CHECK(store::operations::append_output(txn, fx.server_id, id, {{1, 1, "a"}}, roomy)->seq == 1);
+  CHECK_THROWS_AS(store::operations::append_output(txn, fx.server_id, id, {{2, 1, "b"}, {4, 1, "d"}}, roomy),
+                  store::operations::OutputOutOfSequence);
+}
+
+TEST_CASE("a finished ahead of its output is refused, one after it completes the operation", "[store][output]") {
+  testing::StoreFixture fx;
+  const auto id = fx.new_operation();
+  pqxx::work txn(fx.connection);
+  store::operations::append_output(txn, fx.server_id, id, {{1, 1, "a"}}, roomy);
+  const store::operations::Completion done{"completed", 0, 5, std::nullopt};
+  CHECK_THROWS_AS(store::operations::finish(txn, fx.server_id, id, done, 2), store::operations::OutputOutOfSequence);
+  CHECK(store::operations::finish(txn, fx.server_id, id, done, 1));
+  CHECK(store::operations::find(txn, id, false)->status == "completed");
 }
 
 TEST_CASE("output past the per-stream limit is cut and flagged", "[store][output]") {
@@ -38,7 +49,7 @@ TEST_CASE("output past the per-stream limit is cut and flagged", "[store][output
   const auto id = fx.new_operation();
   pqxx::work txn(fx.connection);
   const store::operations::OutputLimits small{5};
-  CHECK(store::operations::append_output(txn, id, {{1, 1, "1234"}, {2, 1, "5678"}, {3, 2, "err"}, {4, 1, "9"}},
+  CHECK(store::operations::append_output(txn, fx.server_id, id, {{1, 1, "1234"}, {2, 1, "5678"}, {3, 2, "err"}, {4, 1, "9"}},
                                           small)->seq == 4);
   const auto record = store::operations::find(txn, id, true);
   CHECK(record->stdout_data == "12345");
@@ -51,7 +62,7 @@ TEST_CASE("stored output is read back page by page after a sequence number", "[s
   testing::StoreFixture fx;
   const auto id = fx.new_operation();
   pqxx::work txn(fx.connection);
-  store::operations::append_output(txn, id, {{1, 1, "a"}, {2, 2, "E"}, {3, 1, "b"}, {4, 1, "c"}}, roomy);
+  store::operations::append_output(txn, fx.server_id, id, {{1, 1, "a"}, {2, 2, "E"}, {3, 1, "b"}, {4, 1, "c"}}, roomy);
   const auto page = store::operations::output_after(txn, id, 1, 2);
   REQUIRE(page.size() == 2);
   CHECK(page[0].seq == 2);
@@ -66,7 +77,7 @@ TEST_CASE("chunks past the stored limit are missing from a read-back", "[store][
   testing::StoreFixture fx;
   const auto id = fx.new_operation();
   pqxx::work txn(fx.connection);
-  store::operations::append_output(txn, id, {{1, 1, "12345"}, {2, 1, "678"}, {3, 2, "err"}}, {5});
+  store::operations::append_output(txn, fx.server_id, id, {{1, 1, "12345"}, {2, 1, "678"}, {3, 2, "err"}}, {5});
   const auto page = store::operations::output_after(txn, id, 0, 10);
   REQUIRE(page.size() == 2);
   CHECK(page[0].seq == 1);
@@ -76,17 +87,17 @@ TEST_CASE("chunks past the stored limit are missing from a read-back", "[store][
 TEST_CASE("output of an unknown operation is reported as such", "[store][output]") {
   testing::StoreFixture fx;
   pqxx::work txn(fx.connection);
-  CHECK_FALSE(store::operations::append_output(txn, ids::new_uuid(), {{1, 1, "x"}}, roomy));
+  CHECK_FALSE(store::operations::append_output(txn, fx.server_id, ids::new_uuid(), {{1, 1, "x"}}, roomy));
 }
 
 TEST_CASE("the first ending of an operation wins and status never moves back", "[store][lifecycle]") {
   testing::StoreFixture fx;
   const auto id = fx.new_operation();
   pqxx::work txn(fx.connection);
-  CHECK(store::operations::mark_running(txn, id, true));
-  CHECK(store::operations::complete(txn, id, {"completed", 3, 12, std::nullopt}));
-  CHECK_FALSE(store::operations::complete(txn, id, {"failed", std::nullopt, std::nullopt, "late"}));
-  CHECK_FALSE(store::operations::mark_running(txn, id, true));
+  CHECK(store::operations::mark_running(txn, fx.server_id, id, true));
+  CHECK(store::operations::complete(txn, fx.server_id, id, {"completed", 3, 12, std::nullopt}));
+  CHECK_FALSE(store::operations::complete(txn, fx.server_id, id, {"failed", std::nullopt, std::nullopt, "late"}));
+  CHECK_FALSE(store::operations::mark_running(txn, fx.server_id, id, true));
   const auto record = store::operations::find(txn, id, false);
   CHECK(record->status == "completed");
   CHECK(*record->exit_code == 3);
@@ -128,7 +139,7 @@ TEST_CASE("open operations of a server are listed for reconciliation", "[store][
   const auto running = fx.new_operation("dispatched");
   const auto queued = fx.new_operation("queued");
   pqxx::work txn(fx.connection);
-  store::operations::mark_running(txn, running, true);
+  store::operations::mark_running(txn, fx.server_id, running, true);
   const auto open = store::operations::open_for_server(txn, fx.server_id);
   REQUIRE(open.size() == 1);
   CHECK(open[0].operation_id == running);
