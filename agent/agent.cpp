@@ -29,6 +29,21 @@ ssl::context make_tls_context(const AgentConfig& config) {
   return context;
 }
 
+// Said once at start, so that an operator knows whether `setsid` can take a process out of reach.
+std::shared_ptr<OperationCgroups> detect_cgroups(const AgentConfig& config) {
+  std::string why_not;
+  auto cgroups = OperationCgroups::detect(config.state_dir, why_not);
+  if (cgroups) {
+    spdlog::info("event=process_containment mode=cgroup cgroup={}", cgroups->base().string());
+  } else {
+    spdlog::info(
+        "event=process_containment mode=process_group reason=\"{}\" detail=\"a process that leaves its process group "
+        "(setsid) can outlive its operation\"",
+        why_not);
+  }
+  return cgroups;
+}
+
 OperationSettings operation_settings(const AgentConfig& config, const HostInfo& host) {
   OperationSettings settings;
   settings.kill_grace = std::chrono::seconds(config.kill_grace_seconds);
@@ -36,6 +51,7 @@ OperationSettings operation_settings(const AgentConfig& config, const HostInfo& 
   settings.boot_id = host.boot_id;
   settings.commands.container_runtime = config.container_runtime;
   settings.commands.reboot_command = config.reboot_command;
+  settings.cgroups = detect_cgroups(config);
   return settings;
 }
 

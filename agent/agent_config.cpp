@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -103,6 +105,22 @@ std::string usage_text() {
       "Every option can also come from the environment as TETHER_<NAME> (e.g. TETHER_TOKEN).\n"
       "Precedence: flag, then environment, then config file.\n",
       agent_version);
+}
+
+void hide_token(int argc, char** argv) {
+  const auto wipe = [](char* value) { std::memset(value, '*', std::strlen(value)); };
+  const std::string flag = "--token";
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word(argv[i]);
+    if (word == flag && i + 1 < argc) {
+      wipe(argv[++i]);
+    } else if (word.rfind(flag + "=", 0) == 0) {
+      wipe(argv[i] + flag.size() + 1);
+    }
+  }
+  const auto variable = config::Options::env_name("token");
+  if (char* value = std::getenv(variable.c_str())) wipe(value);
+  ::unsetenv(variable.c_str());
 }
 
 CommandLine parse_command_line(int argc, const char* const* argv) {

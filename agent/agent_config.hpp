@@ -43,4 +43,11 @@ std::map<std::string, std::string> parse_config_file_text(std::string_view text,
 
 std::string usage_text();
 
+// Once the command line is parsed: overwrites the token's value where other processes could read
+// it from the agent (its argv, which /proc/<pid>/cmdline shows to every user, and its environment
+// block, /proc/<pid>/environ) and removes TETHER_TOKEN from the environment, so that no process
+// the agent starts inherits it, whichever way it is started. (The config file is read and closed
+// during parsing: no descriptor of it is left to inherit.)
+void hide_token(int argc, char** argv);
+
 }  // namespace tether::agent

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "tether-agent: {}\nRun 'tether-agent --help' for usage.\n", error.what());
     return 2;
   }
+  agent::hide_token(argc, argv);
   if (command_line.show_help) {
     fmt::print("{}", agent::usage_text());
     return 0;

@@ -90,6 +90,19 @@ void OperationTable::recover() {
     }
   }
   if (!operations_.empty()) spdlog::info("event=journal_loaded operations={}", operations_.size());
+
+  if (!settings_.cgroups) return;
+  for (const auto& id : settings_.cgroups->operation_ids()) {
+    const auto* operation = find(id);
+    if (operation && operation->reboot_wait) continue;  // the reboot command still at work
+    kill_cgroup(id);
+  }
+}
+
+void OperationTable::kill_cgroup(const std::string& operation_id) const {
+  if (!settings_.cgroups) return;
+  if (settings_.cgroups->populated(operation_id)) spdlog::warn("event=orphan_killed operation_id={} cgroup=true", operation_id);
+  settings_.cgroups->kill_and_remove(operation_id);
 }
 
 void OperationTable::kill_leftovers(const OperationRecord& record) const {
@@ -98,6 +111,7 @@ void OperationTable::kill_leftovers(const OperationRecord& record) const {
     ::kill(-record.process->pgid, SIGKILL);
     spdlog::warn("event=orphan_killed operation_id={} pgid={}", record.id, record.process->pgid);
   }
+  kill_cgroup(record.id);
   const auto marker = fmt::format("{}={}", operation_id_variable, record.id);
   for (const pid_t pid : processes_with_environment_entry(marker)) {
     ::kill(pid, SIGKILL);
@@ -109,6 +123,7 @@ void OperationTable::kill_leftovers(const OperationRecord& record) const {
 // written without fsync and may not have landed when the previous agent died).
 bool OperationTable::reboot_command_running(const OperationRecord& record) const {
   if (record.process && is_same_process(*record.process)) return true;
+  if (settings_.cgroups && settings_.cgroups->populated(record.id)) return true;
   return !processes_with_environment_entry(fmt::format("{}={}", operation_id_variable, record.id)).empty();
 }
 
@@ -271,6 +286,13 @@ void OperationTable::start(Operation& operation, Secrets secrets) {
   spec.timeout = std::chrono::seconds(record.timeout_seconds);
   spec.kill_grace = settings_.kill_grace;
   spec.drain_limit = settings_.drain_limit;
+  if (settings_.cgroups) {
+    std::string problem;
+    spec.cgroup = settings_.cgroups->create(record.id, problem);
+    if (!spec.cgroup) {
+      spdlog::warn("event=operation_cgroup_failed operation_id={} error=\"{}\" fallback=process_group", record.id, problem);
+    }
+  }
 
   operation.deadline = std::chrono::steady_clock::now() + spec.timeout;
   auto runner = std::make_shared<ProcessRunner>(executor_, std::move(spec));
@@ -338,8 +360,8 @@ void OperationTable::on_process_finished(const std::string& operation_id, const 
   // A reboot command that succeeded has only asked for the reboot; the operation completes when
   // the agent starts again under a new boot id. One ended by a signal counts the same: the
   // shutdown it started may be what stopped it.
+  // What the command left running is ended with the operation, not now: it may be what reboots.
   if (record.type == "reboot" && outcome.status == "completed" && (outcome.exit_code == 0 || outcome.signal)) {
-    operation->runner.reset();
     spdlog::info("event=reboot_pending operation_id={} reboot_command_exit_code={} wait_ms={}", operation_id,
                  exit_code_text(outcome.exit_code),
                  std::chrono::duration_cast<std::chrono::milliseconds>(operation->deadline - std::chrono::steady_clock::now())
@@ -369,6 +391,8 @@ void OperationTable::on_reboot_deadline(const std::string& operation_id) {
 }
 
 void OperationTable::finish(Operation& operation, const ProcessOutcome& outcome, std::optional<std::string> resolved_commit) {
+  // Nothing the command started outlives the operation (the runner keeps itself alive for that).
+  if (operation.runner) operation.runner->end_remaining();
   operation.runner.reset();
   operation.reboot_wait.reset();
   auto& record = operation.record;

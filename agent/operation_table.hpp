@@ -4,6 +4,7 @@
 // starts and outgoing messages, following PROTOCOL.md's delivery rules.
 #include "agent/journal.hpp"
 #include "agent/journal_writer.hpp"
+#include "agent/operation_cgroups.hpp"
 #include "agent/operation_commands.hpp"
 #include "agent/output_spool.hpp"
 #include "agent/process_runner.hpp"
@@ -40,6 +41,9 @@ struct OperationSettings {
   std::string boot_id;
   std::chrono::milliseconds drain_limit{2'000};
   CommandSettings commands;
+  // Where the agent may create cgroups: each operation runs in one of its own (else null: its
+  // process group is all the agent can reach).
+  std::shared_ptr<OperationCgroups> cgroups;
 };
 
 inline constexpr std::string_view restarted_error = "agent restarted while the operation was running";
@@ -58,13 +62,15 @@ class OperationTable {
   OperationTable& operator=(const OperationTable&) = delete;
 
   // Loads the journal. Operations a previous agent process left unfinished are settled as
-  // `failed` (restarted_error), after killing what is left of them: the recorded process group if
-  // its leader is still the same process (pid and start time), and every process that still
-  // carries the operation's TETHER_OPERATION_ID (which also finds a command the previous agent
-  // started but died before recording, and descendants that left the process group).
+  // `failed` (restarted_error), after killing what is left of them: their cgroup, the recorded
+  // process group if its leader is still the same process (pid and start time), and every process
+  // that still carries the operation's TETHER_OPERATION_ID (which also finds a command the previous
+  // agent started but died before recording, and descendants that left the process group).
   // A reboot is settled by the boot id instead: a new boot completes it (exit code 0), the same
   // boot fails it (not_rebooted_error) once its reboot command is gone; while that command still
   // runs, the operation waits for its deadline. Its processes are never killed here.
+  // Then every other operation cgroup the previous agent process left is emptied and removed
+  // (an operation that finished while the agent was stopping).
   // Call once, before the first connection.
   void recover();
 
@@ -95,6 +101,8 @@ class OperationTable {
   struct Operation {
     OperationRecord record;
     std::unique_ptr<OutputSpool> spool;
+    // Kept after the command's exit until the operation ends (a reboot waits for the new boot
+    // first): then it ends what the command left running.
     std::shared_ptr<ProcessRunner> runner;
     bool journaled = false;         // the record is durably on disk
     bool cancel_requested = false;  // a cancel arrived before the process could start
@@ -105,6 +113,7 @@ class OperationTable {
 
   Operation* find(const std::string& operation_id);
   void kill_leftovers(const OperationRecord& record) const;
+  void kill_cgroup(const std::string& operation_id) const;
   bool reboot_command_running(const OperationRecord& record) const;
   std::optional<OperationResult> reboot_verdict(const OperationRecord& record, std::uint64_t last_seq) const;
   void on_journaled(const std::string& operation_id, Secrets secrets, std::optional<std::string> error);

@@ -1,6 +1,7 @@
 #include "agent/process_runner.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -11,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -103,6 +105,128 @@ std::optional<std::string> fill_pipe(PipeEnds& ends, const std::string& data) {
   return std::nullopt;
 }
 
+// What the child does between its birth and exec when it is started with fork_into_cgroup
+// (posix_spawn cannot put a child into a cgroup): the same steps as the posix_spawn attributes and
+// file actions of the other path. Only async-signal-safe calls: the agent has other threads.
+struct ChildPlan {
+  int stdin_fd = -1;  // onto fd 0; -1 for /dev/null
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  int report_fd = -1;  // onto fd 3 when set
+  const char* working_directory = nullptr;
+  const char* path = nullptr;
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+};
+
+enum class ChildStep : int { setup = 1, working_directory = 2, exec = 3 };
+struct ChildFailure {
+  int step = 0;
+  int error = 0;
+};
+
+// Without a cgroup: posix_spawn (vfork semantics: its cost does not grow with the agent's memory).
+std::variant<pid_t, std::string> spawn_with_posix_spawn(const ChildPlan& plan) {
+  SpawnSetup setup;
+  // Own process group (pgid = pid) so that timeouts and cancels reach every descendant.
+  // Default signal dispositions and an empty mask: the agent ignores SIGPIPE, its commands must not.
+  sigset_t all_signals;
+  sigset_t no_signals;
+  sigfillset(&all_signals);
+  sigemptyset(&no_signals);
+  posix_spawnattr_setflags(&setup.attributes,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setpgroup(&setup.attributes, 0);
+  posix_spawnattr_setsigdefault(&setup.attributes, &all_signals);
+  posix_spawnattr_setsigmask(&setup.attributes, &no_signals);
+
+  if (plan.stdin_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&setup.actions, plan.stdin_fd, STDIN_FILENO);
+  } else {
+    posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  }
+  posix_spawn_file_actions_adddup2(&setup.actions, plan.stdout_fd, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&setup.actions, plan.stderr_fd, STDERR_FILENO);
+  constexpr int report_target = STDERR_FILENO + 1;
+  if (plan.report_fd >= 0) posix_spawn_file_actions_adddup2(&setup.actions, plan.report_fd, report_target);
+  // Nothing else of the agent's (its controller socket, journal files) leaks into commands.
+  posix_spawn_file_actions_addclosefrom_np(&setup.actions, plan.report_fd >= 0 ? report_target + 1 : report_target);
+  if (plan.working_directory) posix_spawn_file_actions_addchdir_np(&setup.actions, plan.working_directory);
+
+  pid_t pid = -1;
+  if (const int rc = ::posix_spawn(&pid, plan.path, &setup.actions, &setup.attributes, plan.argv, plan.envp); rc != 0) {
+    if (plan.working_directory && rc == ENOENT) {
+      if (auto problem = check_working_directory(plan.working_directory)) return *problem;
+    }
+    return fmt::format("cannot start {}: {}", plan.path, errno_text(rc));
+  }
+  return pid;
+}
+
+[[noreturn]] void run_child(const ChildPlan& plan, int failure_fd) {
+  const auto fail = [failure_fd](ChildStep step) {
+    const ChildFailure failure{static_cast<int>(step), errno};
+    [[maybe_unused]] const auto ignored = ::write(failure_fd, &failure, sizeof failure);
+    ::_exit(127);
+  };
+  if (::setpgid(0, 0) != 0) fail(ChildStep::setup);
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  for (int signal = 1; signal < NSIG; ++signal) ::sigaction(signal, &default_action, nullptr);
+  sigset_t no_signals;
+  sigemptyset(&no_signals);
+  ::sigprocmask(SIG_SETMASK, &no_signals, nullptr);
+  const int input = plan.stdin_fd >= 0 ? plan.stdin_fd : ::open("/dev/null", O_RDONLY);
+  if (input < 0 || ::dup2(input, STDIN_FILENO) < 0) fail(ChildStep::setup);
+  if (::dup2(plan.stdout_fd, STDOUT_FILENO) < 0 || ::dup2(plan.stderr_fd, STDERR_FILENO) < 0) fail(ChildStep::setup);
+  constexpr int report_target = STDERR_FILENO + 1;
+  if (plan.report_fd >= 0 && ::dup2(plan.report_fd, report_target) < 0) fail(ChildStep::setup);
+  // Nothing else of the agent's leaks into the command. The failure pipe is close-on-exec.
+  const unsigned first = plan.report_fd >= 0 ? report_target + 1 : report_target;
+  if (static_cast<unsigned>(failure_fd) > first) ::close_range(first, static_cast<unsigned>(failure_fd) - 1, 0);
+  ::close_range(static_cast<unsigned>(failure_fd) + 1, ~0U, 0);
+  if (plan.working_directory && ::chdir(plan.working_directory) != 0) fail(ChildStep::working_directory);
+  ::execve(plan.path, plan.argv, plan.envp);
+  fail(ChildStep::exec);
+  ::_exit(127);
+}
+
+// Starts the child in `cgroup_fd` and waits for its exec (the failure pipe reaches end-of-file)
+// or for the step that failed. Returns the pid, or a readable error.
+std::variant<pid_t, std::string> spawn_into_cgroup(int cgroup_fd, const ChildPlan& plan) {
+  PipeEnds failure;
+  if (auto problem = open_pipe(failure)) return *problem;
+  // The child must not run the agent's signal handlers before it has reset them.
+  sigset_t all_signals;
+  sigset_t previous;
+  sigfillset(&all_signals);
+  ::pthread_sigmask(SIG_SETMASK, &all_signals, &previous);
+  const pid_t pid = fork_into_cgroup(cgroup_fd);
+  if (pid == 0) run_child(plan, failure.write);
+  const int clone_error = errno;
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (pid < 0) return fmt::format("cannot start {}: {}", plan.path, errno_text(clone_error));
+  ::close(failure.write);
+  failure.write = -1;
+
+  ChildFailure report;
+  ssize_t n = 0;
+  do {
+    n = ::read(failure.read, &report, sizeof report);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof report)) return pid;  // end-of-file: exec succeeded
+  ::waitpid(pid, nullptr, 0);
+  switch (static_cast<ChildStep>(report.step)) {
+    case ChildStep::working_directory:
+      if (auto problem = check_working_directory(plan.working_directory)) return *problem;
+      return fmt::format("cannot enter working directory {}: {}", plan.working_directory, errno_text(report.error));
+    case ChildStep::exec:
+      return fmt::format("cannot start {}: {}", plan.path, errno_text(report.error));
+    default:
+      return fmt::format("cannot set up the command's process: {}", errno_text(report.error));
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> command_environment(const char* const* base, const std::map<std::string, std::string>& extra) {
@@ -124,16 +248,21 @@ ProcessRunner::ProcessRunner(asio::any_io_executor executor, ProcessSpec spec)
       exit_watch_(executor),
       deadline_timer_(executor),
       kill_timer_(executor),
-      drain_timer_(executor) {
+      drain_timer_(executor),
+      cleanup_timer_(executor) {
   pipes_[0].stream = proto::Stream::stdout_stream;
   pipes_[1].stream = proto::Stream::stderr_stream;
 }
 
 ProcessRunner::~ProcessRunner() {
-  // Never leave a zombie behind: a runner dropped before its exit was observed still reaps.
-  if (pid_ > 0 && !exited_) {
-    ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
+  // Nothing outlives the runner (the agent is stopping, or the owner let go early), and no zombie
+  // is left behind: a runner dropped before its exit was observed still reaps.
+  if (pid_ > 0 && !ended_) signal_all(SIGKILL);
+  if (pid_ > 0 && !exited_) ::waitpid(pid_, nullptr, 0);
+  if (spec_.cgroup && !ended_) {
+    // SIGKILLed processes leave within moments; a cgroup still busy after that is removed by the
+    // next agent process (OperationTable::recover).
+    for (int attempt = 0; attempt < 40 && !spec_.cgroup->remove(); ++attempt) ::usleep(5000);
   }
   if (report_fd_ >= 0) ::close(report_fd_);
 }
@@ -157,32 +286,6 @@ std::variant<ProcessIdentity, std::string> ProcessRunner::start(OutputHandler on
     if (auto problem = open_pipe(report)) return *problem;
   }
 
-  SpawnSetup setup;
-  // Own process group (pgid = pid) so that timeouts and cancels reach every descendant.
-  // Default signal dispositions and an empty mask: the agent ignores SIGPIPE, its commands must not.
-  sigset_t all_signals;
-  sigset_t no_signals;
-  sigfillset(&all_signals);
-  sigemptyset(&no_signals);
-  posix_spawnattr_setflags(&setup.attributes,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  posix_spawnattr_setpgroup(&setup.attributes, 0);
-  posix_spawnattr_setsigdefault(&setup.attributes, &all_signals);
-  posix_spawnattr_setsigmask(&setup.attributes, &no_signals);
-
-  if (spec_.stdin_data) {
-    posix_spawn_file_actions_adddup2(&setup.actions, input.read, STDIN_FILENO);
-  } else {
-    posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  }
-  posix_spawn_file_actions_adddup2(&setup.actions, ends[0].write, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&setup.actions, ends[1].write, STDERR_FILENO);
-  constexpr int report_fd = STDERR_FILENO + 1;
-  if (spec_.report_pipe) posix_spawn_file_actions_adddup2(&setup.actions, report.write, report_fd);
-  // Nothing else of the agent's (its controller socket, journal files) leaks into commands.
-  posix_spawn_file_actions_addclosefrom_np(&setup.actions, spec_.report_pipe ? report_fd + 1 : report_fd);
-  if (spec_.working_directory) posix_spawn_file_actions_addchdir_np(&setup.actions, spec_.working_directory->c_str());
-
   const auto environment = command_environment(environ, spec_.env);
   std::vector<char*> envp;
   envp.reserve(environment.size() + 1);
@@ -195,15 +298,20 @@ std::variant<ProcessIdentity, std::string> ProcessRunner::start(OutputHandler on
   for (auto& word : words) argv.push_back(word.data());
   argv.push_back(nullptr);
 
-  pid_t pid = -1;
+  ChildPlan plan;
+  plan.stdin_fd = spec_.stdin_data ? input.read : -1;
+  plan.stdout_fd = ends[0].write;
+  plan.stderr_fd = ends[1].write;
+  plan.report_fd = spec_.report_pipe ? report.write : -1;
+  plan.working_directory = spec_.working_directory ? spec_.working_directory->c_str() : nullptr;
+  plan.path = words[0].c_str();
+  plan.argv = argv.data();
+  plan.envp = envp.data();
+
   started_at_ = std::chrono::steady_clock::now();
-  if (const int rc = ::posix_spawn(&pid, words[0].c_str(), &setup.actions, &setup.attributes, argv.data(), envp.data());
-      rc != 0) {
-    if (spec_.working_directory && rc == ENOENT) {
-      if (auto problem = check_working_directory(*spec_.working_directory)) return *problem;
-    }
-    return fmt::format("cannot start {}: {}", words[0], errno_text(rc));
-  }
+  auto spawned = spec_.cgroup ? spawn_into_cgroup(spec_.cgroup->directory_fd(), plan) : spawn_with_posix_spawn(plan);
+  if (auto* problem = std::get_if<std::string>(&spawned)) return *problem;
+  const pid_t pid = std::get<pid_t>(spawned);
   pid_ = pid;
   spec_.stdin_data.reset();  // it is in the pipe now; a secret is kept no longer than needed
   if (spec_.report_pipe) {
@@ -215,7 +323,7 @@ std::variant<ProcessIdentity, std::string> ProcessRunner::start(OutputHandler on
   const int pidfd = open_pidfd(pid);
   if (pidfd < 0) {
     const int error = errno;
-    ::kill(-pid, SIGKILL);
+    signal_all(SIGKILL);
     ::waitpid(pid, nullptr, 0);
     exited_ = true;
     return fmt::format("cannot watch the command's process (pidfd_open: {})", errno_text(error));
@@ -299,7 +407,7 @@ void ProcessRunner::arm_drain_timer() {
   drain_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
     if (error || self->finished_ || self->paused_) return;
     // A background process still holds the pipes after the shell exited (see the header).
-    self->signal_group(SIGKILL);
+    self->signal_all(SIGKILL);
     self->close_pipes();
     self->finish_if_done();
   });
@@ -320,26 +428,77 @@ void ProcessRunner::abort(std::string error) {
   if (finished_) return;
   stop_reason_ = StopReason::failed;
   failure_ = std::move(error);
-  signal_group(SIGKILL);
+  signal_all(SIGKILL);
   close_pipes();
   finish_if_done();
 }
 
 void ProcessRunner::stop_group(StopReason reason) {
   stop_reason_ = reason;
-  if (spec_.kill_grace <= 0ms) {
-    signal_group(SIGKILL);
-    return;
-  }
-  signal_group(SIGTERM);
-  kill_timer_.expires_after(spec_.kill_grace);
+  terminate_all();
+}
+
+// SIGTERM now (SIGKILL without a grace period) and SIGKILL when the grace is over. Once only: the
+// end of an operation that timed out keeps the clock its timeout started.
+void ProcessRunner::terminate_all() {
+  if (terminating_) return;
+  terminating_ = true;
+  signal_all(spec_.kill_grace > 0ms ? SIGTERM : SIGKILL);
+  kill_timer_.expires_after(std::max(spec_.kill_grace, std::chrono::milliseconds(0)));
   kill_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
-    if (!error && !self->finished_) self->signal_group(SIGKILL);
+    if (error) return;
+    self->grace_over_ = true;
+    if (self->anything_left()) self->signal_all(SIGKILL);
+    if (self->ending_) self->remove_cgroup_when_empty();
   });
 }
 
-void ProcessRunner::signal_group(int signal) {
-  if (pid_ > 0) ::kill(-pid_, signal);
+void ProcessRunner::end_remaining() {
+  if (ending_ || pid_ <= 0) return;
+  ending_ = true;
+  if (!terminating_) {
+    // Most commands leave nothing behind: then there is nothing to wait for.
+    if (!anything_left()) return remove_cgroup_when_empty();
+    return terminate_all();
+  }
+  if (!grace_over_) return;  // the kill timer finishes the job
+  if (anything_left()) signal_all(SIGKILL);
+  remove_cgroup_when_empty();
+}
+
+// In cgroup mode every process of the command; else its process group. The group's number cannot
+// be taken by another process while one of its members lives; once they are all gone a signal
+// to it finds nobody (ESRCH), unless the number was reused meanwhile, which the kernel's pid
+// allocation makes unlikely within a grace period.
+void ProcessRunner::signal_all(int signal) {
+  if (spec_.cgroup) {
+    spec_.cgroup->signal_all(signal);
+  } else if (pid_ > 0) {
+    ::kill(-pid_, signal);
+  }
+}
+
+bool ProcessRunner::anything_left() const {
+  if (spec_.cgroup) return spec_.cgroup->populated();
+  return pid_ > 0 && !(::kill(-pid_, 0) != 0 && errno == ESRCH);
+}
+
+// Called once nothing is left or everything left was SIGKILLed; those take a moment to go. A
+// process stuck in the kernel (a hung NFS mount) may keep the cgroup for long: the runner gives up
+// after about a minute, and the next agent process removes the cgroup (OperationTable::recover).
+void ProcessRunner::remove_cgroup_when_empty() {
+  if (ended_) return;
+  if (!spec_.cgroup || spec_.cgroup->remove() || cleanup_attempts_ >= max_cleanup_attempts) {
+    ended_ = true;
+    return;
+  }
+  spec_.cgroup->signal_all(SIGKILL);  // also whatever was moved into the cgroup meanwhile
+  const auto delay = std::min(std::chrono::milliseconds(5 << std::min(cleanup_attempts_, 8)), std::chrono::milliseconds(1000));
+  ++cleanup_attempts_;
+  cleanup_timer_.expires_after(delay);
+  cleanup_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
+    if (!error) self->remove_cgroup_when_empty();
+  });
 }
 
 void ProcessRunner::close_pipes() {
@@ -382,8 +541,7 @@ void ProcessRunner::finish_if_done() {
   finished_ = true;
   read_report();
   deadline_timer_.cancel();
-  kill_timer_.cancel();
-  drain_timer_.cancel();
+  drain_timer_.cancel();  // the kill timer goes on: what it would SIGKILL may outlive the shell
   auto handler = std::move(on_finish_);
   on_output_ = nullptr;
   on_finish_ = nullptr;

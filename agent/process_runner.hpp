@@ -1,13 +1,20 @@
 #pragma once
 // Runs one command as `/bin/sh -c <command>` (or a program with its own argv, no shell) in its own
-// process group and reports, on the io_context, each piece of output as it is read and then
-// exactly one outcome.
+// process group (and, when given one, its operation's cgroup) and reports, on the io_context, each
+// piece of output as it is read and then exactly one outcome.
 //
 // When the command is over: the operation ends once the shell has exited AND both pipes have
 // reached end-of-file. A background process that keeps the pipes open may hold them for at most
-// `drain_limit` (2 s) after the shell exited; then the rest of the process group is SIGKILLed and
+// `drain_limit` (2 s) after the shell exited; then the command's other processes are SIGKILLed and
 // the pipes are closed (output it wrote after that is lost, the outcome is unchanged). While output
 // reading is paused for back-pressure that clock does not run, so no buffered output is dropped.
+//
+// Nothing outlives its operation: end_remaining() (which the owner calls once it is done with the
+// outcome) sends SIGTERM to whatever the command left running, and SIGKILL after `kill_grace`.
+// With a cgroup that is every process the command started, whatever it did to its session or
+// process group; without one it is the process group (a process that called setsid escapes).
+// Dropping the runner SIGKILLs what is left at once.
+#include "agent/operation_cgroups.hpp"
 #include "agent/process_identity.hpp"
 #include "proto/output_frame.hpp"
 
@@ -40,6 +47,9 @@ struct ProcessSpec {
   // A pipe on fd 3 for a short report from the command to the agent (the deploy script names the
   // commit it checked out there); it arrives in ProcessOutcome::report.
   bool report_pipe = false;
+  // The operation's cgroup: the command is born in it (see operation_cgroups.hpp). Without one the
+  // process group is all the runner can reach.
+  std::shared_ptr<OperationCgroup> cgroup;
   std::chrono::milliseconds timeout{60'000};
   std::chrono::milliseconds kill_grace{5'000};
   std::chrono::milliseconds drain_limit{2'000};
@@ -77,11 +87,16 @@ class ProcessRunner : public std::enable_shared_from_this<ProcessRunner> {
   // directory, spawn error) returns a readable error and never calls the handlers.
   std::variant<ProcessIdentity, std::string> start(OutputHandler on_output, FinishHandler on_finish);
 
-  // SIGTERM to the group, SIGKILL after the grace period; the outcome is `canceled`.
+  // SIGTERM to the command's processes, SIGKILL after the grace period; the outcome is `canceled`.
   // Returns false when the command has already exited or is already being stopped.
   bool cancel();
-  // SIGKILL to the group now and stop reading; the outcome is `failed` with `error`.
+  // SIGKILL to the command's processes now and stop reading; the outcome is `failed` with `error`.
   void abort(std::string error);
+
+  // After the outcome: SIGTERM to every process the command left (at once; nothing when none is
+  // left), SIGKILL after the grace period, then its cgroup is removed. The runner keeps itself
+  // alive until then. A stop already under way (timeout, cancel) keeps its own clock.
+  void end_remaining();
 
   // Back-pressure: stop / resume reading the pipes (a paused command blocks once they are full).
   void pause_output();
@@ -105,7 +120,10 @@ class ProcessRunner : public std::enable_shared_from_this<ProcessRunner> {
   void on_exit_ready(const boost::system::error_code& error);
   void on_deadline(const boost::system::error_code& error);
   void stop_group(StopReason reason);
-  void signal_group(int signal);
+  void terminate_all();
+  void signal_all(int signal);
+  bool anything_left() const;
+  void remove_cgroup_when_empty();
   void arm_drain_timer();
   void close_pipes();
   void read_report();
@@ -125,6 +143,7 @@ class ProcessRunner : public std::enable_shared_from_this<ProcessRunner> {
   boost::asio::steady_timer deadline_timer_;
   boost::asio::steady_timer kill_timer_;
   boost::asio::steady_timer drain_timer_;
+  boost::asio::steady_timer cleanup_timer_;
 
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::time_point exited_at_;
@@ -133,6 +152,12 @@ class ProcessRunner : public std::enable_shared_from_this<ProcessRunner> {
   bool paused_ = false;
   bool finished_ = false;
   StopReason stop_reason_ = StopReason::none;
+  bool terminating_ = false;  // SIGTERM sent, SIGKILL follows when the grace is over
+  bool grace_over_ = false;   // the kill timer fired
+  bool ending_ = false;       // end_remaining() was called
+  bool ended_ = false;        // nothing is left and the cgroup is removed
+  int cleanup_attempts_ = 0;
+  static constexpr int max_cleanup_attempts = 70;
   std::string failure_;
 };
 

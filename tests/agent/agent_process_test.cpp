@@ -29,19 +29,34 @@ const std::string op_id = "99999999-9999-4999-8999-999999999999";
 const std::string test_boot_id = "0d7e4f3a-1111-4222-8333-444455556666";
 constexpr auto step = 5s;  // bound for each single exchange with the agent
 
+// The three ways an agent can be given its token.
+enum class TokenFrom { flag, environment, config_file };
+
 class AgentProcess {
  public:
   // The boot id file is written only when missing, so that a test can change the boot id
   // between two agent processes.
   AgentProcess(const TempDir& dir, const std::string& controller_url, std::vector<std::string> extra = {},
-               std::map<std::string, std::string> env = {}) {
+               std::map<std::string, std::string> env = {}, TokenFrom token_from = TokenFrom::flag) {
     if (!fs::exists(dir / "boot_id")) std::ofstream(dir / "boot_id") << test_boot_id << "\n";
     tether::testing::ProcessSpec spec;
     spec.env = std::move(env);
-    spec.argv = {TETHER_AGENT_BINARY,  "--controller", controller_url, "--token",
-                 agent_token,          "--state-dir",  (dir / "state").string(),
-                 "--boot-id-file",     (dir / "boot_id").string(), "--kill-grace-seconds", "1",
-                 "--log-level",        "debug"};
+    spec.argv = {TETHER_AGENT_BINARY, "--controller",   controller_url,
+                 "--state-dir",       (dir / "state").string(), "--boot-id-file",
+                 (dir / "boot_id").string(), "--kill-grace-seconds", "1",
+                 "--log-level",       "debug"};
+    switch (token_from) {
+      case TokenFrom::flag:
+        spec.argv.insert(spec.argv.end(), {"--token", agent_token});
+        break;
+      case TokenFrom::environment:
+        spec.env["TETHER_TOKEN"] = agent_token;
+        break;
+      case TokenFrom::config_file:
+        std::ofstream(dir / "agent.conf") << "token = " << agent_token << "\n";
+        spec.argv.insert(spec.argv.end(), {"--config", (dir / "agent.conf").string()});
+        break;
+    }
     spec.argv.insert(spec.argv.end(), extra.begin(), extra.end());
     spec.drop_env_prefixes = {"TETHER_"};
     spec.stdout_path = dir / "agent.log";
@@ -162,6 +177,46 @@ TEST_CASE("agent dials with its bearer token, says hello, streams a command's ou
   CHECK(log.find("event=operation_finished") != std::string::npos);
   CHECK(log.find(agent_token) == std::string::npos);
   CHECK(log.find(secret) == std::string::npos);
+}
+
+TEST_CASE("the agent's token reaches no command, whether it came from a flag, the environment or the config file",
+          "[agent][process][secrets]") {
+  const auto token_from = GENERATE(TokenFrom::flag, TokenFrom::environment, TokenFrom::config_file);
+  CAPTURE(static_cast<int>(token_from));
+  TempDir dir("agent-process");
+  FakeController controller;
+  AgentProcess agent(dir, controller.url(), {}, {}, token_from);
+
+  auto connection = controller.accept(step);
+  CHECK(connection->request().authorization == "Bearer " + agent_token);  // the agent itself has it
+  connection->read_until<proto::Hello>(step);
+  connection->send(proto::Welcome{"server-1", 10, {}});
+  // The command's environment and descriptors, and what it can read of the agent's own (its
+  // parent's) environment and command line: the agent runs commands as its own user.
+  connection->send(exec(
+      "env; echo '--- fds'; ls -l /proc/self/fd/ /proc/$$/fd/; echo '--- agent environment';"
+      " tr '\\0' '\\n' < /proc/$PPID/environ; echo '--- agent argv'; tr '\\0' ' ' < /proc/$PPID/cmdline; echo;"
+      " echo parent=$PPID"));
+  std::vector<AgentFrame> frames;
+  const auto finished = connection->read_until<proto::Finished>(step, &frames);
+  const auto output = collect(frames);
+  INFO(output.out << output.err);
+  CHECK(finished.status == "completed");
+  CHECK(finished.exit_code == 0);
+  // The command did print what it was asked to (the agent is its parent).
+  CHECK_THAT(output.out, Catch::Contains("TETHER_OPERATION_ID=" + op_id));
+  CHECK_THAT(output.out, Catch::Contains("parent=" + std::to_string(agent.process().pid())));
+  CHECK_THAT(output.out, Catch::Contains("--state-dir"));
+  CHECK(output.out.find(agent_token) == std::string::npos);
+  CHECK(output.out.find(agent_token.substr(0, 12)) == std::string::npos);
+  // No descriptor of the config file either (its name may appear in the agent's argv).
+  const auto fds_begin = output.out.find("--- fds");
+  const auto fds = output.out.substr(fds_begin, output.out.find("--- agent environment") - fds_begin);
+  CHECK_THAT(fds, Catch::Contains("/proc/self/fd/"));
+  CHECK(fds.find("agent.conf") == std::string::npos);
+
+  agent.process().kill(SIGTERM);
+  CHECK(agent.process().wait_for_exit(step).has_value());
 }
 
 TEST_CASE("agent retries after a 401 on upgrade and connects once the controller accepts it", "[agent][process]") {

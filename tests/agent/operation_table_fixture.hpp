@@ -3,6 +3,7 @@
 // controller side replaced by a recorder of every message the table sends.
 #include "agent/operation_table.hpp"
 #include "proto/output_frame.hpp"
+#include "test_cgroups.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -17,7 +18,6 @@ namespace tether::agent::testing {
 namespace fs = std::filesystem;
 namespace proto = tether::proto;
 using namespace std::chrono_literals;
-
 
 inline const std::string op_id = "55555555-5555-4555-8555-555555555555";
 inline const std::string boot_id = "test-boot-0001";
@@ -88,6 +88,7 @@ struct Fixture {
     OperationSettings settings;
     settings.kill_grace = 500ms;
     settings.boot_id = boot_id;
+    settings.cgroups = test_cgroups();  // as the agent would run here: in cgroups where it can
     return settings;
   }
 

@@ -112,6 +112,26 @@ TEST_CASE("after a successful reboot command the agent sends nothing more until 
   CHECK(finished.last_seq == 1);
 }
 
+TEST_CASE("what a successful reboot command left running lives on while the reboot is awaited, and ends with it",
+          "[agent][reboot]") {
+  become_subreaper();
+  tether::testing::TempDir dir("agent-reboot");
+  const auto pid_file = dir / "delayed-reboot.pid";
+  // A reboot command that schedules the reboot in the background, as `shutdown -r +1` might.
+  Fixture f(reboot_settings("sleep 100 >/dev/null 2>&1 & echo $! > '" + pid_file.string() + "'; echo rebooting"));
+  f.table.on_dispatch(reboot(2));
+  REQUIRE(f.run_until([&] { return f.outbound.payload(proto::Stream::stdout_stream) == "rebooting\n"; }));
+  f.run_until([] { return false; }, 700ms);
+  const pid_t delayed = read_pid_file(pid_file, 1s);
+  CHECK(::kill(delayed, 0) == 0);
+
+  REQUIRE(f.run_until_finished(5s));
+  CHECK(f.outbound.finished()->status == "timeout");
+  const auto status = reap(delayed, 3s);
+  REQUIRE(status.has_value());
+  CHECK(WIFSIGNALED(*status));
+}
+
 TEST_CASE("a reboot command ended by a signal waits for the reboot like a successful one; cancel ends the wait",
           "[agent][reboot]") {
   // systemd stopping the agent's unit for the reboot signals the reboot command too.
@@ -180,6 +200,31 @@ TEST_CASE("start-up under the same boot id leaves a still-running reboot command
   const auto status = reap(command, 3s);
   REQUIRE(status.has_value());
   CHECK((WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL));
+}
+
+TEST_CASE("start-up under the same boot id finds a reboot command by its cgroup and leaves it alone",
+          "[agent][reboot][cgroup]") {
+  TETHER_REQUIRE_CGROUPS_OR_RETURN();
+  // Neither a recorded process nor TETHER_OPERATION_ID: only the operation's cgroup knows it.
+  std::string error;
+  const auto cgroup = test_cgroups()->create(op_id, error);
+  REQUIRE(cgroup);
+  const pid_t command = start_in_cgroup(*cgroup, "sleep 100");
+  auto record = journaled_reboot("same-boot", 28s, 30);
+
+  Restarted agent(record, "same-boot");
+  CHECK_FALSE(agent.outbound.finished().has_value());
+  CHECK(::kill(command, 0) == 0);
+  CHECK(std::filesystem::exists(cgroup->path()));
+
+  const auto deadline = std::chrono::steady_clock::now() + 8s;
+  while (!agent.outbound.finished() && std::chrono::steady_clock::now() < deadline) agent.io.run_one_for(50ms);
+  REQUIRE(agent.outbound.finished().has_value());
+  CHECK(agent.outbound.finished()->status == "timeout");
+  const auto status = reap(command, 3s);
+  REQUIRE(status.has_value());
+  CHECK((WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL));
+  CHECK_FALSE(std::filesystem::exists(cgroup->path()));
 }
 
 TEST_CASE("start-up without a boot id cannot settle a reboot as completed", "[agent][reboot]") {

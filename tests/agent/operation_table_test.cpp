@@ -1,6 +1,7 @@
 #include "agent/operation_table.hpp"
 
 #include "common/crypto.hpp"
+#include "common/ids.hpp"
 #include "operation_table_fixture.hpp"
 #include "orphan_reaping.hpp"
 #include "proto/output_frame.hpp"
@@ -219,6 +220,28 @@ TEST_CASE("cancel of a running operation finishes it as canceled", "[agent][oper
   CHECK(f.outbound.finished()->last_seq == 1);
 }
 
+TEST_CASE("nothing a command started outlives its operation: 200 background sleeps end with it", "[agent][operations]") {
+  const bool in_cgroup = GENERATE(false, true);
+  CAPTURE(in_cgroup);
+  auto settings = Fixture::default_settings();
+  if (!in_cgroup) settings.cgroups = nullptr;
+  if (in_cgroup && !settings.cgroups) {
+    WARN("cgroup mode not tested here: " << cgroups_unavailable());
+    return;
+  }
+  Fixture f(settings);
+  // The sleeps hold no pipe of the command's, so the shell's exit ends the operation at once.
+  const auto mark = tether::ids::new_uuid();
+  f.table.on_dispatch(exec("for i in $(seq 200); do sleep 171 >/dev/null 2>&1 & done; echo started",
+                           {{"LEFTOVER_MARK", mark}}));
+  REQUIRE(f.run_until_finished());
+  CHECK(f.outbound.finished()->status == "completed");
+  CHECK(f.outbound.payload(proto::Stream::stdout_stream) == "started\n");
+  const auto marked = "LEFTOVER_MARK=" + mark;
+  CHECK(f.run_until([&] { return processes_with_environment_entry(marked).empty(); }, 5s));
+  for (const pid_t pid : processes_with_environment_entry(marked)) ::kill(pid, SIGKILL);  // whatever the outcome
+}
+
 TEST_CASE("a timeout is reported as timeout with the output read so far", "[agent][operations]") {
   Fixture f;
   f.table.on_dispatch(exec("echo before; sleep 100", {}, 1));
@@ -333,6 +356,24 @@ TEST_CASE("start-up settles operations left running: their orphans are killed an
   table.on_dispatch(exec("sleep 100"));
   CHECK(outbound.kinds == std::vector<std::string>{"finished"});
   CHECK(outbound.finished()->status == "failed");
+}
+
+TEST_CASE("start-up empties and removes the operation cgroups a previous agent process left", "[agent][operations][cgroup]") {
+  TETHER_REQUIRE_CGROUPS_OR_RETURN();
+  // A finished operation whose leftovers the previous agent had no time to end (no journal
+  // record is needed: the cgroup alone says what belongs to an operation).
+  const std::string finished_id = "99999999-9999-4999-8999-999999999999";
+  std::string error;
+  const auto cgroup = test_cgroups()->create(finished_id, error);
+  REQUIRE(cgroup);
+  const pid_t leftover = start_in_cgroup(*cgroup, "setsid sleep 100; exit 0");
+
+  Fixture f;
+  f.table.recover();
+  const auto status = testing::reap(leftover, 3s);
+  REQUIRE(status.has_value());
+  CHECK((WIFSIGNALED(*status) && WTERMSIG(*status) == SIGKILL));
+  CHECK_FALSE(fs::exists(cgroup->path()));
 }
 
 TEST_CASE("journal records from a previous run keep their spooled output for the resync", "[agent][operations]") {

@@ -5,6 +5,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include <string>
@@ -59,6 +60,30 @@ std::optional<pid_t> wait_for_pid_file(const std::filesystem::path& path, std::c
       },
       timeout);
   return pid;
+}
+
+std::vector<pid_t> live_processes_with_environment_entry(const std::string& entry) {
+  std::vector<pid_t> found;
+  std::error_code ec;
+  for (const auto& process : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = process.path().filename().string();
+    if (!all_digits(name)) continue;
+    const std::string environment = testing::read_file(process.path() / "environ");
+    std::string::size_type start = 0;
+    while (start < environment.size()) {
+      const auto end = std::min(environment.find('\0', start), environment.size());
+      if (environment.compare(start, end - start, entry) == 0) {
+        found.push_back(std::stoi(name));
+        break;
+      }
+      start = end + 1;
+    }
+  }
+  return found;
+}
+
+MarkedCleanup::~MarkedCleanup() {
+  for (const pid_t pid : live_processes_with_environment_entry(entry_)) ::kill(pid, SIGKILL);
 }
 
 GroupCleanup::~GroupCleanup() {
