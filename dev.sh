@@ -514,7 +514,7 @@ fuzz_build() {
 }
 
 cmd_fuzz() {
-  local only= seconds=60
+  local only='' seconds=60
   while (($# > 0)); do
     case $1 in
       --seconds)
@@ -545,8 +545,10 @@ cmd_fuzz() {
     local dict=()
     [[ $name == output_frame ]] || dict=(-dict="$ROOT/fuzz/json.dict")
     say "fuzzing $name for ${seconds}s (log $run/fuzz.log)"
+    # -timeout is wall-clock time per input: these parsers take well under a millisecond, so a
+    # minute means a hang even on a machine so busy that 10 s was once reached by waiting alone.
     local status=0
-    "$binary" "$run/corpus" "$seeds" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
+    "$binary" "$run/corpus" "$seeds" "${dict[@]}" -max_total_time="$seconds" -timeout=60 \
       -print_final_stats=1 -artifact_prefix="$findings/" >"$run/fuzz.log" 2>&1 || status=$?
     grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' \
       "$run/fuzz.log" | sed "s/^/  $name: /" || true
