@@ -23,6 +23,7 @@ CONTROLLER_BIN=$BUILD_DIR/controller/tether-controller
 AGENT_BIN=$BUILD_DIR/agent/tether-agent
 BENCH_DIR=$BUILD_DIR/bench
 BENCHMARKS=(exec_latency stream_throughput)
+FUZZ_BUILD_DIR=$ROOT/build-fuzz
 API_URL=
 API_CURL_TLS=()
 
@@ -31,6 +32,7 @@ APT_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libpqxx-dev libpq-dev libssl-dev libfmt-dev libspdlog-dev catch2 prometheus-cpp-dev
   postgresql postgresql-client
+  clang-14 libclang-rt-14-dev
 )
 
 usage() {
@@ -54,7 +56,14 @@ Usage: ./dev.sh COMMAND
            without NAME both in turn (exec_latency, then stream_throughput); with NAME
            (exec_latency or stream_throughput) only that one, ARGS going to it, e.g.
            `./dev.sh bench stream_throughput --runs 5`. ARGS without NAME go to exec_latency,
-           as before: `./dev.sh bench --count 200`. See bench/README.md.
+           as before: `./dev.sh bench --count 200`. `./dev.sh bench ssh_compare [--count N]`
+           times `ssh 127.0.0.1 true` against a throwaway sshd instead (installing openssh-server
+           and openssh-client when missing). See bench/README.md.
+  fuzz [TARGET] [--seconds N]
+           build the libFuzzer targets with clang in build-fuzz/ and run each (or TARGET) for
+           N seconds (default 60), one after another; new inputs go to a scratch corpus, the
+           checked-in seeds are only read.
+           Findings go to build-fuzz/findings/TARGET/ and make the command fail. See fuzz/README.md.
 
 Settings (environment): TETHER_DEV_PORT (controller port for `up`, default 8443),
 TETHER_DEV_PG_PORT (PostgreSQL port chosen at the first `up`, default 55432 or a free one),
@@ -69,8 +78,13 @@ EOF
 # `postgresql` is here for its server programs (initdb, pg_ctl). The cluster Debian creates with
 # it (and may start on port 5432) is never used: up, test and bench run clusters of their own.
 cmd_deps() {
+  apt_install_missing "${APT_PACKAGES[@]}"
+}
+
+# apt_install_missing PACKAGE...: installs those of the Debian packages that are not installed.
+apt_install_missing() {
   local package missing=()
-  for package in "${APT_PACKAGES[@]}"; do
+  for package in "$@"; do
     if [[ $(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true) != "install ok installed" ]]; then
       missing+=("$package")
     fi
@@ -427,7 +441,19 @@ bench_selection() {
   BENCH_ARGS=("$@")
 }
 
+# ssh_compare needs no Tether stack, only an sshd and ssh, which nothing else needs: they are
+# installed when this benchmark is asked for. (Debian's openssh-server also sets up the machine's
+# own sshd service on port 22; the benchmark runs a throwaway sshd of its own and never uses it.)
+cmd_bench_ssh_compare() {
+  apt_install_missing openssh-server openssh-client
+  "$ROOT/bench/ssh_compare.sh" "$@"
+}
+
 cmd_bench() {
+  if [[ ${1-} == ssh_compare ]]; then
+    cmd_bench_ssh_compare "${@:2}"
+    return
+  fi
   bench_selection "$@"
   cmd_deps
   cmd_build
@@ -476,6 +502,68 @@ cmd_bench() {
   return "$status"
 }
 
+# --- fuzzing --------------------------------------------------------------------------------
+
+# clang with libFuzzer, ASan and UBSan, in a build directory of its own: the main build is g++.
+fuzz_build() {
+  if [[ ! -f $FUZZ_BUILD_DIR/build.ninja ]]; then
+    cmake -S "$ROOT" -B "$FUZZ_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_COMPILER=clang++-14 -DTETHER_FUZZING=ON
+  fi
+  ninja -C "$FUZZ_BUILD_DIR"
+}
+
+cmd_fuzz() {
+  local only='' seconds=60
+  while (($# > 0)); do
+    case $1 in
+      --seconds)
+        [[ ${2-} =~ ^[1-9][0-9]*$ ]] || die "--seconds needs a positive number"
+        seconds=$2
+        shift 2
+        ;;
+      -*) die "unknown option $1 (fuzz [TARGET] [--seconds N])" ;;
+      *)
+        [[ -z $only ]] || die "one TARGET at most"
+        only=$1
+        shift
+        ;;
+    esac
+  done
+  cmd_deps
+  fuzz_build
+  # name, binary and seed corpus of each target, one a line, as fuzz/CMakeLists.txt wrote them
+  local list=$FUZZ_BUILD_DIR/fuzz/targets.txt name binary seeds ran=0 found=()
+  [[ -z $only ]] || grep -q "^$only " "$list" || die "unknown fuzz target '$only' (known: $(cut -d' ' -f1 "$list" | xargs))"
+  while read -r name binary seeds; do
+    [[ -z $only || $name == "$only" ]] || continue
+    ran=$((ran + 1))
+    # New inputs go to a scratch corpus (the first directory); the checked-in seeds stay as they are.
+    local run=$FUZZ_BUILD_DIR/runs/$name findings=$FUZZ_BUILD_DIR/findings/$name
+    rm -rf "$run"
+    mkdir -p "$run/corpus" "$findings"
+    local dict=()
+    [[ $name == output_frame ]] || dict=(-dict="$ROOT/fuzz/json.dict")
+    say "fuzzing $name for ${seconds}s (log $run/fuzz.log)"
+    # -timeout is wall-clock time per input: these parsers take well under a millisecond, so a
+    # minute means a hang even on a machine so busy that 10 s was once reached by waiting alone.
+    local status=0
+    "$binary" "$run/corpus" "$seeds" "${dict[@]}" -max_total_time="$seconds" -timeout=60 \
+      -print_final_stats=1 -artifact_prefix="$findings/" >"$run/fuzz.log" 2>&1 || status=$?
+    grep -E '^#[0-9]+[[:space:]]+DONE|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' \
+      "$run/fuzz.log" | sed "s/^/  $name: /" || true
+    if ((status != 0)); then
+      grep -E 'ERROR|runtime error|broken promise|SUMMARY' "$run/fuzz.log" | head -5 | sed "s/^/  $name: /" || true
+      found+=("$name")
+    fi
+  done <"$list"
+  if ((${#found[@]} > 0)); then
+    warn "findings in: ${found[*]}; inputs in $FUZZ_BUILD_DIR/findings/ (replay one: BINARY FILE)"
+    return 1
+  fi
+  say "no findings in $ran target(s)"
+}
+
 main() {
   forget_inherited_tether_settings
   local command=${1:-help}
@@ -490,6 +578,7 @@ main() {
     status) cmd_status ;;
     test) cmd_test "$@" ;;
     bench) cmd_bench "$@" ;;
+    fuzz) cmd_fuzz "$@" ;;
     help | -h | --help) usage ;;
     *)
       usage >&2

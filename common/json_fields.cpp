@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace tether::json {
 namespace {
 
@@ -46,8 +48,10 @@ std::optional<std::int64_t> optional_int(const boost::json::object& obj, std::st
     return static_cast<std::int64_t>(value->as_uint64());
   }
   if (value->is_double()) {
-    double d = value->as_double();
-    if (d == static_cast<double>(static_cast<std::int64_t>(d))) return static_cast<std::int64_t>(d);
+    // Only a whole number within int64's range may be converted: converting any other double is
+    // undefined behaviour (JSON allows 1e300).
+    const double d = value->as_double();
+    if (d >= -0x1p63 && d < 0x1p63 && d == std::trunc(d)) return static_cast<std::int64_t>(d);
   }
   wrong_type(key, "an integer");
 }

@@ -49,6 +49,15 @@ TEST_CASE("integers are accepted from any exact JSON number and refused otherwis
   CHECK_THROWS_WITH(optional_int(obj, "d"), "d: must be an integer");  // beyond int64
 }
 
+TEST_CASE("numbers written with an exponent beyond int64 are refused naming the field", "[json]") {
+  const auto obj = object(R"({"big":6.6e25,"small":-9.3e18,"huge":1e999,"edge":9223372036854775807.0,"low":-9.223372036854775808e18})");
+  CHECK_THROWS_WITH(optional_int(obj, "big"), "big: must be an integer");
+  CHECK_THROWS_WITH(optional_int(obj, "small"), "small: must be an integer");
+  CHECK_THROWS_WITH(optional_int(obj, "huge"), "huge: must be an integer");
+  CHECK_THROWS_WITH(optional_int(obj, "edge"), "edge: must be an integer");  // the double is 2^63
+  CHECK(optional_int(obj, "low") == INT64_MIN);
+}
+
 TEST_CASE("present fields of the right type are returned as they are", "[json]") {
   const auto obj = object(R"({"command":"echo hi","ok":true,"env":{"A":"1"},"ids":["x"]})");
   CHECK(required_string(obj, "command") == "echo hi");
