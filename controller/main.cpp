@@ -32,6 +32,10 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
   --heartbeat-interval-seconds N     agent heartbeat interval (default 10)
   --unreachable-after-seconds N      silence after which a server is unreachable (default 30)
   --max-output-bytes N               stored output per stream and operation (default 4194304)
+  --max-streams-per-key N            open output streams per API or automation key (default 20)
+  --max-streams N                    open output streams in all (default 500)
+  --stream-buffer-bytes N            output buffered for all stream readers together (default 67108864)
+  --operator-stream-rate-per-minute N  operator stream requests per key and minute (default 100)
   --instance-id ID                   this replica's name (default hostname:port)
   --master-key-file FILE             64 hex characters: the AES-256-GCM key for registry passwords
   --trusted-proxies CIDR[,CIDR...]   peers whose X-Forwarded-For names the client address
@@ -41,6 +45,9 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
 const std::set<std::string> known_options = {
     "listen", "database-url", "tls-cert", "tls-key", "log-level", "db-pool-size", "io-threads",
     "sync-wait-cap-seconds", "heartbeat-interval-seconds", "unreachable-after-seconds", "max-output-bytes",
+    "max-streams-per-key", "max-streams", "stream-buffer-bytes", "operator-stream-rate-per-minute",
+    // Not in the usage text: shorter stream timers for tests.
+    "stream-keep-alive-seconds", "stream-stall-seconds",
     "instance-id", "master-key-file", "trusted-proxies", "name", "role"};
 
 tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
@@ -72,6 +79,13 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
   s.heartbeat_interval_seconds = static_cast<int>(options.get_int("heartbeat-interval-seconds", 10, 1, 300));
   s.unreachable_after_seconds = static_cast<int>(options.get_int("unreachable-after-seconds", 30, 2, 3600));
   s.max_output_bytes_per_stream = options.get_int("max-output-bytes", 4 * 1024 * 1024, 1024, 1L << 30);
+  s.max_streams_per_key = static_cast<int>(options.get_int("max-streams-per-key", 20, 1, 100000));
+  s.max_streams = static_cast<int>(options.get_int("max-streams", 500, 1, 100000));
+  s.stream_buffer_bytes = options.get_int("stream-buffer-bytes", 64 * 1024 * 1024, 1024 * 1024, 1L << 36);
+  s.operator_stream_rate_per_minute =
+      static_cast<int>(options.get_int("operator-stream-rate-per-minute", 100, 1, 100000));
+  s.stream_keep_alive = std::chrono::seconds(options.get_int("stream-keep-alive-seconds", 15, 1, 3600));
+  s.stream_stall_timeout = std::chrono::seconds(options.get_int("stream-stall-seconds", 20, 1, 3600));
   s.master_key_file = options.get_or("master-key-file", "");
   if (auto proxies = options.get("trusted-proxies")) {
     std::vector<std::string> entries;

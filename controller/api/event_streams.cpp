@@ -3,11 +3,39 @@
 #include "controller/api/handler_support.hpp"
 #include "controller/streams/operation_event_stream.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 
 namespace tether::api {
 
 using http::bhttp::status;
+
+namespace {
+
+// Streams do not end on a schedule: a few seconds is as good a guess as any for when one has.
+constexpr int stream_cap_retry_after_seconds = 5;
+
+}  // namespace
+
+std::shared_ptr<streams::StreamTicket> admit_stream(app::AppContext& app, const streams::StreamOwner& owner) {
+  if (auto ticket = app.open_streams.admit(owner)) return ticket;
+  throw http::ApiError(status::too_many_requests,
+                       fmt::format("too many open streams: at most {} per key and {} in all; retry in {} s",
+                                   app.settings.max_streams_per_key, app.settings.max_streams,
+                                   stream_cap_retry_after_seconds),
+                       {{"Retry-After", std::to_string(stream_cap_retry_after_seconds)}});
+}
+
+void limit_operator_stream_rate(app::AppContext& app, const std::string& key_id) {
+  const int per_minute = app.settings.operator_stream_rate_per_minute;
+  if (auto retry_after = app.rate_limiter.admit("api_key:" + key_id, per_minute)) {
+    throw http::ApiError(status::too_many_requests,
+                         fmt::format("rate limit of {} stream requests per minute exceeded for this key; retry in {} s",
+                                     per_minute, *retry_after),
+                         {{"Retry-After", std::to_string(*retry_after)}});
+  }
+}
 
 std::uint64_t last_event_id(const http::Request& request) {
   auto it = request.find("Last-Event-ID");
@@ -32,12 +60,14 @@ http::Request with_query_token(http::Request request) {
 }
 
 std::shared_ptr<http::StreamProducer> operation_output_stream(app::AppContext& app, std::string operation_id,
-                                                              std::uint64_t after_seq, EndView view) {
+                                                              std::uint64_t after_seq, EndView view,
+                                                              std::shared_ptr<streams::StreamTicket> ticket) {
   // An agent's connection is closed after three heartbeat intervals without a read: a reader
   // may hold it back for one.
   streams::StreamServices services{app.db, app.dispatcher.output_hub(), app.dispatcher.waiters(),
                                    app.settings.max_output_bytes_per_stream,
-                                   std::chrono::seconds(app.settings.heartbeat_interval_seconds)};
+                                   std::chrono::seconds(app.settings.heartbeat_interval_seconds),
+                                   app.settings.stream_keep_alive};
   streams::StreamRequest request{std::move(operation_id), after_seq,
                                  [view = std::move(view)](const store::OperationRecord& operation) {
                                    auto body = view(operation);
@@ -46,7 +76,8 @@ std::shared_ptr<http::StreamProducer> operation_output_stream(app::AppContext& a
                                      result->as_object().erase("stderr");
                                    }
                                    return boost::json::value(std::move(body));
-                                 }};
+                                 },
+                                 std::move(ticket)};
   return std::make_shared<streams::OperationEventStream>(services, std::move(request));
 }
 

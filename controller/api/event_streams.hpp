@@ -1,9 +1,10 @@
 #pragma once
-// What the two output-stream routes (operators' and v1) share: reading Last-Event-ID, building
-// the stream of one operation, and the `end` event's view of it.
+// What the two output-stream routes (operators' and v1) share: reading Last-Event-ID, admitting a
+// stream under the caps, building the stream of one operation, and the `end` event's view of it.
 #include "controller/app/app_context.hpp"
 #include "controller/http/types.hpp"
 #include "controller/store/records.hpp"
+#include "controller/streams/open_streams.hpp"
 
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
@@ -23,12 +24,22 @@ std::uint64_t last_event_id(const http::Request& request);
 // Authorization header (when that is absent) so that authentication has one path.
 http::Request with_query_token(http::Request request);
 
+// A place for one more stream of `owner` under --max-streams-per-key and --max-streams; 429 with
+// Retry-After when there is none.
+std::shared_ptr<streams::StreamTicket> admit_stream(app::AppContext& app, const streams::StreamOwner& owner);
+
+// The operator route's rate limit, like a v1 key's: --operator-stream-rate-per-minute stream
+// requests per operator key in a sliding minute; 429 with Retry-After over it.
+void limit_operator_stream_rate(app::AppContext& app, const std::string& key_id);
+
 using EndView = std::function<boost::json::object(const store::OperationRecord&)>;
 
 // The stream of the operation's output after `after_seq`, ending with `view` of the operation
-// (whose stdout and stderr are left out: the events carried them).
+// (whose stdout and stderr are left out: the events carried them). The stream keeps `ticket`
+// until it ends, and ends when the ticket's key is no longer valid.
 std::shared_ptr<http::StreamProducer> operation_output_stream(app::AppContext& app, std::string operation_id,
-                                                              std::uint64_t after_seq, EndView view);
+                                                              std::uint64_t after_seq, EndView view,
+                                                              std::shared_ptr<streams::StreamTicket> ticket);
 
 // Like answer_from_db, for a handler whose success is an event stream.
 using StreamWork = std::function<std::shared_ptr<http::StreamProducer>(pqxx::connection&)>;

@@ -114,12 +114,15 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
     stream_from_db(app, context.responder,
                    [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
                      pqxx::read_transaction txn(c);
-                     auth::authenticate_operator(txn, with_query_token(request), auth::Role::viewer);
+                     const auto viewer = auth::authenticate_operator(txn, with_query_token(request), auth::Role::viewer);
+                     limit_operator_stream_rate(app, viewer.key_id);
                      const auto id = uuid_path_param(params, "id", "operation");
                      if (!store::operations::find(txn, id, false)) {
                        throw http::ApiError(status::not_found, "operation " + id + " not found");
                      }
-                     return operation_output_stream(app, id, last_event_id(request), render_operation);
+                     const auto after_seq = last_event_id(request);
+                     auto ticket = admit_stream(app, {streams::StreamOwner::Kind::operator_key, viewer.key_id});
+                     return operation_output_stream(app, id, after_seq, render_operation, std::move(ticket));
                    });
   });
 

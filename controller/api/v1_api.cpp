@@ -303,8 +303,11 @@ void handle_stream_operation(app::AppContext& app, http::RequestContext& context
            const auto id = uuid_path_param(params, "operation_id", "operation");
            const auto operation = services::operation_for_key(txn, key, id);
            const auto after_seq = last_event_id(call.request);
+           // Admitted under the caps before the read is recorded as allowed.
+           auto ticket = admit_stream(app, {streams::StreamOwner::Kind::automation_key, key.id});
+           auto stream = operation_output_stream(app, id, after_seq, v1::operation_view, std::move(ticket));
            record_operation_read(txn, key, call, operation);
-           call.responder.stream_events(operation_output_stream(app, id, after_seq, v1::operation_view));
+           call.responder.stream_events(std::move(stream));
            return std::nullopt;
          });
 }

@@ -5,6 +5,7 @@
 #include "controller/dispatch/dispatcher.hpp"
 #include "controller/services/registry_service.hpp"
 #include "controller/store/db_pool.hpp"
+#include "controller/streams/open_streams.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -26,6 +27,16 @@ struct ControllerSettings {
   int heartbeat_interval_seconds = 10;
   int unreachable_after_seconds = 30;
   std::int64_t max_output_bytes_per_stream = 4 * 1024 * 1024;
+  // Live output streams: open ones per key and in all, one budget for what readers' output
+  // buffers, and the operator route's rate per key.
+  int max_streams_per_key = 20;
+  int max_streams = 500;
+  std::int64_t stream_buffer_bytes = 64 * 1024 * 1024;
+  int operator_stream_rate_per_minute = 100;
+  // Internal (flags for tests): a quiet stream's keep-alive comment, and how long a stream's
+  // reader may take no slice of it.
+  std::chrono::seconds stream_keep_alive{15};
+  std::chrono::seconds stream_stall_timeout{20};
   std::string instance_id;
   std::string master_key_file;
   auth::NetworkList trusted_proxies;
@@ -39,6 +50,7 @@ struct AppContext {
   std::chrono::steady_clock::time_point started_at;
   auth::RateLimiter& rate_limiter;
   const services::RegistryCredentials& registry_credentials;
+  streams::OpenStreams& open_streams;
 };
 
 }  // namespace tether::app

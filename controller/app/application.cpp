@@ -69,16 +69,25 @@ int serve(const ControllerSettings& settings) {
   if (settings.master_key_file.empty()) {
     spdlog::warn("event=no_master_key detail=\"registry credentials are disabled until --master-key-file is given\"");
   }
+  dispatcher.output_hub().set_budget(static_cast<std::size_t>(settings.stream_buffer_bytes));
+  // Keys of open streams are looked up this often: a revoked or expired key's streams end within it.
+  auto open_streams = std::make_shared<streams::OpenStreams>(
+      io, db,
+      streams::OpenStreams::Limits{static_cast<std::size_t>(settings.max_streams_per_key),
+                                   static_cast<std::size_t>(settings.max_streams), std::chrono::seconds(2)});
+  open_streams->start();
   AppContext context{db, dispatcher, io, settings, std::chrono::steady_clock::now(), rate_limiter,
-                     registry_credentials};
+                     registry_credentials, *open_streams};
 
   http::Router router;
   api::add_all_routes(router, context);
   agents::AgentGateway gateway(dispatcher, std::chrono::seconds(settings.heartbeat_interval_seconds * 3));
   auto tls = make_tls_context(settings);
+  http::ServerLimits limits;
+  limits.stream_stall_timeout = settings.stream_stall_timeout;
 
   const net::ip::tcp::endpoint endpoint(net::ip::make_address(settings.listen_address), settings.listen_port);
-  auto listener = std::make_shared<http::Listener>(io, endpoint, tls.get(), http::SessionServices{router, gateway, {}});
+  auto listener = std::make_shared<http::Listener>(io, endpoint, tls.get(), http::SessionServices{router, gateway, limits});
   listener->run();
   auto maintenance = std::make_shared<dispatch::Maintenance>(
       io, dispatcher, dispatch::MaintenanceSettings{settings.unreachable_after_seconds, 60, std::chrono::seconds(1)});
@@ -93,6 +102,7 @@ int serve(const ControllerSettings& settings) {
     spdlog::info("event=shutting_down signal={}", signal);
     listener->stop();
     maintenance->stop();
+    open_streams->stop();
     io.stop();
   });
 

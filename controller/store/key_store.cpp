@@ -122,4 +122,28 @@ void touch_automation_key(pqxx::transaction_base& txn, const std::string& id) {
               id);
 }
 
+InvalidKeys invalid_keys(pqxx::transaction_base& txn, const std::vector<std::string>& operator_key_ids,
+                         const std::vector<std::string>& automation_key_ids) {
+  const auto ids_of = [](const pqxx::result& result) {
+    std::vector<std::string> ids;
+    for (const auto& row : result) ids.push_back(row[0].as<std::string>());
+    return ids;
+  };
+  InvalidKeys invalid;
+  if (!operator_key_ids.empty()) {
+    invalid.operator_keys = ids_of(txn.exec_params(
+        "SELECT k FROM jsonb_array_elements_text($1::jsonb) AS k WHERE NOT EXISTS "
+        "(SELECT 1 FROM api_keys a WHERE a.id = k::uuid AND a.revoked_at IS NULL)",
+        to_json_array(operator_key_ids)));
+  }
+  if (!automation_key_ids.empty()) {
+    invalid.automation_keys = ids_of(txn.exec_params(
+        "SELECT k FROM jsonb_array_elements_text($1::jsonb) AS k WHERE NOT EXISTS "
+        "(SELECT 1 FROM automation_keys a WHERE a.id = k::uuid AND a.revoked_at IS NULL "
+        "AND (a.expires_at IS NULL OR a.expires_at > now()))",
+        to_json_array(automation_key_ids)));
+  }
+  return invalid;
+}
+
 }  // namespace tether::store::keys

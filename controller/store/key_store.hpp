@@ -46,4 +46,13 @@ std::optional<std::string> revoke_automation_key(pqxx::transaction_base& txn, co
 // last_used_at is refreshed at most once a minute so polling does not turn every read into a write.
 void touch_automation_key(pqxx::transaction_base& txn, const std::string& id);
 
+// Of the given key ids, those that no longer authenticate: unknown, revoked or (automation keys)
+// expired. For ending the output streams they opened.
+struct InvalidKeys {
+  std::vector<std::string> operator_keys;
+  std::vector<std::string> automation_keys;
+};
+InvalidKeys invalid_keys(pqxx::transaction_base& txn, const std::vector<std::string>& operator_key_ids,
+                         const std::vector<std::string>& automation_key_ids);
+
 }  // namespace tether::store::keys

@@ -17,14 +17,25 @@ namespace {
 constexpr std::size_t queue_limit_bytes = 4 * 1024 * 1024;
 // Events sent in one write, so that a fast stream is written in large pieces.
 constexpr std::size_t write_batch_bytes = 256 * 1024;
-constexpr int page_chunks = 16;  // at most 16 × 64 KiB read from the store at once
-constexpr auto keep_alive_interval = std::chrono::seconds(15);
+// At most 4 × 64 KiB read from the store at once: a reader that stalls keeps one page and its text.
+constexpr int page_chunks = 4;
+constexpr std::size_t max_chunk_bytes = 64 * 1024;
+// What a page may cost until its text is written: the page, and its text as JSON, where a control
+// byte takes six (\u0000).
+constexpr std::size_t page_reservation_bytes = page_chunks * (chunk_overhead_bytes + 7 * max_chunk_bytes);
+// Over the budget, a following stream writes one chunk at a time.
+constexpr std::size_t write_batch_over_budget_bytes = 1;
 constexpr auto retry_delay = std::chrono::seconds(1);
+// How soon a replay looks again whether the budget has room for its next page.
+constexpr auto budget_wait = std::chrono::milliseconds(50);
 
 }  // namespace
 
 OperationEventStream::OperationEventStream(StreamServices services, StreamRequest request)
-    : services_(services), request_(std::move(request)), last_sent_(request_.after_seq) {}
+    : services_(services),
+      request_(std::move(request)),
+      ticket_(std::move(request_.ticket)),
+      last_sent_(request_.after_seq) {}
 
 OperationEventStream::~OperationEventStream() {
   if (waiter_token_) services_.waiters.remove(request_.operation_id, waiter_token_);
@@ -44,6 +55,13 @@ void OperationEventStream::start(std::shared_ptr<http::StreamWriter> writer) {
         });
       },
       dispatch::OperationWaiters::Interest::end);  // the stored output is read page by page instead
+  if (ticket_) {
+    ticket_->on_key_invalid([weak = weak_from_this(), executor = writer_->executor()] {
+      net::post(executor, [weak] {
+        if (auto self = weak.lock()) self->on_key_invalid();
+      });
+    });
+  }
   keep_alive();
   watch_hold();
   send(comment_event("stream of operation " + request_.operation_id),
@@ -51,15 +69,29 @@ void OperationEventStream::start(std::shared_ptr<http::StreamWriter> writer) {
 }
 
 void OperationEventStream::read_page(Phase phase) {
+  if (stopped_ || dropping_) return;
+  if (services_.hub.over_budget()) {
+    // Readers' output already fills the budget: read no more of the store until it has room.
+    retry_timer_->expires_after(budget_wait);
+    retry_timer_->async_wait([self = shared_from_this(), phase](boost::system::error_code ec) {
+      if (!ec) self->read_page(phase);
+    });
+    return;
+  }
   auto self = shared_from_this();
   auto executor = writer_->executor();
+  // Charged before the read, and until the page's text is charged instead (in send), so that
+  // readers starting together cannot all read past the budget.
+  auto reserved = services_.hub.charge(page_reservation_bytes);
   services_.db.submit(
-      [self, executor, phase, after = last_sent_](pqxx::connection& connection) {
+      [self, executor, phase, after = last_sent_, reserved](pqxx::connection& connection) {
         pqxx::read_transaction txn(connection);
         Page page;
         page.operation = store::operations::find(txn, self->request_.operation_id, false);
         page.chunks = store::operations::output_after(txn, self->request_.operation_id, after, page_chunks);
-        net::post(executor, [self, phase, page = std::move(page)]() mutable { self->on_page(phase, std::move(page)); });
+        net::post(executor, [self, phase, page = std::move(page), reserved]() mutable {
+          self->on_page(phase, std::move(page));
+        });
       },
       [self, executor, phase](std::exception_ptr error) {
         try {
@@ -124,7 +156,10 @@ void OperationEventStream::on_page(Phase phase, Page page) {
 
 void OperationEventStream::follow() {
   if (stopped_ || dropping_) return;
-  auto chunks = subscription_->take(write_batch_bytes, last_sent_);
+  // The queued chunks are already counted; their text is not, and many stalled readers would
+  // each hold one write of it.
+  auto chunks = subscription_->take(
+      services_.hub.over_budget() ? write_batch_over_budget_bytes : write_batch_bytes, last_sent_);
   if (chunks.empty()) {
     // A hole before the queued chunks (two links of a reconnecting agent publishing out of
     // order, or a retried batch): the store has what is missing, or says it is a gap.
@@ -178,7 +213,7 @@ void OperationEventStream::check_ended() {
 // A comment every so often keeps proxies from closing a quiet stream and shows a reader that is
 // gone. It also asks the store whether the operation ended, in case its end was not seen here.
 void OperationEventStream::keep_alive() {
-  keep_alive_timer_->expires_after(keep_alive_interval);
+  keep_alive_timer_->expires_after(services_.keep_alive_interval);
   keep_alive_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->stopped_ || self->dropping_) return;
     if (self->waiting_) {
@@ -194,9 +229,17 @@ void OperationEventStream::send(std::string text, std::function<void()> then) {
   // An empty HTTP chunk would end the body: with nothing to say, go straight on.
   if (text.empty()) return then();
   writing_ = true;
-  writer_->write(std::move(text), [self = shared_from_this(), then = std::move(then)](bool ok) {
+  // Charged until written: a reader that does not read keeps it (up to the stall timeout).
+  auto charge = services_.hub.charge(text.size());
+  writer_->write(std::move(text), [self = shared_from_this(), then = std::move(then), charge](bool ok) mutable {
+    charge.reset();
     self->writing_ = false;
-    if (!ok) return self->stop();  // the reader is gone or stalled
+    if (!ok) {
+      spdlog::info("event=output_stream_closed operation_id={} reason=\"the reader went away or took nothing for "
+                   "too long\"",
+                   self->request_.operation_id);
+      return self->stop();
+    }
     if (self->dropping_) {
       self->writer_->finish();
       return self->stop();
@@ -216,11 +259,20 @@ void OperationEventStream::watch_hold() {
   });
 }
 
+void OperationEventStream::drop_slow_reader() {
+  let_go(fmt::format("the reader held the agent back for more than {} ms", services_.max_hold.count()));
+}
+
+// The key that opened the stream was revoked, expired or deleted: what it may read ends here.
+void OperationEventStream::on_key_invalid() {
+  if (stopped_ || dropping_) return;
+  let_go("the stream's key is no longer valid (revoked, expired or deleted)");
+}
+
 // The stream ends without an `end` event; the reader may come back with Last-Event-ID. Its queue
 // goes at once, so the agent's connection is read again.
-void OperationEventStream::drop_slow_reader() {
-  spdlog::info("event=output_stream_dropped operation_id={} reason=\"the reader held the agent back for more than {} ms\"",
-               request_.operation_id, services_.max_hold.count());
+void OperationEventStream::let_go(const std::string& reason) {
+  spdlog::info("event=output_stream_dropped operation_id={} reason=\"{}\"", request_.operation_id, reason);
   dropping_ = true;
   waiting_ = false;
   subscription_.reset();
@@ -239,6 +291,7 @@ void OperationEventStream::stop() {
   subscription_.reset();
   services_.waiters.remove(request_.operation_id, waiter_token_);
   waiter_token_ = 0;
+  ticket_.reset();  // its place under the caps is free from now on
   writer_.reset();
 }
 

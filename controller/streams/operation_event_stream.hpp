@@ -8,9 +8,14 @@
 // or both; the queue holds every chunk from its first sequence number on, and the replay stops
 // where the queue begins. A chunk that is neither (past the stored limit and produced before the
 // reader came) is reported as a `gap`.
+//
+// Bounded: what it reads from the store and formats is charged to the hub's budget until written,
+// and no page is read while the budget is spent. It ends (without an `end` event) when its key is
+// no longer valid, as its ticket says.
 #include "controller/dispatch/operation_waiters.hpp"
 #include "controller/http/types.hpp"
 #include "controller/store/db_pool.hpp"
+#include "controller/streams/open_streams.hpp"
 #include "controller/streams/output_hub.hpp"
 #include "controller/streams/sse_events.hpp"
 
@@ -34,6 +39,8 @@ struct StreamServices {
   // A reader that holds its agent's connection back longer than this is disconnected (it may
   // resume): the link's reads stop meanwhile, heartbeats and pongs included.
   std::chrono::milliseconds max_hold;
+  // How long a quiet stream waits before it sends a `: keep-alive` comment.
+  std::chrono::milliseconds keep_alive_interval = std::chrono::seconds(15);
 };
 
 struct StreamRequest {
@@ -41,6 +48,8 @@ struct StreamRequest {
   std::uint64_t after_seq = 0;  // Last-Event-ID
   // The route's view of the operation, for the `end` event.
   std::function<boost::json::value(const store::OperationRecord&)> render_end;
+  // The stream's place under the caps; it tells when the key goes. Held until the stream stops.
+  std::shared_ptr<StreamTicket> ticket;
 };
 
 class OperationEventStream : public http::StreamProducer,
@@ -67,6 +76,8 @@ class OperationEventStream : public http::StreamProducer,
   void keep_alive();
   void watch_hold();
   void drop_slow_reader();
+  void on_key_invalid();
+  void let_go(const std::string& reason);
   void retry_later(Phase phase);
   void send(std::string text, std::function<void()> then);
   void stop();
@@ -78,6 +89,7 @@ class OperationEventStream : public http::StreamProducer,
   StreamRequest request_;
   std::shared_ptr<http::StreamWriter> writer_;
   std::shared_ptr<OutputSubscription> subscription_;
+  std::shared_ptr<StreamTicket> ticket_;
   std::uint64_t waiter_token_ = 0;
   std::optional<boost::asio::steady_timer> keep_alive_timer_;
   std::optional<boost::asio::steady_timer> retry_timer_;

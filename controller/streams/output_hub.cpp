@@ -69,14 +69,14 @@ std::optional<std::uint64_t> OutputSubscription::first_queued_seq() const {
 }
 
 void OutputSubscription::push(const std::vector<SharedChunk>& chunks, const HoldMaker& make_hold,
-                              std::function<void()>& wake) {
+                              std::function<void()>& wake, bool over_budget) {
   std::lock_guard lock(mutex_);
   for (const auto& chunk : chunks) {
     queued_bytes_ += chunk_cost(chunk->data.size());
     queue_.push_back(chunk);
   }
   if (!chunks.empty() && ready_) wake = std::exchange(ready_, nullptr);
-  if (queued_bytes_ <= limit_bytes_) return;
+  if (queued_bytes_ <= limit_bytes_ && !over_budget) return;
   auto hold = make_hold();
   if (holds_.empty()) holding_since_ = std::chrono::steady_clock::now();
   if (std::find(holds_.begin(), holds_.end(), hold) == holds_.end()) holds_.push_back(std::move(hold));
@@ -112,7 +112,16 @@ void OutputHub::publish(const std::string& operation_id, std::vector<store::Outp
     if (it == readers_.end()) return;
     std::vector<SharedChunk> shared;
     shared.reserve(chunks.size());
-    for (auto& chunk : chunks) shared.push_back(std::make_shared<const store::OutputChunk>(std::move(chunk)));
+    for (auto& chunk : chunks) {
+      // Counted once, while any reader has it queued (or is formatting it).
+      const auto cost = chunk_cost(chunk.data.size());
+      buffered_bytes_ += cost;
+      shared.emplace_back(new store::OutputChunk(std::move(chunk)), [this, cost](const store::OutputChunk* done) {
+        buffered_bytes_ -= cost;
+        delete done;
+      });
+    }
+    const bool spent = over_budget();
     // One hold for this publish, shared by every reader that is full.
     std::shared_ptr<ReadHold> hold;
     const OutputSubscription::HoldMaker lazy_hold = [&] {
@@ -121,7 +130,7 @@ void OutputHub::publish(const std::string& operation_id, std::vector<store::Outp
     };
     for (auto* reader : it->second) {
       std::function<void()> wake;
-      reader->push(shared, lazy_hold, wake);
+      reader->push(shared, lazy_hold, wake, spent);
       if (wake) wakes.push_back(std::move(wake));
     }
   }

@@ -4,8 +4,15 @@
 // published misses nothing. Each reader's queue is bounded: when one is full, the publishing link
 // is handed a hold and stops reading from its agent until every reader holding it has room again,
 // so a slow reader slows the command instead of growing the controller's memory.
+//
+// All readers' buffered output also counts against one budget: each queued chunk once, however
+// many readers queue it (they share it), plus what streams have read from the store or formatted
+// and not yet written (charges). Over the budget, every reader given chunks holds its link as if
+// its queue were full, and streams read no more of the store until there is room: many slow
+// readers cost no more memory than the budget, instead of a queue and a write each.
 #include "controller/store/records.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -25,6 +32,8 @@ using SharedChunk = std::shared_ptr<const store::OutputChunk>;
 // output written a few bytes at a time is bounded by memory, not by payload alone.
 inline constexpr std::size_t chunk_overhead_bytes = 256;
 inline std::size_t chunk_cost(std::size_t payload_bytes) { return payload_bytes + chunk_overhead_bytes; }
+
+inline constexpr std::size_t default_buffer_budget_bytes = 64 * 1024 * 1024;
 
 // Owned by a paused agent link's readers; when the last owner lets go, the link reads again.
 class ReadHold {
@@ -69,7 +78,9 @@ class OutputSubscription {
   // Queues the chunks; when the queue is then over its limit it keeps a hold (from `make_hold`)
   // until it has room again. `wake` receives the reader's ready callback, to be called once no
   // lock is held.
-  void push(const std::vector<SharedChunk>& chunks, const HoldMaker& make_hold, std::function<void()>& wake);
+  // `over_budget`: the hub's budget is spent, so the reader holds the link whatever its queue.
+  void push(const std::vector<SharedChunk>& chunks, const HoldMaker& make_hold, std::function<void()>& wake,
+            bool over_budget);
 
   OutputHub& hub_;
   const std::string operation_id_;
@@ -82,8 +93,35 @@ class OutputSubscription {
   std::chrono::steady_clock::time_point holding_since_;  // meaningful while holds_ is not empty
 };
 
+// Bytes counted against an OutputHub's budget until the charge is destroyed.
+class BufferCharge {
+ public:
+  BufferCharge(std::atomic<std::size_t>& counter, std::size_t bytes) : counter_(counter), bytes_(bytes) {
+    counter_ += bytes_;
+  }
+  ~BufferCharge() { counter_ -= bytes_; }
+  BufferCharge(const BufferCharge&) = delete;
+  BufferCharge& operator=(const BufferCharge&) = delete;
+
+ private:
+  std::atomic<std::size_t>& counter_;
+  const std::size_t bytes_;
+};
+
 class OutputHub {
  public:
+  explicit OutputHub(std::size_t budget_bytes = default_buffer_budget_bytes) : budget_bytes_(budget_bytes) {}
+  // Set once at startup, before any reader comes.
+  void set_budget(std::size_t bytes) { budget_bytes_ = bytes; }
+  std::size_t budget() const { return budget_bytes_; }
+  // What readers' buffered output costs now: queued chunks (each once) and charges.
+  std::size_t buffered_bytes() const { return buffered_bytes_; }
+  bool over_budget() const { return buffered_bytes_ > budget_bytes_; }
+  // Counts `bytes` (output read from the store or formatted for a reader) until the charge goes.
+  std::shared_ptr<BufferCharge> charge(std::size_t bytes) {
+    return std::make_shared<BufferCharge>(buffered_bytes_, bytes);
+  }
+
   std::shared_ptr<OutputSubscription> subscribe(const std::string& operation_id, std::size_t limit_bytes);
 
   bool has_subscribers(const std::string& operation_id) const;
@@ -96,6 +134,8 @@ class OutputHub {
   friend class OutputSubscription;
   void unsubscribe(const std::string& operation_id, const OutputSubscription* subscription);
 
+  std::atomic<std::size_t> budget_bytes_;
+  std::atomic<std::size_t> buffered_bytes_{0};
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::vector<OutputSubscription*>> readers_;
 };

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace tether;
 
 namespace {
@@ -49,4 +51,31 @@ TEST_CASE("revoking keeps the first revocation time and unknown keys are reporte
   CHECK(store::keys::revoke_automation_key(txn, input.id) == first);
   CHECK(store::keys::find_automation_key(txn, input.prefix)->revoked_at == first);
   CHECK_FALSE(store::keys::revoke_automation_key(txn, ids::new_uuid()));
+}
+
+TEST_CASE("of the keys of open streams, the revoked, expired and unknown ones are reported invalid",
+          "[store][keys][streams]") {
+  testing::StoreFixture fx;
+  pqxx::work txn(fx.connection);
+  const auto valid = key_named("valid", std::string("2999-01-01T00:00:00Z"));
+  const auto expired = key_named("expired", std::string("2000-01-01T00:00:00Z"));
+  const auto revoked = key_named("revoked", std::nullopt);
+  for (const auto* key : {&valid, &expired, &revoked}) store::keys::insert_automation_key(txn, *key);
+  store::keys::revoke_automation_key(txn, revoked.id);
+  const auto unknown = ids::new_uuid();
+
+  const auto operator_valid = ids::new_uuid();
+  const auto operator_revoked = ids::new_uuid();
+  store::keys::insert_api_key(txn, operator_valid, "viewer", "viewer", "tak_" + operator_valid.substr(0, 8), "hash-1");
+  store::keys::insert_api_key(txn, operator_revoked, "gone", "viewer", "tak_" + operator_revoked.substr(0, 8), "hash-2");
+  txn.exec_params("UPDATE api_keys SET revoked_at = now() WHERE id = $1", operator_revoked);
+
+  auto invalid = store::keys::invalid_keys(txn, {operator_valid, operator_revoked},
+                                           {valid.id, expired.id, revoked.id, unknown});
+  std::sort(invalid.automation_keys.begin(), invalid.automation_keys.end());
+  auto expected = std::vector<std::string>{expired.id, revoked.id, unknown};
+  std::sort(expected.begin(), expected.end());
+  CHECK(invalid.automation_keys == expected);
+  CHECK(invalid.operator_keys == std::vector<std::string>{operator_revoked});
+  CHECK(store::keys::invalid_keys(txn, {}, {}).automation_keys.empty());
 }

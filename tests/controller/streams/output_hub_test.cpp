@@ -152,3 +152,56 @@ TEST_CASE("a waiting reader is woken once by the next publish, or at once if out
   reader->when_ready([&] { ++wakes; });
   CHECK(wakes == 2);  // output was already queued
 }
+
+TEST_CASE("a chunk queued for many readers counts once against the hub's budget, until the last reader lets it go",
+          "[streams][hub][budget]") {
+  OutputHub hub(64 * 1024 * 1024);
+  std::vector<std::shared_ptr<streams::OutputSubscription>> readers;
+  for (int i = 0; i < 100; ++i) readers.push_back(hub.subscribe("op-1", 4 * 1024 * 1024));
+  HoldCounter holds;
+  hub.publish("op-1", chunks_of(1, 16, 64 * 1024), holds.maker());
+  // 100 readers of 1 MiB cost 1 MiB, not 100.
+  CHECK(hub.buffered_bytes() == 16 * chunk_cost(64 * 1024));
+  CHECK(holds.made == 0);
+  for (std::size_t i = 0; i + 1 < readers.size(); ++i) readers[i]->take(4 * 1024 * 1024, 0);
+  CHECK(hub.buffered_bytes() == 16 * chunk_cost(64 * 1024));  // the last reader still has them
+  readers.back().reset();
+  CHECK(hub.buffered_bytes() == 0);
+}
+
+TEST_CASE("what streams charge counts against the budget until the charge goes", "[streams][hub][budget]") {
+  OutputHub hub(1024 * 1024);
+  auto first = hub.charge(600 * 1024);
+  CHECK_FALSE(hub.over_budget());
+  auto second = hub.charge(600 * 1024);
+  CHECK(hub.buffered_bytes() == 1200 * 1024);
+  CHECK(hub.over_budget());
+  second.reset();
+  CHECK_FALSE(hub.over_budget());
+  first.reset();
+  CHECK(hub.buffered_bytes() == 0);
+}
+
+TEST_CASE("once the budget is spent, readers of many operations hold their links although each queue has room",
+          "[streams][hub][budget]") {
+  constexpr std::size_t budget = 2 * 1024 * 1024;
+  constexpr std::size_t queue_limit = 4 * 1024 * 1024;
+  OutputHub hub(budget);
+  std::vector<std::shared_ptr<streams::OutputSubscription>> readers;
+  std::vector<HoldCounter> links(8);
+  for (int op = 0; op < 8; ++op) readers.push_back(hub.subscribe("op-" + std::to_string(op), queue_limit));
+  // Eight slow readers of eight operations, 512 KiB each: every queue is far below its own limit.
+  for (int op = 0; op < 8; ++op) {
+    hub.publish("op-" + std::to_string(op), chunks_of(1, 8, 64 * 1024), links[op].maker());
+  }
+  for (const auto& reader : readers) CHECK(reader->queued_bytes() < queue_limit / 4);
+  // Past the budget, every link that published is held, so that together they cost about the
+  // budget (plus the batch each published last), not a queue limit each.
+  int held = 0;
+  for (const auto& link : links) held += link.made;
+  CHECK(held >= 4);
+  CHECK(links.back().made == 1);
+  // A reader that catches up lets its link go.
+  readers.back()->take(queue_limit, 0);
+  CHECK(*links.back().released == 1);
+}

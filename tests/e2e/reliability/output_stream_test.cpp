@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -183,20 +184,26 @@ void check_stream_head(const SseClient& stream) {
   CHECK(stream.header("Cache-Control") == "no-cache");
 }
 
-// Reads ~10 output events, drops the connection, resumes with Last-Event-ID and reads to the end.
-StreamLog read_with_one_reconnect(testing::TetherStack& stack, const std::function<SseRequest(std::optional<std::string>)>& request) {
+// Reads at least 10 lines of output, drops the connection, resumes with Last-Event-ID, lets the
+// command finish (`go`) and reads to the end. The command cannot end before `go`, however slowly
+// the machine runs, and lines are counted rather than chunks (a loaded agent may send several
+// lines in one chunk).
+StreamLog read_with_one_reconnect(testing::TetherStack& stack, const std::filesystem::path& go,
+                                  const std::function<SseRequest(std::optional<std::string>)>& request) {
   StreamLog log;
+  const auto lines = [](const StreamLog& l) { return std::count(l.stdout_text.begin(), l.stdout_text.end(), '\n'); };
   {
     SseClient first(request(std::nullopt));
     check_stream_head(first);
-    read_until(first, log, [](const StreamLog& l) { return l.outputs() >= 10 || l.end; });
+    read_until(first, log, [&](const StreamLog& l) { return lines(l) >= 10 || l.end; });
     INFO(stack_logs(stack));
     REQUIRE_FALSE(log.end);  // the command was still running when the reader went away
-    REQUIRE(log.outputs() >= 10);
+    REQUIRE(lines(log) >= 10);
     first.close();
   }
   SseClient second(request(log.last_id()));
   check_stream_head(second);
+  touch(go);
   read_to_close(second, log);
   return log;
 }
@@ -210,7 +217,11 @@ void check_complete_numbered_output(const StreamLog& log, testing::TetherStack& 
   check_completed(log, 0);
 }
 
-const std::string numbered_command = "for i in $(seq 1 50); do echo $i; sleep 0.05; done";
+// Lines 1 to 50, the second half once `go` exists.
+std::string numbered_command(const std::filesystem::path& go) {
+  return fmt::format("for i in $(seq 1 25); do echo $i; sleep 0.05; done; {}; for i in $(seq 26 50); do echo $i; done",
+                     wait_for_file(go));
+}
 
 }  // namespace
 
@@ -218,9 +229,10 @@ TEST_CASE("a v1 reader that disconnects mid-stream and resumes with Last-Event-I
           "[e2e][reliability][stream]") {
   auto& stack = stream_stack();
   const auto key = stack.create_automation_key();
-  const auto operation_id = start_running_command(stack, key.key, numbered_command);
+  const auto go = stack.dir() / "v1-reconnect.go";
+  const auto operation_id = start_running_command(stack, key.key, numbered_command(go));
 
-  const auto log = read_with_one_reconnect(stack, [&](std::optional<std::string> last_event_id) {
+  const auto log = read_with_one_reconnect(stack, go, [&](std::optional<std::string> last_event_id) {
     return stream_request(stack, v1_target(operation_id), key.key, std::move(last_event_id));
   });
   check_complete_numbered_output(log, stack);
@@ -230,9 +242,10 @@ TEST_CASE("an operator reader with ?token= that disconnects and resumes with Las
           "[e2e][reliability][stream]") {
   auto& stack = stream_stack();
   const auto key = stack.create_automation_key();
-  const auto operation_id = start_running_command(stack, key.key, numbered_command);
+  const auto go = stack.dir() / "operator-reconnect.go";
+  const auto operation_id = start_running_command(stack, key.key, numbered_command(go));
 
-  const auto log = read_with_one_reconnect(stack, [&](std::optional<std::string> last_event_id) {
+  const auto log = read_with_one_reconnect(stack, go, [&](std::optional<std::string> last_event_id) {
     return stream_request(stack, operator_target(operation_id) + "?token=" + stack.admin_key(), std::nullopt,
                           std::move(last_event_id));
   });
