@@ -32,6 +32,9 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
   --heartbeat-interval-seconds N     agent heartbeat interval (default 10)
   --unreachable-after-seconds N      silence after which a server is unreachable (default 30)
   --max-output-bytes N               stored output per stream and operation (default 4194304)
+  --max-connections N                HTTP connections held at once; more are closed (default 4096)
+  --max-connections-per-address N    of those, from one client address (default 256; trusted
+                                     proxies count only toward --max-connections)
   --instance-id ID                   this replica's name (default hostname:port)
   --master-key-file FILE             64 hex characters: the AES-256-GCM key for registry passwords
   --trusted-proxies CIDR[,CIDR...]   peers whose X-Forwarded-For names the client address
@@ -41,6 +44,7 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
 const std::set<std::string> known_options = {
     "listen", "database-url", "tls-cert", "tls-key", "log-level", "db-pool-size", "io-threads",
     "sync-wait-cap-seconds", "heartbeat-interval-seconds", "unreachable-after-seconds", "max-output-bytes",
+    "max-connections", "max-connections-per-address",
     "instance-id", "master-key-file", "trusted-proxies", "name", "role"};
 
 tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
@@ -72,6 +76,9 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
   s.heartbeat_interval_seconds = static_cast<int>(options.get_int("heartbeat-interval-seconds", 10, 1, 300));
   s.unreachable_after_seconds = static_cast<int>(options.get_int("unreachable-after-seconds", 30, 2, 3600));
   s.max_output_bytes_per_stream = options.get_int("max-output-bytes", 4 * 1024 * 1024, 1024, 1L << 30);
+  s.max_connections = static_cast<std::size_t>(options.get_int("max-connections", 4096, 1, 1'000'000));
+  s.max_connections_per_address =
+      static_cast<std::size_t>(options.get_int("max-connections-per-address", 256, 1, 1'000'000));
   s.master_key_file = options.get_or("master-key-file", "");
   if (auto proxies = options.get("trusted-proxies")) {
     std::vector<std::string> entries;

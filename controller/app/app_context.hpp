@@ -26,6 +26,8 @@ struct ControllerSettings {
   int heartbeat_interval_seconds = 10;
   int unreachable_after_seconds = 30;
   std::int64_t max_output_bytes_per_stream = 4 * 1024 * 1024;
+  std::size_t max_connections = 4096;              // HTTP connections at once (agent WebSockets aside)
+  std::size_t max_connections_per_address = 256;   // of those, from one client address
   std::string instance_id;
   std::string master_key_file;
   auth::NetworkList trusted_proxies;
