@@ -1,5 +1,7 @@
 #include "common/json_fields.hpp"
 
+#include "common/utf8.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -17,7 +19,47 @@ const boost::json::value* find_present(const boost::json::object& obj, std::stri
   throw FieldError(fmt::format("{}: must be {}", key, expected));
 }
 
+// A key as it is shown in a field path: long keys are cut so a message stays short.
+std::string key_in_path(std::string_view key) {
+  const auto shown = utf8::head(key, 64);
+  return shown.size() == key.size() ? std::string(key) : std::string(shown) + "...";
+}
+
+// `path` names `value` in messages; empty for the whole document, which is then called `what`.
+void refuse_nul(const boost::json::value& value, const std::string& path, std::string_view what) {
+  switch (value.kind()) {
+    case boost::json::kind::string:
+      if (std::string_view(value.get_string()).find('\0') != std::string_view::npos) {
+        throw FieldError(fmt::format("{}: must not contain the NUL character (\\u0000)", path));
+      }
+      break;
+    case boost::json::kind::array: {
+      const auto& array = value.get_array();
+      for (std::size_t i = 0; i < array.size(); ++i) refuse_nul(array[i], fmt::format("{}[{}]", path, i), what);
+      break;
+    }
+    case boost::json::kind::object:
+      for (const auto& item : value.get_object()) {
+        if (std::string_view(item.key()).find('\0') != std::string_view::npos) {
+          throw FieldError(fmt::format("{}: a key must not contain the NUL character (\\u0000)",
+                                       path.empty() ? std::string(what) : path));
+        }
+        const auto key = key_in_path(std::string_view(item.key()));
+        refuse_nul(item.value(), path.empty() ? key : path + "." + key, what);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
 }  // namespace
+
+boost::json::object parse_storable_object(std::string_view text, std::string_view what) {
+  auto object = parse_object(text, what);
+  refuse_nul(object, "", what);
+  return object;
+}
 
 boost::json::object parse_object(std::string_view text, std::string_view what) {
   boost::system::error_code ec;

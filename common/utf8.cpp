@@ -95,4 +95,17 @@ std::size_t incomplete_tail_length(std::string_view bytes) {
   return 0;
 }
 
+std::size_t code_points(std::string_view text) {
+  // Every character has exactly one byte that is not a continuation byte (10xxxxxx).
+  return static_cast<std::size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+std::string_view head(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
 }  // namespace tether::utf8

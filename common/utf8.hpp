@@ -15,4 +15,12 @@ std::size_t valid_prefix_length(std::string_view bytes);
 // output arrives in chunks that may split a character, and the tail belongs with the next chunk.
 std::size_t incomplete_tail_length(std::string_view bytes);
 
+// The number of characters (code points) in valid UTF-8 text: limits documented in characters
+// count these, not bytes.
+std::size_t code_points(std::string_view text);
+
+// At most `max_bytes` of `text`, cut before a character rather than inside one, for echoing a
+// client's input in a message without echoing all of it.
+std::string_view head(std::string_view text, std::size_t max_bytes);
+
 }  // namespace tether::utf8

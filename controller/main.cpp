@@ -36,6 +36,9 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
   --max-streams N                    open output streams in all (default 500)
   --stream-buffer-bytes N            output buffered for all stream readers together (default 67108864)
   --operator-stream-rate-per-minute N  operator stream requests per key and minute (default 100)
+  --max-connections N                HTTP connections held at once; more are closed (default 4096)
+  --max-connections-per-address N    of those, from one client address (default 256; trusted
+                                     proxies count only toward --max-connections)
   --instance-id ID                   this replica's name (default hostname:port)
   --master-key-file FILE             64 hex characters: the AES-256-GCM key for registry passwords
   --trusted-proxies CIDR[,CIDR...]   peers whose X-Forwarded-For names the client address
@@ -48,6 +51,7 @@ const std::set<std::string> known_options = {
     "max-streams-per-key", "max-streams", "stream-buffer-bytes", "operator-stream-rate-per-minute",
     // Not in the usage text: shorter stream timers for tests.
     "stream-keep-alive-seconds", "stream-stall-seconds",
+    "max-connections", "max-connections-per-address",
     "instance-id", "master-key-file", "trusted-proxies", "name", "role"};
 
 tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
@@ -86,6 +90,9 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
       static_cast<int>(options.get_int("operator-stream-rate-per-minute", 100, 1, 100000));
   s.stream_keep_alive = std::chrono::seconds(options.get_int("stream-keep-alive-seconds", 15, 1, 3600));
   s.stream_stall_timeout = std::chrono::seconds(options.get_int("stream-stall-seconds", 20, 1, 3600));
+  s.max_connections = static_cast<std::size_t>(options.get_int("max-connections", 4096, 1, 1'000'000));
+  s.max_connections_per_address =
+      static_cast<std::size_t>(options.get_int("max-connections-per-address", 256, 1, 1'000'000));
   s.master_key_file = options.get_or("master-key-file", "");
   if (auto proxies = options.get("trusted-proxies")) {
     std::vector<std::string> entries;

@@ -1,6 +1,7 @@
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
 #include "common/time.hpp"
+#include "common/utf8.hpp"
 #include "controller/api/handler_support.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/auth/networks.hpp"
@@ -59,7 +60,7 @@ std::vector<std::string> uuid_list(const boost::json::object& body, std::string_
 void read_key_fields(const boost::json::object& body, services::AutomationKeyInput& input, bool partial) {
   if (!partial || body.contains("name")) {
     input.name = json::required_string(body, "name");
-    if (input.name.empty() || input.name.size() > 200) throw json::FieldError("name: must be 1 to 200 characters");
+    if (input.name.empty() || utf8::code_points(input.name) > 200) throw json::FieldError("name: must be 1 to 200 characters");
   }
   if (!partial || body.contains("allowed_server_ids")) input.allowed_server_ids = uuid_list(body, "allowed_server_ids");
   if (!partial || body.contains("allowed_credential_ids")) {

@@ -2,6 +2,7 @@
 
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
+#include "common/utf8.hpp"
 
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
@@ -35,7 +36,7 @@ void answer_from_db(app::AppContext& app, const http::Responder& responder, DbWo
 
 boost::json::object parse_json_body(const http::Request& request) {
   try {
-    return json::parse_object(request.body());
+    return json::parse_storable_object(request.body());
   } catch (const json::FieldError& e) {
     throw http::ApiError(status::unprocessable_entity, e.what());
   }
@@ -53,7 +54,14 @@ std::map<std::string, std::string> query_params(const http::Request& request) {
   auto target = boost::urls::parse_origin_form(request.target());
   if (!target) throw http::ApiError(status::unprocessable_entity, "malformed request target");
   std::map<std::string, std::string> params;
-  for (const auto& param : target->params()) params[param.key] = param.value;
+  for (const auto& param : target->params()) {
+    // Query values are text the store compares with, and PostgreSQL text cannot hold NUL.
+    if (param.key.find('\0') != std::string::npos || param.value.find('\0') != std::string::npos) {
+      throw http::ApiError(status::unprocessable_entity,
+                           utf8::sanitize(utf8::head(param.key, 64)) + ": must not contain the NUL character (\\u0000)");
+    }
+    params[param.key] = param.value;
+  }
   return params;
 }
 

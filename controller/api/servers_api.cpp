@@ -1,4 +1,5 @@
 #include "common/json_fields.hpp"
+#include "common/utf8.hpp"
 #include "controller/api/handler_support.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/services/server_service.hpp"
@@ -34,13 +35,13 @@ NewServerInput parse_new_server(const http::Request& request) {
   const auto body = parse_json_body(request);
   NewServerInput input;
   input.name = json::required_string(body, "name");
-  if (input.name.empty() || input.name.size() > 200) {
+  if (input.name.empty() || utf8::code_points(input.name) > 200) {
     throw http::ApiError(status::unprocessable_entity, "name: must be 1 to 200 characters");
   }
   if (auto tags = json::optional_array(body, "tags")) {
     if (tags->size() > 50) throw http::ApiError(status::unprocessable_entity, "tags: at most 50 tags are allowed");
     for (const auto& tag : *tags) {
-      if (!tag.is_string() || tag.as_string().empty() || tag.as_string().size() > 64) {
+      if (!tag.is_string() || tag.as_string().empty() || utf8::code_points(tag.as_string()) > 64) {
         throw http::ApiError(status::unprocessable_entity, "tags: each tag must be a string of 1 to 64 characters");
       }
       input.tags.emplace_back(tag.as_string());

@@ -37,6 +37,8 @@ struct ControllerSettings {
   // reader may take no slice of it.
   std::chrono::seconds stream_keep_alive{15};
   std::chrono::seconds stream_stall_timeout{20};
+  std::size_t max_connections = 4096;              // HTTP connections at once (agent WebSockets aside)
+  std::size_t max_connections_per_address = 256;   // of those, from one client address
   std::string instance_id;
   std::string master_key_file;
   auth::NetworkList trusted_proxies;

@@ -87,7 +87,12 @@ int serve(const ControllerSettings& settings) {
   limits.stream_stall_timeout = settings.stream_stall_timeout;
 
   const net::ip::tcp::endpoint endpoint(net::ip::make_address(settings.listen_address), settings.listen_port);
-  auto listener = std::make_shared<http::Listener>(io, endpoint, tls.get(), http::SessionServices{router, gateway, limits});
+  http::ConnectionLimits connection_limits{
+      settings.max_connections, settings.max_connections_per_address,
+      // A trusted proxy carries many clients on its connections: only the total caps it.
+      [&settings](const net::ip::address& peer) { return settings.trusted_proxies.contains(peer); }};
+  auto listener = std::make_shared<http::Listener>(io, endpoint, tls.get(), http::SessionServices{router, gateway, limits},
+                                                   std::move(connection_limits));
   listener->run();
   auto maintenance = std::make_shared<dispatch::Maintenance>(
       io, dispatcher, dispatch::MaintenanceSettings{settings.unreachable_after_seconds, 60, std::chrono::seconds(1)});

@@ -3,7 +3,13 @@
 // its stream and buffers, every handler keeps it alive through shared_from_this, and all of its
 // handlers run on the strand its socket was accepted on. Plain and TLS sessions share this logic
 // through CRTP; they differ only in their stream and how they start and end.
+// Every request the session cannot serve safely (malformed, an HTTP version other than 1.0 and
+// 1.1, ambiguous framing: two Content-Lengths, Content-Length with Transfer-Encoding) is answered
+// 400 and the connection closed, since where the next request would begin is unknown. A HEAD
+// request gets the head of the answer GET would get. The session holds its connection's slot
+// (connection_limits.hpp) for as long as it lives.
 #include "controller/http/agent_upgrade.hpp"
+#include "controller/http/connection_limits.hpp"
 #include "controller/http/responses.hpp"
 #include "controller/http/router.hpp"
 #include "controller/http/types.hpp"
@@ -15,6 +21,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -43,8 +50,8 @@ struct SessionServices {
 template <class Derived>
 class HttpSession : public ResponseSink, public StreamWriter {
  public:
-  HttpSession(SessionServices services, std::string client_ip)
-      : services_(services), client_ip_(std::move(client_ip)) {}
+  HttpSession(SessionServices services, std::string client_ip, ConnectionSlot slot)
+      : services_(services), client_ip_(std::move(client_ip)), slot_(std::move(slot)) {}
 
   void deliver(Response response) override {
     net::post(derived().stream().get_executor(),
@@ -98,18 +105,52 @@ class HttpSession : public ResponseSink, public StreamWriter {
  private:
   Derived& derived() { return static_cast<Derived&>(*this); }
 
+  // What the parser refuses as not HTTP/1.x: the client gets a 400 rather than a silent close.
+  static bool malformed(const beast::error_code& ec) {
+    using bhttp::error;
+    for (const auto refused : {error::bad_line_ending, error::bad_method, error::bad_target, error::bad_version,
+                               error::bad_field, error::bad_value, error::bad_content_length,
+                               error::bad_transfer_encoding, error::bad_chunk, error::bad_chunk_extension,
+                               error::bad_obs_fold, error::multiple_content_length}) {
+      if (ec == refused) return true;
+    }
+    return false;
+  }
+
+  // What the parser lets through but this server does not: versions it does not speak, and
+  // framing that two readers of the same bytes could take differently (request smuggling).
+  static std::optional<std::string> unservable(const Request& request) {
+    if (request.version() != 10 && request.version() != 11) {
+      return "unsupported HTTP version " + std::to_string(request.version() / 10) + "." +
+             std::to_string(request.version() % 10) + " (HTTP/1.0 and HTTP/1.1 are served)";
+    }
+    const auto lengths = request.count(bhttp::field::content_length);
+    if (lengths > 1 || (lengths == 1 && request[bhttp::field::content_length].find(',') != beast::string_view::npos)) {
+      return std::string("more than one Content-Length");
+    }
+    if (request.count(bhttp::field::transfer_encoding) > 0) {
+      if (lengths > 0) return std::string("both Content-Length and Transfer-Encoding");
+      if (!request.chunked()) return std::string("a Transfer-Encoding other than chunked");
+    }
+    return std::nullopt;
+  }
+
   void on_read(beast::error_code ec, std::size_t) {
+    head_ = false;
     if (ec == bhttp::error::end_of_stream) return derived().do_eof();
     if (ec == bhttp::error::body_limit) return reject(bhttp::status::payload_too_large, "request body too large");
     if (ec == bhttp::error::header_limit) {
       return reject(bhttp::status::request_header_fields_too_large, "request headers too large");
     }
-    if (ec) return;  // timeout, reset or garbage: nothing useful to answer, the socket just closes
+    if (malformed(ec)) return reject(bhttp::status::bad_request, "malformed request: " + ec.message());
+    if (ec) return;  // timeout, reset, or the client left mid-request: no one to answer
+    if (auto problem = unservable(parser_->get())) return reject(bhttp::status::bad_request, *problem);
     // The handler may take a while (a sync exec waits for its command): no read deadline meanwhile.
     beast::get_lowest_layer(derived().stream()).expires_never();
     Request request = parser_->release();
     version_ = request.version();
     keep_alive_ = request.keep_alive();
+    head_ = request.method() == bhttp::verb::head;
     if (beast::websocket::is_upgrade(request)) {
       std::string_view target = request.target();
       if (target.substr(0, target.find('?')) == "/api/agent/ws") {
@@ -132,6 +173,16 @@ class HttpSession : public ResponseSink, public StreamWriter {
     response.prepare_payload();
     auto shared = std::make_shared<Response>(std::move(response));
     beast::get_lowest_layer(derived().stream()).expires_after(services_.limits.read_timeout);
+    if (head_) {
+      // The head GET would send, Content-Length included, and no body.
+      auto serializer = std::make_shared<bhttp::response_serializer<bhttp::string_body>>(*shared);
+      bhttp::async_write_header(
+          derived().stream(), *serializer,
+          [self = derived().shared_from_this(), shared, serializer](beast::error_code ec, std::size_t) {
+            self->on_write(shared->keep_alive(), ec);
+          });
+      return;
+    }
     bhttp::async_write(derived().stream(), *shared,
                        [self = derived().shared_from_this(), shared](beast::error_code ec, std::size_t) {
                          self->on_write(shared->keep_alive(), ec);
@@ -178,6 +229,10 @@ class HttpSession : public ResponseSink, public StreamWriter {
     bhttp::async_write_header(derived().stream(), *serializer,
                               [self = derived().shared_from_this(), head, serializer](beast::error_code ec, std::size_t) {
                                 if (ec) return self->producer_.reset();
+                                if (self->head_) {  // HEAD: the head is all there is
+                                  self->producer_.reset();
+                                  return self->derived().do_eof();
+                                }
                                 self->producer_->start(self);
                               });
   }
@@ -192,8 +247,10 @@ class HttpSession : public ResponseSink, public StreamWriter {
   std::string client_ip_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  ConnectionSlot slot_;
   unsigned version_ = 11;
   bool keep_alive_ = true;
+  bool head_ = false;  // the request being answered is a HEAD
   // While an event stream is written: its producer, kept alive until it finishes or the client goes.
   std::shared_ptr<StreamProducer> producer_;
   bool chunked_ = true;
@@ -202,8 +259,8 @@ class HttpSession : public ResponseSink, public StreamWriter {
 class PlainHttpSession : public HttpSession<PlainHttpSession>,
                          public std::enable_shared_from_this<PlainHttpSession> {
  public:
-  PlainHttpSession(beast::tcp_stream&& stream, SessionServices services, std::string client_ip)
-      : HttpSession(services, std::move(client_ip)), stream_(std::move(stream)) {}
+  PlainHttpSession(beast::tcp_stream&& stream, SessionServices services, std::string client_ip, ConnectionSlot slot)
+      : HttpSession(services, std::move(client_ip), std::move(slot)), stream_(std::move(stream)) {}
 
   void run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(true); });
@@ -213,17 +270,36 @@ class PlainHttpSession : public HttpSession<PlainHttpSession>,
   void do_eof() {
     beast::error_code ec;
     stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+    // Closing a socket with unread bytes makes the kernel reset the connection, and the reset can
+    // destroy an answer the client has not read yet (a 400 or 413 sent before the whole request
+    // was read). So read and drop what still comes until the client closes too, for a moment.
+    stream_.expires_after(linger_time);
+    drain(std::make_shared<std::array<char, 4096>>(), 0);
   }
 
  private:
+  static constexpr std::chrono::seconds linger_time{2};
+  static constexpr std::size_t linger_max_bytes = 1024 * 1024;
+
+  void drain(std::shared_ptr<std::array<char, 4096>> scratch, std::size_t drained) {
+    auto* data = scratch->data();
+    stream_.async_read_some(
+        net::buffer(data, scratch->size()),
+        [self = shared_from_this(), scratch = std::move(scratch), drained](beast::error_code ec, std::size_t n) mutable {
+          if (!ec && drained + n < linger_max_bytes) self->drain(std::move(scratch), drained + n);
+        });
+  }
+
   beast::tcp_stream stream_;
 };
 
 class TlsHttpSession : public HttpSession<TlsHttpSession>, public std::enable_shared_from_this<TlsHttpSession> {
  public:
   TlsHttpSession(beast::tcp_stream&& stream, net::ssl::context& tls, SessionServices services,
-                 std::string client_ip)
-      : HttpSession(services, std::move(client_ip)), stream_(std::move(stream), tls), handshake_timeout_(services.limits.read_timeout) {}
+                 std::string client_ip, ConnectionSlot slot)
+      : HttpSession(services, std::move(client_ip), std::move(slot)),
+        stream_(std::move(stream), tls),
+        handshake_timeout_(services.limits.read_timeout) {}
 
   void run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {

@@ -1,10 +1,27 @@
 #include "controller/http/router.hpp"
 
+#include "common/utf8.hpp"
 #include "controller/http/responses.hpp"
 
 #include <spdlog/spdlog.h>
 
 namespace tether::http {
+namespace {
+
+// A client's path or method as echoed in an error: its head only (a 15 KB path is not sent back),
+// as valid UTF-8 so that the answer stays valid JSON.
+std::string echoed(std::string_view text) {
+  constexpr std::size_t max_echo_bytes = 100;
+  const auto head = utf8::head(text, max_echo_bytes);
+  return utf8::sanitize(head) + (head.size() < text.size() ? "..." : "");
+}
+
+// HEAD is answered wherever GET is: the connection sends the GET answer's head without its body.
+bool serves(const bhttp::verb route_method, const bhttp::verb request_method) {
+  return route_method == request_method || (request_method == bhttp::verb::head && route_method == bhttp::verb::get);
+}
+
+}  // namespace
 
 std::vector<std::string> split_path(std::string_view path) {
   std::vector<std::string> segments;
@@ -46,9 +63,10 @@ void Router::route(RequestContext& context) const {
   for (const auto& route : routes_) {
     std::map<std::string, std::string> params;
     if (!match(route, segments, params)) continue;
-    if (route.method != context.request.method()) {
+    if (!serves(route.method, context.request.method())) {
       if (!allowed.empty()) allowed += ", ";
       allowed += std::string(bhttp::to_string(route.method));
+      if (route.method == bhttp::verb::get) allowed += ", HEAD";
       continue;
     }
     context.path_params = std::move(params);
@@ -57,20 +75,20 @@ void Router::route(RequestContext& context) const {
     } catch (const ApiError& error) {
       context.responder.send(error_response(error));
     } catch (const std::exception& error) {
-      spdlog::error("event=handler_failed path={} error=\"{}\"", path, error.what());
+      spdlog::error("event=handler_failed path=\"{}\" error=\"{}\"", echoed(path), error.what());
       context.responder.send(error_response(bhttp::status::internal_server_error, "internal error"));
     }
     return;
   }
   if (!allowed.empty()) {
     auto response = error_response(bhttp::status::method_not_allowed,
-                                   "method " + std::string(context.request.method_string()) + " is not allowed here");
+                                   "method " + echoed(context.request.method_string()) + " is not allowed here");
     response.set(bhttp::field::allow, allowed);
     context.responder.send(std::move(response));
     return;
   }
   context.responder.send(
-      error_response(bhttp::status::not_found, "no such endpoint: " + std::string(path)));
+      error_response(bhttp::status::not_found, "no such endpoint: " + echoed(path)));
 }
 
 }  // namespace tether::http

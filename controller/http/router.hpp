@@ -1,6 +1,7 @@
 #pragma once
 // Maps method + path pattern ("/api/servers/{id}") to a handler. Unknown paths answer 404,
-// known paths with another method 405 with an Allow header.
+// known paths with another method 405 with an Allow header. A GET route also serves HEAD (the
+// connection leaves the body out). Errors echo at most the head of what the client sent.
 #include "controller/http/types.hpp"
 
 #include <functional>

@@ -66,3 +66,37 @@ TEST_CASE("present fields of the right type are returned as they are", "[json]")
   CHECK(optional_array(obj, "ids")->size() == 1);
   CHECK(tether::json::serialize(boost::json::value{{"a", 1}}) == R"({"a":1})");
 }
+
+TEST_CASE("parse_storable_object refuses a NUL in any string, naming where it is", "[json][nul]") {
+  CHECK_THROWS_WITH(parse_storable_object(R"({"run_id":"a\u0000b"})"),
+                    "run_id: must not contain the NUL character (\\u0000)");
+  CHECK_THROWS_WITH(parse_storable_object(R"({"run_context":{"ci":{"repo":"x\u0000"}}})"),
+                    Catch::StartsWith("run_context.ci.repo: must not contain the NUL character"));
+  CHECK_THROWS_WITH(parse_storable_object(R"({"tags":["ok","\u0000"]})"),
+                    Catch::StartsWith("tags[1]: must not contain the NUL character"));
+  CHECK_THROWS_WITH(parse_storable_object(R"({"run_context":{"a\u0000b":1}})"),
+                    Catch::StartsWith("run_context: a key must not contain the NUL character"));
+  CHECK_THROWS_WITH(parse_storable_object(R"({"\u0000":1})"),
+                    Catch::StartsWith("request body: a key must not contain the NUL character"));
+  CHECK_THROWS_AS(parse_storable_object(R"({"env":{"A":"\u0000"}})"), FieldError);
+}
+
+TEST_CASE("parse_storable_object names a long key by its head only", "[json][nul]") {
+  const std::string key(5000, 'k');
+  try {
+    parse_storable_object("{\"" + key + "\":\"\\u0000\"}");
+    FAIL("a NUL was accepted");
+  } catch (const FieldError& e) {
+    CHECK(std::string(e.what()).size() < 200);
+    CHECK_THAT(e.what(), Catch::StartsWith(std::string(64, 'k') + "...: must not contain"));
+  }
+}
+
+TEST_CASE("parse_storable_object takes text without NUL as parse_object does", "[json][nul]") {
+  const auto obj = parse_storable_object(R"({"a":"h\u00e9 \u0001","b":[1,{"c":"d"}],"e":null})");
+  CHECK(obj.at("a").as_string() == "h\xC3\xA9 \x01");
+  CHECK_THROWS_WITH(parse_storable_object("[]"), Catch::Contains("request body must be a JSON object"));
+  // Agent messages are read with parse_object, which keeps a NUL: a peer's stray byte must not
+  // cost it its link.
+  CHECK(parse_object(R"({"error":"a\u0000b"})", "agent message").at("error").as_string().size() == 3);
+}

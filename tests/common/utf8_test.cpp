@@ -57,3 +57,20 @@ TEST_CASE("incomplete_tail_length leaves bytes that can never become valid to sa
   CHECK(incomplete_tail_length("a\xED\xA0") == 0);    // a surrogate start
   CHECK(incomplete_tail_length("\x80\x80\x80\x80") == 0);
 }
+
+TEST_CASE("code_points counts characters, not bytes", "[utf8]") {
+  using tether::utf8::code_points;
+  CHECK(code_points("") == 0);
+  CHECK(code_points("abc") == 3);
+  CHECK(code_points("h\xC3\xA9llo") == 5);            // é is two bytes
+  CHECK(code_points("\xE2\x82\xAC\xF0\x9D\x84\x9E") == 2);  // € and U+1D11E: 3 and 4 bytes
+}
+
+TEST_CASE("head cuts before a character, never inside one", "[utf8]") {
+  using tether::utf8::head;
+  CHECK(head("abcdef", 3) == "abc");
+  CHECK(head("ab", 3) == "ab");
+  CHECK(head("a\xE2\x82\xAC", 2) == "a");  // the euro sign would be cut: left out whole
+  CHECK(head("a\xE2\x82\xAC", 3) == "a");
+  CHECK(head("a\xE2\x82\xAC", 4) == "a\xE2\x82\xAC");
+}

@@ -149,3 +149,34 @@ TEST_CASE("optional fields of the wrong type are refused with 422", "[e2e][v1][4
   command["command"] = boost::json::array{"echo", "hi"};
   check_error(f.post(command), 422);
 }
+
+TEST_CASE("run_id of 200 characters is accepted however many bytes they take, 201 is 422", "[e2e][v1][422]") {
+  Fixture f;
+  std::string two_hundred;
+  for (int i = 0; i < 200; ++i) two_hundred += "\xC3\xA9";  // é: two bytes each
+  auto at_limit = f.valid("echo ok");
+  at_limit["run_id"] = two_hundred;
+  check_completed(f.post(at_limit), "ok\n");
+
+  auto over_limit = f.valid();
+  over_limit["run_id"] = two_hundred + "x";
+  const auto refused = f.post(over_limit);
+  check_error(refused, 422);
+  CHECK_THAT(detail_of(refused), Catch::Contains("run_id"));
+}
+
+TEST_CASE("a NUL in run_context, run_id or env is 422 naming the field, not a 500", "[e2e][v1][422]") {
+  Fixture f;
+  const auto server = f.stack.server_id();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"("run_context":{"provider":"github\u0000"})", "run_context.provider"},
+      {R"("run_id":"run\u0000-1")", "run_id"},
+      {R"("env":{"TOKEN":"a\u0000b"})", "env.TOKEN"},
+  };
+  for (const auto& [field_json, field] : cases) {
+    INFO(field_json);
+    const auto response = f.post_raw(R"({"server_id":")" + server + R"(","command":"true",)" + field_json + "}");
+    check_error(response, 422);
+    CHECK_THAT(detail_of(response), Catch::StartsWith(field + ": "));
+  }
+}

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,8 +49,12 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 // Between fork and exec only async-signal-safe calls are allowed; failures are reported to the
 // parent through `error_pipe` as an errno value.
 [[noreturn]] void exec_child(int error_pipe, pid_t parent, const char* out_path, const char* err_path, char** argv,
-                             char** envp) {
+                             char** envp, long max_open_files) {
   auto fail = [error_pipe](int error) { report_exec_failure(error_pipe, error); };
+  if (max_open_files > 0) {
+    const rlimit limit{static_cast<rlim_t>(max_open_files), static_cast<rlim_t>(max_open_files)};
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) fail(errno);
+  }
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(errno);
   if (::getppid() != parent) ::_exit(127);  // the parent is already gone
   const int null_in = ::open("/dev/null", O_RDONLY);
@@ -108,7 +113,7 @@ ChildProcess::ChildProcess(ProcessSpec spec) : spec_(std::move(spec)) {
   if (pid_ == 0) {
     ::close(error_pipe[0]);
     exec_child(error_pipe[1], parent, out_path.c_str(), err_path.empty() ? nullptr : err_path.c_str(), argv.data(),
-               envp.data());
+               envp.data(), spec_.max_open_files.value_or(0));
   }
   ::close(error_pipe[1]);
   int child_errno = 0;

@@ -22,6 +22,8 @@ struct ProcessSpec {
   // `stderr_path`, or to the same file when that is empty.
   std::filesystem::path stdout_path;
   std::filesystem::path stderr_path;
+  // RLIMIT_NOFILE (soft and hard) for the process, e.g. to make it run out of file descriptors.
+  std::optional<long> max_open_files;
 };
 
 struct ExitStatus {

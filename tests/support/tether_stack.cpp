@@ -138,6 +138,7 @@ void TetherStack::start_controller() {
   spec.argv.insert(spec.argv.end(), options_.controller_args.begin(), options_.controller_args.end());
   spec.drop_env_prefixes = dropped_env;
   spec.stdout_path = controller_log_;
+  spec.max_open_files = options_.controller_max_open_files;
   controller_ = std::make_unique<ChildProcess>(std::move(spec));
   admin_client_.reset();
   wait_for_health();

@@ -36,6 +36,8 @@ struct StackOptions {
   bool master_key = false;
   // --trusted-proxies, joined with ',' (not passed when empty).
   std::vector<std::string> trusted_proxies;
+  // The controller's RLIMIT_NOFILE, for tests of what it does when it runs out of descriptors.
+  std::optional<long> controller_max_open_files;
 
   // ---- agents (passed to every agent)
   // The 127.0.0.1 port agents dial (their --controller URL); the controller's own when unset.

@@ -21,6 +21,10 @@ void add_result_fields(boost::json::object& out, const store::OperationRecord& o
   out["exit_code"] = operation.exit_code ? boost::json::value(*operation.exit_code) : boost::json::value(nullptr);
   out["stdout"] = utf8::sanitize(operation.stdout_data);
   out["stderr"] = utf8::sanitize(operation.stderr_data);
+  // Past --max-output-bytes a stream keeps only its head: say so, rather than pass a cut output
+  // off as the whole of it.
+  out["stdout_truncated"] = operation.stdout_truncated;
+  out["stderr_truncated"] = operation.stderr_truncated;
   out["duration_ms"] = operation.duration_ms ? boost::json::value(*operation.duration_ms) : boost::json::value(nullptr);
 }
 

@@ -2,6 +2,7 @@
 
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
+#include "common/utf8.hpp"
 #include "controller/http/responses.hpp"
 
 #include <fmt/format.h>
@@ -13,12 +14,6 @@ using http::ApiError;
 using http::bhttp::status;
 
 [[noreturn]] void invalid(const std::string& detail) { throw ApiError(status::unprocessable_entity, detail); }
-
-std::size_t count_code_points(std::string_view text) {
-  std::size_t count = 0;
-  for (unsigned char c : text) count += (c & 0xC0) != 0x80;
-  return count;
-}
 
 bool valid_env_name(std::string_view name) {
   if (name.empty() || name.size() > 256) return false;
@@ -46,7 +41,6 @@ std::map<std::string, std::string> parse_env(const boost::json::object& body, st
     }
     if (!item.value().is_string()) invalid(fmt::format("{}.{}: value must be a string", field, key));
     const std::string value(item.value().as_string());
-    if (value.find('\0') != std::string::npos) invalid(fmt::format("{}.{}: value must not contain NUL", field, key));
     total += key.size() + value.size();
     env.emplace(key, value);
   }
@@ -74,7 +68,9 @@ int parse_timeout(const boost::json::object& body, int fallback) {
 
 void parse_run_fields(const boost::json::object& body, RunFields& out) {
   out.run_id = json::optional_string(body, "run_id");
-  if (out.run_id && out.run_id->size() > 200) invalid("run_id: at most 200 characters are allowed");
+  if (out.run_id && utf8::code_points(*out.run_id) > max_run_id_chars) {
+    invalid(fmt::format("run_id: at most {} characters are allowed", max_run_id_chars));
+  }
   if (auto context = json::optional_object(body, "run_context")) {
     out.run_context_json = json::serialize(*context);
     if (out.run_context_json->size() > 16 * 1024) invalid("run_context: at most 16KB is allowed");
@@ -85,7 +81,7 @@ void parse_run_fields(const boost::json::object& body, RunFields& out) {
 template <class Fill>
 auto parse_body(std::string_view text, Fill fill) {
   try {
-    const auto body = json::parse_object(text);
+    const auto body = json::parse_storable_object(text);
     auto request = fill(body);
     parse_run_fields(body, request);
     return request;
@@ -121,14 +117,12 @@ ExecRequest parse_exec_request(std::string_view text) {
     request.server_id = required_uuid(body, "server_id");
     request.command = json::required_string(body, "command");
     if (request.command.empty()) invalid("command: must not be empty");
-    if (const auto chars = count_code_points(request.command); chars > max_command_chars) {
+    if (const auto chars = utf8::code_points(request.command); chars > max_command_chars) {
       invalid(fmt::format("command: at most {} characters are allowed, got {}", max_command_chars, chars));
     }
-    if (request.command.find('\0') != std::string::npos) invalid("command: must not contain NUL");
     request.working_directory = json::optional_string(body, "working_directory");
     if (request.working_directory &&
-        (request.working_directory->empty() || request.working_directory->size() > 4096 ||
-         request.working_directory->find('\0') != std::string::npos)) {
+        (request.working_directory->empty() || request.working_directory->size() > 4096)) {
       invalid("working_directory: must be a non-empty path of at most 4096 bytes");
     }
     request.env = parse_env(body, "env");

@@ -9,6 +9,7 @@
 namespace tether::api::v1 {
 
 inline constexpr std::size_t max_command_chars = 8192;
+inline constexpr std::size_t max_run_id_chars = 200;
 inline constexpr std::size_t max_env_keys = 200;
 inline constexpr std::size_t max_env_bytes = 64 * 1024;
 inline constexpr int min_timeout_seconds = 1;

@@ -72,3 +72,19 @@ TEST_CASE("output that is not UTF-8 is rendered as valid JSON text", "[v1][view]
   const auto answer = api::v1::exec_answer(record);
   CHECK(answer.at("stdout") == "ok\xEF\xBF\xBD\xEF\xBF\xBD");
 }
+
+TEST_CASE("results say whether stdout and stderr were cut at the stored limit", "[v1][view]") {
+  auto record = record_with_status("completed");
+  record.stdout_data = std::string(1024, 'x');
+  record.stdout_truncated = true;
+  const auto answer = api::v1::exec_answer(record);
+  CHECK(answer.at("stdout_truncated") == true);
+  CHECK(answer.at("stderr_truncated") == false);
+  const auto& result = api::v1::operation_view(record).at("result").as_object();
+  CHECK(result.at("stdout_truncated") == true);
+  CHECK(result.at("stderr_truncated") == false);
+  record.stdout_truncated = false;
+  record.stderr_truncated = true;
+  CHECK(api::v1::exec_answer(record).at("stderr_truncated") == true);
+  CHECK(api::v1::exec_answer(record).at("stdout_truncated") == false);
+}

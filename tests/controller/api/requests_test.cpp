@@ -143,3 +143,26 @@ TEST_CASE("registry requests need their ids and a registry url without spaces", 
                                                        R"(","registry_url":"ghcr.io"})")
             .registry_url == "ghcr.io");
 }
+
+TEST_CASE("run_id is limited to 200 characters, counted as characters rather than bytes", "[v1][run]") {
+  std::string two_hundred;
+  for (int i = 0; i < 200; ++i) two_hundred += "\xC3\xA9";  // é: 400 bytes, 200 characters
+  const auto request = parse_exec_request(body_with(R"(,"run_id":")" + two_hundred + "\""));
+  CHECK(*request.run_id == two_hundred);
+  CHECK_THAT(rejection(body_with(R"(,"run_id":")" + two_hundred + "x\"")),
+             Catch::Contains("run_id: at most 200 characters"));
+}
+
+TEST_CASE("a NUL anywhere in a v1 body is 422 naming the field", "[v1][nul]") {
+  CHECK_THAT(rejection(body_with(R"(,"run_id":"gh\u0000-1")")), Catch::StartsWith("run_id: must not contain"));
+  CHECK_THAT(rejection(body_with(R"(,"run_context":{"provider":"gh","meta":{"sha":"a\u0000"}})")),
+             Catch::StartsWith("run_context.meta.sha: must not contain"));
+  CHECK_THAT(rejection(body_with(R"(,"env":{"A":"x\u0000y"})")), Catch::StartsWith("env.A: must not contain"));
+  CHECK_THAT(rejection(body_with(R"(,"working_directory":"/opt\u0000/x")")),
+             Catch::StartsWith("working_directory: must not contain"));
+  CHECK_THAT(rejection(std::string(R"({"server_id":")") + server + R"(","command":"echo\u0000hi"})"),
+             Catch::StartsWith("command: must not contain"));
+  CHECK_THROWS_WITH(tether::api::v1::parse_registry_logout_request(
+                        std::string(R"({"server_id":")") + server + R"(","registry_url":"ghcr.io\u0000evil"})"),
+                    Catch::StartsWith("registry_url: must not contain"));
+}

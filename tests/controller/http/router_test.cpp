@@ -72,3 +72,28 @@ TEST_CASE("a responder answers once; later sends are ignored", "[http][router]")
   CHECK_FALSE(responder.send(Response{bhttp::status::internal_server_error, 11}));
   CHECK(sink->responses.size() == 1);
 }
+
+TEST_CASE("HEAD is served by the GET route and listed wherever GET is allowed", "[http][router]") {
+  const auto head = route(example_router(), bhttp::verb::head, "/api/servers/abc");
+  REQUIRE(head.sink->responses.size() == 1);
+  CHECK(head.sink->responses[0].result() == bhttp::status::ok);
+  CHECK(head.params.at("id") == "abc");
+  const auto post = route(example_router(), bhttp::verb::post, "/api/servers/abc");
+  REQUIRE(post.sink->responses.size() == 1);
+  CHECK(post.sink->responses[0][bhttp::field::allow] == "GET, HEAD, DELETE");
+}
+
+TEST_CASE("a 404 echoes only the head of a long path, as valid UTF-8", "[http][router]") {
+  const std::string long_path = "/api/" + std::string(15 * 1024, 'a');
+  const auto routed = route(example_router(), bhttp::verb::get, long_path);
+  REQUIRE(routed.sink->responses.size() == 1);
+  CHECK(routed.sink->responses[0].result() == bhttp::status::not_found);
+  CHECK(routed.sink->responses[0].body().size() < 300);
+  const std::string detail(boost::json::parse(routed.sink->responses[0].body()).at("detail").as_string());
+  CHECK_THAT(detail, Catch::StartsWith("no such endpoint: /api/aaa") && Catch::EndsWith("..."));
+
+  const auto invalid = route(example_router(), bhttp::verb::get, "/api/\xFF\xFE");
+  boost::system::error_code ec;
+  boost::json::parse(invalid.sink->responses.at(0).body(), ec);
+  CHECK_FALSE(ec);
+}
