@@ -51,7 +51,9 @@ store::OperationRecord operation_for_key(pqxx::transaction_base& txn, const stor
                                          const std::string& operation_id) {
   auto operation = store::operations::find(txn, operation_id, true);
   if (!operation) throw ApiError(status::not_found, "operation " + operation_id + " not found");
+  // The scopes that decide who may start an operation decide who may read, follow or cancel it.
   auth::require_server_scope(key, operation->server_id);
+  auth::require_operation_scope(key, operation->type);
   return std::move(*operation);
 }
 

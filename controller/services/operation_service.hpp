@@ -28,7 +28,8 @@ std::string submit_operation(pqxx::transaction_base& txn, const store::Automatio
                              const OperationSubmission& submission, bool agent_connected,
                              const std::string& client_ip);
 
-// 404 when unknown, 403 when its server is outside the key's scope.
+// The operation as `key` may see it (a poll, a stream, a cancel): 404 when unknown, 403 when its
+// server or its operation type is outside the key's scopes.
 store::OperationRecord operation_for_key(pqxx::transaction_base& txn, const store::AutomationKeyRecord& key,
                                          const std::string& operation_id);
 
