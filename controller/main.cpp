@@ -35,13 +35,17 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
   --instance-id ID                   this replica's name (default hostname:port)
   --master-key-file FILE             64 hex characters: the AES-256-GCM key for registry passwords
   --trusted-proxies CIDR[,CIDR...]   peers whose X-Forwarded-For names the client address
+  --auth-failure-threshold N         failed authentications per client address answered 401 within
+                                     a window; later ones get 429 (default 100)
+  --auth-failure-window-seconds N    that window (default 60)
   --help, --version
 )";
 
 const std::set<std::string> known_options = {
     "listen", "database-url", "tls-cert", "tls-key", "log-level", "db-pool-size", "io-threads",
     "sync-wait-cap-seconds", "heartbeat-interval-seconds", "unreachable-after-seconds", "max-output-bytes",
-    "instance-id", "master-key-file", "trusted-proxies", "name", "role"};
+    "instance-id", "master-key-file", "trusted-proxies", "auth-failure-threshold", "auth-failure-window-seconds",
+    "name", "role"};
 
 tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
   tether::app::ControllerSettings s;
@@ -73,6 +77,8 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
   s.unreachable_after_seconds = static_cast<int>(options.get_int("unreachable-after-seconds", 30, 2, 3600));
   s.max_output_bytes_per_stream = options.get_int("max-output-bytes", 4 * 1024 * 1024, 1024, 1L << 30);
   s.master_key_file = options.get_or("master-key-file", "");
+  s.auth_failure_threshold = static_cast<int>(options.get_int("auth-failure-threshold", 100, 1, 1000000));
+  s.auth_failure_window_seconds = static_cast<int>(options.get_int("auth-failure-window-seconds", 60, 1, 86400));
   if (auto proxies = options.get("trusted-proxies")) {
     std::vector<std::string> entries;
     boost::algorithm::split(entries, *proxies, [](char c) { return c == ','; });

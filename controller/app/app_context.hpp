@@ -1,5 +1,6 @@
 #pragma once
 // What request handlers may use: the database pool, the dispatcher, timers, and the settings.
+#include "controller/auth/failure_limiter.hpp"
 #include "controller/auth/networks.hpp"
 #include "controller/auth/rate_limiter.hpp"
 #include "controller/dispatch/dispatcher.hpp"
@@ -29,6 +30,9 @@ struct ControllerSettings {
   std::string instance_id;
   std::string master_key_file;
   auth::NetworkList trusted_proxies;
+  // Failed authentications per client address answered 401 within a window; later ones get 429.
+  int auth_failure_threshold = 100;
+  int auth_failure_window_seconds = 60;
 };
 
 struct AppContext {
@@ -39,6 +43,7 @@ struct AppContext {
   std::chrono::steady_clock::time_point started_at;
   auth::RateLimiter& rate_limiter;
   const services::RegistryCredentials& registry_credentials;
+  auth::AuthFailureLimiter& auth_failures;
 };
 
 }  // namespace tether::app

@@ -2,6 +2,7 @@
 // Creating operations for automation keys and reading them back. Runs on database workers inside
 // the caller's transaction.
 #include "controller/api/v1/requests.hpp"
+#include "controller/auth/failure_limiter.hpp"
 #include "controller/store/records.hpp"
 #include "proto/messages.hpp"
 
@@ -42,7 +43,8 @@ struct CancelOutcome {
 CancelOutcome cancel_operation(pqxx::transaction_base& txn, store::OperationRecord operation,
                                const std::string& actor, const std::string& client_ip);
 
-// What a refused v1 call was about, as far as its body tells (it may be malformed).
+// What a refused call was about, as far as its body tells (it may be malformed). For a caller that
+// failed authentication these are only claims.
 struct DeniedCall {
   std::string action;
   std::string client_ip;
@@ -54,5 +56,11 @@ DeniedCall describe_call(const std::string& action, const std::string& client_ip
 // Records a refused v1 call (the caller's transaction was rolled back, so this gets its own).
 void record_denial(pqxx::connection& connection, const std::optional<store::AutomationKeyRecord>& key,
                    const DeniedCall& call, int status_code, const std::string& reason);
+
+// Records a failed authentication (on any route) in its address's aggregated audit row, with the
+// call's server_id and run_id as claims only. Commits its own transaction, without waiting for the
+// WAL flush: a flood must not cost a disk flush per call.
+void record_authentication_failure(pqxx::connection& connection, const auth::AuthFailureLimiter::Verdict& verdict,
+                                   const DeniedCall& call, int status_code, const std::string& reason);
 
 }  // namespace tether::services
