@@ -166,7 +166,7 @@ TEST_CASE("a flood of failed authentications is one audit row per address and wi
     CHECK_FALSE(entries.empty());  // the genuine exec
     for (const auto& entry : entries) {
       INFO(boost::json::serialize(entry));
-      CHECK(entry.as_object().at("key_id").is_string());
+      CHECK(string_field(entry.as_object(), "action") != "auth.failed");
       CHECK(string_field(entry.as_object(), "actor") != "anonymous");
     }
   }
