@@ -42,6 +42,9 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
   --instance-id ID                   this replica's name (default hostname:port)
   --master-key-file FILE             64 hex characters: the AES-256-GCM key for registry passwords
   --trusted-proxies CIDR[,CIDR...]   peers whose X-Forwarded-For names the client address
+  --auth-failure-threshold N         failed authentications per client address answered 401 within
+                                     a window; later ones get 429 (default 100)
+  --auth-failure-window-seconds N    that window (default 60)
   --help, --version
 )";
 
@@ -52,7 +55,8 @@ const std::set<std::string> known_options = {
     // Not in the usage text: shorter stream timers for tests.
     "stream-keep-alive-seconds", "stream-stall-seconds",
     "max-connections", "max-connections-per-address",
-    "instance-id", "master-key-file", "trusted-proxies", "name", "role"};
+    "instance-id", "master-key-file", "trusted-proxies", "auth-failure-threshold", "auth-failure-window-seconds",
+    "name", "role"};
 
 tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
   tether::app::ControllerSettings s;
@@ -94,6 +98,8 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
   s.max_connections_per_address =
       static_cast<std::size_t>(options.get_int("max-connections-per-address", 256, 1, 1'000'000));
   s.master_key_file = options.get_or("master-key-file", "");
+  s.auth_failure_threshold = static_cast<int>(options.get_int("auth-failure-threshold", 100, 1, 1000000));
+  s.auth_failure_window_seconds = static_cast<int>(options.get_int("auth-failure-window-seconds", 60, 1, 86400));
   if (auto proxies = options.get("trusted-proxies")) {
     std::vector<std::string> entries;
     boost::algorithm::split(entries, *proxies, [](char c) { return c == ','; });

@@ -45,7 +45,7 @@ services::ApplicationInput parse_application(const http::Request& request) {
 void add_application_routes(http::Router& router, app::AppContext& app) {
   router.add(verb::post, "/api/applications", [&app](http::RequestContext& context) {
     auto input = Deferred<services::ApplicationInput>::from([&] { return parse_application(context.request); });
-    answer_from_db(app, context.responder, [request = context.request, ip = context.client_ip, input](pqxx::connection& c) {
+    answer_from_db(app, context, [request = context.request, ip = context.client_ip, input](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
       auto created = services::create_application(txn, actor, input.get(), ip);
@@ -55,7 +55,7 @@ void add_application_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::get, "/api/applications", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder, [request = context.request](pqxx::connection& c) {
+    answer_from_db(app, context, [request = context.request](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, auth::Role::viewer);
       boost::json::array out;
@@ -65,7 +65,7 @@ void add_application_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::get, "/api/applications/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder, [request = context.request, params = context.path_params](pqxx::connection& c) {
+    answer_from_db(app, context, [request = context.request, params = context.path_params](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, auth::Role::viewer);
       const auto id = uuid_path_param(params, "id", "application");
@@ -75,7 +75,7 @@ void add_application_routes(http::Router& router, app::AppContext& app) {
 
   router.add(verb::patch, "/api/applications/{id}", [&app](http::RequestContext& context) {
     auto input = Deferred<services::ApplicationInput>::from([&] { return parse_application(context.request); });
-    answer_from_db(app, context.responder,
+    answer_from_db(app, context,
                    [request = context.request, params = context.path_params, ip = context.client_ip,
                     input](pqxx::connection& c) {
                      pqxx::work txn(c);
@@ -88,7 +88,7 @@ void add_application_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::delete_, "/api/applications/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder,
+    answer_from_db(app, context,
                    [request = context.request, params = context.path_params, ip = context.client_ip](pqxx::connection& c) {
                      pqxx::work txn(c);
                      const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
@@ -100,7 +100,7 @@ void add_application_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::get, "/api/deployments", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder, [request = context.request](pqxx::connection& c) {
+    answer_from_db(app, context, [request = context.request](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, auth::Role::viewer);
       std::optional<std::string> application_id;
@@ -114,7 +114,7 @@ void add_application_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::get, "/api/deployments/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder, [request = context.request, params = context.path_params](pqxx::connection& c) {
+    answer_from_db(app, context, [request = context.request, params = context.path_params](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, auth::Role::viewer);
       const auto id = uuid_path_param(params, "id", "deployment");

@@ -110,7 +110,7 @@ services::AutomationKeyInput parse_new_key(const http::Request& request) {
 void add_automation_key_routes(http::Router& router, app::AppContext& app) {
   router.add(verb::post, "/api/automation-keys", [&app](http::RequestContext& context) {
     auto input = Deferred<services::AutomationKeyInput>::from([&] { return parse_new_key(context.request); });
-    answer_from_db(app, context.responder,
+    answer_from_db(app, context,
                    [request = context.request, ip = context.client_ip, input](pqxx::connection& c) {
                      pqxx::work txn(c);
                      const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
@@ -123,7 +123,7 @@ void add_automation_key_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::get, "/api/automation-keys", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder, [request = context.request](pqxx::connection& c) {
+    answer_from_db(app, context, [request = context.request](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, auth::Role::viewer);
       boost::json::array keys;
@@ -134,7 +134,7 @@ void add_automation_key_routes(http::Router& router, app::AppContext& app) {
 
   router.add(verb::patch, "/api/automation-keys/{id}", [&app](http::RequestContext& context) {
     auto body = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
-    answer_from_db(app, context.responder,
+    answer_from_db(app, context,
                    [request = context.request, params = context.path_params, ip = context.client_ip,
                     body](pqxx::connection& c) {
                      pqxx::work txn(c);
@@ -149,7 +149,7 @@ void add_automation_key_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::delete_, "/api/automation-keys/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder,
+    answer_from_db(app, context,
                    [request = context.request, params = context.path_params,
                     ip = context.client_ip](pqxx::connection& c) {
                      pqxx::work txn(c);

@@ -1,6 +1,8 @@
 #include "controller/api/event_streams.hpp"
 
 #include "controller/api/handler_support.hpp"
+#include "controller/auth/authenticator.hpp"
+#include "controller/services/operation_service.hpp"
 #include "controller/streams/operation_event_stream.hpp"
 
 #include <fmt/format.h>
@@ -81,10 +83,17 @@ std::shared_ptr<http::StreamProducer> operation_output_stream(app::AppContext& a
   return std::make_shared<streams::OperationEventStream>(services, std::move(request));
 }
 
-void stream_from_db(app::AppContext& app, const http::Responder& responder, StreamWork work) {
-  app.db.submit([responder, work = std::move(work)](
-                    pqxx::connection& connection) { responder.stream_events(work(connection)); },
-                [responder](std::exception_ptr error) { responder.send(response_for_failure(error)); });
+void stream_from_db(app::AppContext& app, const http::RequestContext& context, StreamWork work) {
+  app.db.submit(
+      [&app, responder = context.responder, call = operator_call(app, context),
+       work = std::move(work)](pqxx::connection& connection) {
+        try {
+          responder.stream_events(work(connection));
+        } catch (const auth::AuthenticationFailed& failure) {
+          throw refuse_unauthenticated(app, connection, call, failure);
+        }
+      },
+      [responder = context.responder](std::exception_ptr error) { responder.send(response_for_failure(error)); });
 }
 
 }  // namespace tether::api

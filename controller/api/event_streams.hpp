@@ -43,6 +43,6 @@ std::shared_ptr<http::StreamProducer> operation_output_stream(app::AppContext& a
 
 // Like answer_from_db, for a handler whose success is an event stream.
 using StreamWork = std::function<std::shared_ptr<http::StreamProducer>(pqxx::connection&)>;
-void stream_from_db(app::AppContext& app, const http::Responder& responder, StreamWork work);
+void stream_from_db(app::AppContext& app, const http::RequestContext& context, StreamWork work);
 
 }  // namespace tether::api

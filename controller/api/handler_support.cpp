@@ -3,8 +3,13 @@
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
 #include "common/utf8.hpp"
+#include "controller/api/v1/operation_view.hpp"
+#include "controller/auth/authenticator.hpp"
+#include "controller/auth/networks.hpp"
+#include "controller/services/operation_service.hpp"
 
 #include <boost/url/parse.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 namespace tether::api {
@@ -27,11 +32,17 @@ http::Response response_for_failure(std::exception_ptr error) {
   }
 }
 
-void answer_from_db(app::AppContext& app, const http::Responder& responder, DbWork work) {
-  app.db.submit([responder, work = std::move(work)](pqxx::connection& connection) {
-    responder.send(work(connection));
-  },
-                [responder](std::exception_ptr error) { responder.send(response_for_failure(error)); });
+void answer_from_db(app::AppContext& app, const http::RequestContext& context, DbWork work) {
+  app.db.submit(
+      [&app, responder = context.responder, call = operator_call(app, context),
+       work = std::move(work)](pqxx::connection& connection) {
+        try {
+          responder.send(work(connection));
+        } catch (const auth::AuthenticationFailed& failure) {
+          throw refuse_unauthenticated(app, connection, call, failure);
+        }
+      },
+      [responder = context.responder](std::exception_ptr error) { responder.send(response_for_failure(error)); });
 }
 
 boost::json::object parse_json_body(const http::Request& request) {
@@ -77,9 +88,6 @@ boost::json::array string_array(const std::vector<std::string>& values) {
 
 }  // namespace tether::api
 
-#include "controller/api/v1/operation_view.hpp"
-#include "controller/services/operation_service.hpp"
-
 namespace tether::api {
 
 http::Response finish_cancel(app::AppContext& app, const services::CancelOutcome& outcome) {
@@ -95,6 +103,32 @@ http::Response finish_cancel(app::AppContext& app, const services::CancelOutcome
                              boost::json::object{{"operation_id", operation.id},
                                                  {"status", v1::public_status(operation.status)},
                                                  {"cancel_requested", true}});
+}
+
+services::DeniedCall operator_call(const app::AppContext& app, const http::RequestContext& context) {
+  constexpr std::size_t longest_path = 200;
+  const std::string_view target = context.request.target();
+  const auto path = target.substr(0, std::min(target.find('?'), longest_path));
+  return services::DeniedCall{
+      utf8::sanitize(std::string(context.request.method_string()) + " " + std::string(path)),
+      auth::client_address(context.client_ip, context.request, app.settings.trusted_proxies), std::nullopt,
+      std::nullopt};
+}
+
+http::ApiError refuse_unauthenticated(app::AppContext& app, pqxx::connection& connection,
+                                      const services::DeniedCall& call, const auth::AuthenticationFailed& failure) {
+  const auto verdict = app.auth_failures.record_failure(call.client_ip);
+  const auto code = verdict.retry_after ? status::too_many_requests : status::unauthorized;
+  services::record_authentication_failure(connection, verdict, call, static_cast<int>(code), failure.what());
+  if (!verdict.retry_after) return failure;
+  if (verdict.failures == app.settings.auth_failure_threshold + 1) {
+    spdlog::warn("event=auth_failures_limited address={} failures={} window_seconds={}", verdict.address,
+                 verdict.failures, app.settings.auth_failure_window_seconds);
+  }
+  return http::ApiError(status::too_many_requests,
+                        fmt::format("too many failed authentications from {}; retry in {} s", verdict.address,
+                                    *verdict.retry_after),
+                        {{"Retry-After", std::to_string(*verdict.retry_after)}});
 }
 
 }  // namespace tether::api

@@ -20,7 +20,8 @@ using DbWork = std::function<http::Response(pqxx::connection&)>;
 
 // Runs `work` off the I/O threads and sends its response. ApiError -> its status; malformed input
 // (json::FieldError) -> 422; a lost database -> 503; anything else -> 500 (logged, not leaked).
-void answer_from_db(app::AppContext& app, const http::Responder& responder, DbWork work);
+// A failed authentication is counted against the caller's address (refuse_unauthenticated).
+void answer_from_db(app::AppContext& app, const http::RequestContext& context, DbWork work);
 
 // Maps an exception from database work to a response (the rule above).
 http::Response response_for_failure(std::exception_ptr error);
@@ -69,10 +70,24 @@ class Deferred {
 
 namespace tether::services {
 struct CancelOutcome;
+struct DeniedCall;
+}  // namespace tether::services
+namespace tether::auth {
+class AuthenticationFailed;
 }
 
 namespace tether::api {
 // After a cancel is committed: tell the agent, or wake whoever waits for an operation that ended.
 // Returns the 202 answer.
 http::Response finish_cancel(app::AppContext& app, const services::CancelOutcome& outcome);
+
+// An operator route's call as a failed authentication records it: "GET /api/servers" (the query
+// left out: it may hold a ?token=) from the client address after trusted-proxy resolution.
+services::DeniedCall operator_call(const app::AppContext& app, const http::RequestContext& context);
+
+// After `failure` (the caller's transaction is gone): counts it against the caller's address,
+// adds it to that address's aggregated audit row (claims kept as claims) and returns what to
+// answer: the 401 itself, or past the threshold 429 with Retry-After.
+http::ApiError refuse_unauthenticated(app::AppContext& app, pqxx::connection& connection,
+                                      const services::DeniedCall& call, const auth::AuthenticationFailed& failure);
 }  // namespace tether::api

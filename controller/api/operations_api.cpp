@@ -80,14 +80,20 @@ boost::json::object render_audit(const store::audit::Row& row) {
           {"detail", boost::json::parse(row.detail_json)},
           {"exit_code", row.exit_code ? boost::json::value(*row.exit_code) : boost::json::value(nullptr)},
           {"stdout", utf8::sanitize(row.stdout_head)},
-          {"stderr", utf8::sanitize(row.stderr_head)}};
+          {"stderr", utf8::sanitize(row.stderr_head)},
+          // A failed authentication's row: what the caller claimed (not the run's or server's own
+          // entries), how many calls from its address it stands for, and when the last came.
+          {"claimed_server_id", nullable(row.claimed_server_id)},
+          {"claimed_run_id", nullable(row.claimed_run_id)},
+          {"failures", row.failures ? boost::json::value(*row.failures) : boost::json::value(nullptr)},
+          {"last_at", nullable(row.last_at)}};
 }
 
 }  // namespace
 
 void add_operation_routes(http::Router& router, app::AppContext& app) {
   router.add(verb::get, "/api/operations", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder, [request = context.request](pqxx::connection& c) {
+    answer_from_db(app, context, [request = context.request](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, auth::Role::viewer);
       const auto params = query_params(request);
@@ -100,7 +106,7 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::get, "/api/operations/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder, [request = context.request, params = context.path_params](pqxx::connection& c) {
+    answer_from_db(app, context, [request = context.request, params = context.path_params](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, auth::Role::viewer);
       const auto id = uuid_path_param(params, "id", "operation");
@@ -111,7 +117,7 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::get, "/api/operations/{id}/stream", [&app](http::RequestContext& context) {
-    stream_from_db(app, context.responder,
+    stream_from_db(app, context,
                    [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
                      pqxx::read_transaction txn(c);
                      const auto viewer = auth::authenticate_operator(txn, with_query_token(request), auth::Role::viewer);
@@ -127,7 +133,7 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::post, "/api/operations/{id}/cancel", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder,
+    answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params,
                     ip = context.client_ip](pqxx::connection& c) {
                      pqxx::work txn(c);
@@ -142,7 +148,7 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::get, "/api/automation-keys/{id}/operations", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder, [request = context.request, params = context.path_params](pqxx::connection& c) {
+    answer_from_db(app, context, [request = context.request, params = context.path_params](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, auth::Role::viewer);
       store::operations::ListFilter filter;
@@ -153,7 +159,7 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::get, "/api/audit", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder, [request = context.request](pqxx::connection& c) {
+    answer_from_db(app, context, [request = context.request](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, auth::Role::admin);
       const auto params = query_params(request);

@@ -32,7 +32,7 @@ services::CredentialInput parse_credential(const http::Request& request) {
 void add_registry_credential_routes(http::Router& router, app::AppContext& app) {
   router.add(verb::post, "/api/registry-credentials", [&app](http::RequestContext& context) {
     auto input = Deferred<services::CredentialInput>::from([&] { return parse_credential(context.request); });
-    answer_from_db(app, context.responder, [&app, request = context.request, ip = context.client_ip, input](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, input](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
       auto created = app.registry_credentials.create(txn, actor, input.get(), ip);
@@ -42,7 +42,7 @@ void add_registry_credential_routes(http::Router& router, app::AppContext& app) 
   });
 
   router.add(verb::get, "/api/registry-credentials", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder, [&app, request = context.request](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, auth::Role::viewer);
       boost::json::array out;
@@ -52,7 +52,7 @@ void add_registry_credential_routes(http::Router& router, app::AppContext& app) 
   });
 
   router.add(verb::get, "/api/registry-credentials/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder, [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, auth::Role::viewer);
       const auto id = uuid_path_param(params, "id", "registry credential");
@@ -62,7 +62,7 @@ void add_registry_credential_routes(http::Router& router, app::AppContext& app) 
 
   router.add(verb::patch, "/api/registry-credentials/{id}", [&app](http::RequestContext& context) {
     auto input = Deferred<services::CredentialInput>::from([&] { return parse_credential(context.request); });
-    answer_from_db(app, context.responder,
+    answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params, ip = context.client_ip,
                     input](pqxx::connection& c) {
                      pqxx::work txn(c);
@@ -75,7 +75,7 @@ void add_registry_credential_routes(http::Router& router, app::AppContext& app) 
   });
 
   router.add(verb::delete_, "/api/registry-credentials/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder,
+    answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params, ip = context.client_ip](pqxx::connection& c) {
                      pqxx::work txn(c);
                      const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);

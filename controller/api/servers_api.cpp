@@ -55,7 +55,7 @@ NewServerInput parse_new_server(const http::Request& request) {
 void add_server_routes(http::Router& router, app::AppContext& app) {
   router.add(verb::post, "/api/servers", [&app](http::RequestContext& context) {
     auto input = Deferred<NewServerInput>::from([&] { return parse_new_server(context.request); });
-    answer_from_db(app, context.responder,
+    answer_from_db(app, context,
                    [&app, request = context.request, ip = context.client_ip, input](pqxx::connection& c) {
                      pqxx::work txn(c);
                      const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
@@ -69,7 +69,7 @@ void add_server_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::get, "/api/servers", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder, [&app, request = context.request](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, auth::Role::viewer);
       boost::json::array servers;
@@ -81,7 +81,7 @@ void add_server_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::get, "/api/servers/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder,
+    answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
                      pqxx::read_transaction txn(c);
                      auth::authenticate_operator(txn, request, auth::Role::viewer);
@@ -92,7 +92,7 @@ void add_server_routes(http::Router& router, app::AppContext& app) {
   });
 
   router.add(verb::delete_, "/api/servers/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context.responder,
+    answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params,
                     ip = context.client_ip](pqxx::connection& c) {
                      pqxx::work txn(c);

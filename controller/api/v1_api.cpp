@@ -48,7 +48,9 @@ std::shared_ptr<V1Call> make_call(app::AppContext& app, http::RequestContext& co
 }
 
 // Admits the call (key, IP allowlist, rate limit), runs `work` in a transaction that `work`
-// commits, and records every refusal in the audit log before answering it.
+// commits, and records every refusal in the audit log before answering it. A caller without a
+// valid key is counted against its address and aggregated there, its server_id and run_id kept
+// as claims: it must not be able to write rows into a real run's trail.
 void run_v1(const std::shared_ptr<V1Call>& call, V1Work work, std::function<void()> on_failure = {}) {
   call->app.db.submit(
       [call, work = std::move(work)](pqxx::connection& connection) {
@@ -58,6 +60,10 @@ void run_v1(const std::shared_ptr<V1Call>& call, V1Work work, std::function<void
           key = auth::authenticate_automation(txn, call->request);
           auth::admit_automation_call(*key, call->client_ip, call->app.rate_limiter);
           if (auto response = work(txn, *key, *call)) call->responder.send(std::move(*response));
+        } catch (const auth::AuthenticationFailed& failure) {
+          throw refuse_unauthenticated(call->app, connection,
+                                       services::describe_call(call->action, call->client_ip, call->request.body()),
+                                       failure);
         } catch (const http::ApiError& denial) {
           services::record_denial(connection, key,
                                   services::describe_call(call->action, call->client_ip, call->request.body()),

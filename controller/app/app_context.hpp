@@ -1,5 +1,6 @@
 #pragma once
 // What request handlers may use: the database pool, the dispatcher, timers, and the settings.
+#include "controller/auth/failure_limiter.hpp"
 #include "controller/auth/networks.hpp"
 #include "controller/auth/rate_limiter.hpp"
 #include "controller/dispatch/dispatcher.hpp"
@@ -42,6 +43,9 @@ struct ControllerSettings {
   std::string instance_id;
   std::string master_key_file;
   auth::NetworkList trusted_proxies;
+  // Failed authentications per client address answered 401 within a window; later ones get 429.
+  int auth_failure_threshold = 100;
+  int auth_failure_window_seconds = 60;
 };
 
 struct AppContext {
@@ -53,6 +57,7 @@ struct AppContext {
   auth::RateLimiter& rate_limiter;
   const services::RegistryCredentials& registry_credentials;
   streams::OpenStreams& open_streams;
+  auth::AuthFailureLimiter& auth_failures;
 };
 
 }  // namespace tether::app

@@ -63,6 +63,8 @@ int serve(const ControllerSettings& settings) {
   dispatch::Dispatcher dispatcher(db, {settings.instance_id, settings.heartbeat_interval_seconds,
                                        settings.max_output_bytes_per_stream});
   auth::RateLimiter rate_limiter;
+  auth::AuthFailureLimiter auth_failures(
+      {settings.auth_failure_threshold, settings.auth_failure_window_seconds});
   services::RegistryCredentials registry_credentials(
       settings.master_key_file.empty() ? std::nullopt
                                        : std::optional<std::string>(services::load_master_key(settings.master_key_file)));
@@ -77,7 +79,7 @@ int serve(const ControllerSettings& settings) {
                                    static_cast<std::size_t>(settings.max_streams), std::chrono::seconds(2)});
   open_streams->start();
   AppContext context{db, dispatcher, io, settings, std::chrono::steady_clock::now(), rate_limiter,
-                     registry_credentials, *open_streams};
+                     registry_credentials, *open_streams, auth_failures};
 
   http::Router router;
   api::add_all_routes(router, context);

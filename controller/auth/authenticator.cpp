@@ -19,7 +19,7 @@ using http::bhttp::status;
 std::string require_bearer(const http::Request& request, std::string_view kind_label) {
   auto token = bearer_token(request);
   if (!token) {
-    throw ApiError(status::unauthorized,
+    throw AuthenticationFailed(
                    fmt::format("missing API key: send Authorization: Bearer <{}...>", kind_label));
   }
   return *token;
@@ -46,10 +46,10 @@ std::string_view role_name(Role role) {
 Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request& request, Role needed) {
   const auto token = require_bearer(request, operator_key_kind);
   const auto presented = parse_secret(token, operator_key_kind);
-  if (!presented) throw ApiError(status::unauthorized, "invalid API key");
+  if (!presented) throw AuthenticationFailed("invalid API key");
   const auto key = store::keys::find_api_key(txn, presented->lookup_prefix);
-  if (!key || !matches(*presented, key->key_hash)) throw ApiError(status::unauthorized, "invalid API key");
-  if (key->revoked) throw ApiError(status::unauthorized, "API key has been revoked");
+  if (!key || !matches(*presented, key->key_hash)) throw AuthenticationFailed("invalid API key");
+  if (key->revoked) throw AuthenticationFailed("API key has been revoked");
   const auto role = parse_role(key->role).value_or(Role::viewer);
   if (static_cast<int>(role) < static_cast<int>(needed)) {
     throw ApiError(status::forbidden, fmt::format("this action needs the {} role; the key has {}", role_name(needed),
@@ -61,11 +61,11 @@ Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request&
 store::AutomationKeyRecord authenticate_automation(pqxx::transaction_base& txn, const http::Request& request) {
   const auto token = require_bearer(request, automation_key_kind);
   const auto presented = parse_secret(token, automation_key_kind);
-  if (!presented) throw ApiError(status::unauthorized, "invalid automation key");
+  if (!presented) throw AuthenticationFailed("invalid automation key");
   auto key = store::keys::find_automation_key(txn, presented->lookup_prefix);
-  if (!key || !matches(*presented, key->key_hash)) throw ApiError(status::unauthorized, "invalid automation key");
-  if (key->revoked_at) throw ApiError(status::unauthorized, "automation key has been revoked");
-  if (key->expired) throw ApiError(status::unauthorized, "automation key expired at " + key->expires_at.value_or("?"));
+  if (!key || !matches(*presented, key->key_hash)) throw AuthenticationFailed("invalid automation key");
+  if (key->revoked_at) throw AuthenticationFailed("automation key has been revoked");
+  if (key->expired) throw AuthenticationFailed("automation key expired at " + key->expires_at.value_or("?"));
   return std::move(*key);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Who is calling: operator API keys (tak_) for the REST API, automation keys (rca_) for /v1.
 // Runs on database workers; failures are thrown as http::ApiError with the seed's status codes.
+#include "controller/http/responses.hpp"
 #include "controller/http/types.hpp"
 #include "controller/store/records.hpp"
 
@@ -13,6 +14,14 @@ namespace tether::auth {
 
 enum class Role { viewer = 0, operator_ = 1, admin = 2 };
 
+// A 401: the caller could not be identified (no key, a malformed, unknown, revoked or expired one).
+// Its own type so that whoever answers it can count it against the caller's address
+// (AuthFailureLimiter) instead of trusting anything the caller claimed.
+class AuthenticationFailed : public http::ApiError {
+ public:
+  explicit AuthenticationFailed(std::string detail) : ApiError(http::bhttp::status::unauthorized, std::move(detail)) {}
+};
+
 struct Operator {
   std::string key_id;
   std::string name;
@@ -20,10 +29,11 @@ struct Operator {
   std::string actor() const { return "api_key:" + key_id; }
 };
 
-// 401 when the key is missing, malformed, unknown or revoked; 403 when its role is below `needed`.
+// AuthenticationFailed (401) when the key is missing, malformed, unknown or revoked; 403 when its
+// role is below `needed`.
 Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request& request, Role needed);
 
-// 401 for a missing, malformed, unknown, revoked or expired automation key.
+// AuthenticationFailed (401) for a missing, malformed, unknown, revoked or expired automation key.
 store::AutomationKeyRecord authenticate_automation(pqxx::transaction_base& txn, const http::Request& request);
 
 class RateLimiter;

@@ -9,6 +9,7 @@
 #include "controller/store/key_store.hpp"
 #include "controller/store/operation_store.hpp"
 #include "controller/store/server_store.hpp"
+#include "controller/store/sql_text.hpp"
 
 namespace tether::services {
 
@@ -51,7 +52,9 @@ store::OperationRecord operation_for_key(pqxx::transaction_base& txn, const stor
                                          const std::string& operation_id) {
   auto operation = store::operations::find(txn, operation_id, true);
   if (!operation) throw ApiError(status::not_found, "operation " + operation_id + " not found");
+  // The scopes that decide who may start an operation decide who may read, follow or cancel it.
   auth::require_server_scope(key, operation->server_id);
+  auth::require_operation_scope(key, operation->type);
   return std::move(*operation);
 }
 
@@ -92,6 +95,17 @@ void record_denial(pqxx::connection& connection, const std::optional<store::Auto
                              call.client_ip, "denied", json::serialize(boost::json::object{{"reason", reason}}),
                              key ? std::optional<std::string>(key->id) : std::nullopt, call.server_id, std::nullopt,
                              call.run_id, status_code});
+  txn.commit();
+}
+
+void record_authentication_failure(pqxx::connection& connection, const auth::AuthFailureLimiter::Verdict& verdict,
+                                   const DeniedCall& call, int status_code, const std::string& reason) {
+  pqxx::work txn(connection);
+  store::audit::record_authentication_failure(
+      txn, {verdict.window_key, verdict.address,
+            json::serialize(boost::json::object{{"first_action", call.action}, {"reason", reason}}), status_code,
+            call.server_id, call.run_id});
+  store::relax_commit_durability(txn);
   txn.commit();
 }
 

@@ -2,6 +2,7 @@
 // Creating operations for automation keys and reading them back. Runs on database workers inside
 // the caller's transaction.
 #include "controller/api/v1/requests.hpp"
+#include "controller/auth/failure_limiter.hpp"
 #include "controller/store/records.hpp"
 #include "proto/messages.hpp"
 
@@ -28,7 +29,8 @@ std::string submit_operation(pqxx::transaction_base& txn, const store::Automatio
                              const OperationSubmission& submission, bool agent_connected,
                              const std::string& client_ip);
 
-// 404 when unknown, 403 when its server is outside the key's scope.
+// The operation as `key` may see it (a poll, a stream, a cancel): 404 when unknown, 403 when its
+// server or its operation type is outside the key's scopes.
 store::OperationRecord operation_for_key(pqxx::transaction_base& txn, const store::AutomationKeyRecord& key,
                                          const std::string& operation_id);
 
@@ -41,7 +43,8 @@ struct CancelOutcome {
 CancelOutcome cancel_operation(pqxx::transaction_base& txn, store::OperationRecord operation,
                                const std::string& actor, const std::string& client_ip);
 
-// What a refused v1 call was about, as far as its body tells (it may be malformed).
+// What a refused call was about, as far as its body tells (it may be malformed). For a caller that
+// failed authentication these are only claims.
 struct DeniedCall {
   std::string action;
   std::string client_ip;
@@ -53,5 +56,11 @@ DeniedCall describe_call(const std::string& action, const std::string& client_ip
 // Records a refused v1 call (the caller's transaction was rolled back, so this gets its own).
 void record_denial(pqxx::connection& connection, const std::optional<store::AutomationKeyRecord>& key,
                    const DeniedCall& call, int status_code, const std::string& reason);
+
+// Records a failed authentication (on any route) in its address's aggregated audit row, with the
+// call's server_id and run_id as claims only. Commits its own transaction, without waiting for the
+// WAL flush: a flood must not cost a disk flush per call.
+void record_authentication_failure(pqxx::connection& connection, const auth::AuthFailureLimiter::Verdict& verdict,
+                                   const DeniedCall& call, int status_code, const std::string& reason);
 
 }  // namespace tether::services

@@ -12,6 +12,17 @@ void record(pqxx::transaction_base& txn, const Entry& entry) {
       entry.server_id, entry.operation_id, entry.run_id, entry.status_code);
 }
 
+void record_authentication_failure(pqxx::transaction_base& txn, const AuthFailure& failure) {
+  exec_cached(txn, "upsert_audit_auth_failure",
+      "INSERT INTO audit_log (actor, action, client_ip, outcome, detail, status_code, claimed_server_id, "
+      "claimed_run_id, failures, last_at, aggregate_key) "
+      "VALUES ('anonymous', 'auth.failed', $1, 'denied', $2::jsonb, $3, $4, $5, 1, now(), $6) "
+      "ON CONFLICT (aggregate_key) WHERE aggregate_key IS NOT NULL DO UPDATE "
+      "SET failures = audit_log.failures + 1, last_at = now(), status_code = EXCLUDED.status_code",
+      failure.client_ip, failure.detail_json, failure.status_code, failure.claimed_server_id,
+      failure.claimed_run_id, failure.window_key);
+}
+
 std::vector<Row> query(pqxx::transaction_base& txn, const Filter& filter, int output_bytes) {
   std::vector<Row> rows;
   const auto result = txn.exec_params(
@@ -20,7 +31,8 @@ std::vector<Row> query(pqxx::transaction_base& txn, const Filter& filter, int ou
       "(SELECT substring(string_agg(data, ''::bytea ORDER BY seq) from 1 for $8) FROM operation_output "
       "  WHERE operation_id = a.operation_id AND stream = 1), "
       "(SELECT substring(string_agg(data, ''::bytea ORDER BY seq) from 1 for $8) FROM operation_output "
-      "  WHERE operation_id = a.operation_id AND stream = 2) "
+      "  WHERE operation_id = a.operation_id AND stream = 2), "
+      "a.claimed_server_id, a.claimed_run_id, a.failures, " TETHER_SQL_TS("a.last_at") " "
       "FROM audit_log a LEFT JOIN operations o ON o.id = a.operation_id "
       "WHERE ($1::uuid IS NULL OR a.key_id = $1::uuid) AND ($2::uuid IS NULL OR a.server_id = $2::uuid) "
       "AND ($3::text IS NULL OR a.run_id = $3) AND ($4::text IS NULL OR a.action = $4) "
@@ -45,6 +57,10 @@ std::vector<Row> query(pqxx::transaction_base& txn, const Filter& filter, int ou
     row.exit_code = optional_int(r[12]);
     if (!r[13].is_null()) row.stdout_head = pqxx::binarystring(r[13]).str();
     if (!r[14].is_null()) row.stderr_head = pqxx::binarystring(r[14]).str();
+    row.claimed_server_id = optional_text(r[15]);
+    row.claimed_run_id = optional_text(r[16]);
+    row.failures = optional_int(r[17]);
+    row.last_at = optional_text(r[18]);
     rows.push_back(std::move(row));
   }
   return rows;

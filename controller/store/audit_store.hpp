@@ -1,4 +1,7 @@
 #pragma once
+// The audit log: one row per call, except failed authentications, which are one row per client
+// address and window (record_authentication_failure) and never carry a server_id or run_id: what
+// such a caller claimed is kept apart, so that it cannot appear in a real run's or server's trail.
 #include <pqxx/pqxx>
 
 #include <optional>
@@ -23,6 +26,18 @@ struct Entry {
 
 void record(pqxx::transaction_base& txn, const Entry& entry);
 
+struct AuthFailure {
+  std::string window_key;  // the address's current window (AuthFailureLimiter::Verdict)
+  std::string client_ip;   // as counted (IPv6 as its /64)
+  std::string detail_json; // the first call's action and reason
+  int status_code;         // what this call is answered: 401, or 429 past the threshold
+  std::optional<std::string> claimed_server_id, claimed_run_id;  // the first call's claims
+};
+
+// Counts one failed authentication in the row of its window (action "auth.failed", actor
+// "anonymous"), creating that row with this call's details when it is the window's first.
+void record_authentication_failure(pqxx::transaction_base& txn, const AuthFailure& failure);
+
 struct Filter {
   std::optional<std::string> key_id, server_id, run_id, action, since, until;
   int limit = 100;
@@ -33,6 +48,10 @@ struct Row {
   std::string at, actor, action, outcome, detail_json;
   std::optional<std::string> key_id, server_id, operation_id, run_id, client_ip;
   std::optional<int> status_code, exit_code;
+  // Failed authentications only: what the caller claimed, how many calls the row stands for and
+  // when the last one came.
+  std::optional<std::string> claimed_server_id, claimed_run_id, last_at;
+  std::optional<int> failures;
   std::string stdout_head, stderr_head;  // bounded
 };
 

@@ -1,6 +1,7 @@
 // Key scopes on every v1 operation: operations, servers and registry credentials (403), and
-// expiry (401). Each denial is paired with the same request by a key whose scope allows it, so
-// a check that is missing or denies everything both fail here.
+// expiry (401), on submissions and on reads (poll, stream, cancel) alike. Each denial is paired
+// with the same request by a key whose scope allows it, so a check that is missing or denies
+// everything both fail here.
 #include "tests/e2e/ci_api.hpp"
 
 #include "common/time.hpp"
@@ -220,4 +221,70 @@ TEST_CASE("an expired key is refused with 401 by every v1 operation", "[e2e][sco
     check_error(refused, 401);
     CHECK(detail_of(refused).find("expired") != std::string::npos);
   }
+}
+
+TEST_CASE("a key whose operations exclude deploy may not poll, stream or cancel a deploy (403); a key allowed deploy "
+          "may",
+          "[e2e][scope][403]") {
+  auto& fixture = scope_stack();
+  auto& stack = fixture.stack;
+  auto client = stack.client();
+  const auto full = stack.create_automation_key();
+  const auto deployed = fixture.send(full, fixture.request_for("deploy", fixture.server_a));
+  INFO(describe(deployed));
+  REQUIRE(deployed.status == 200);
+  const auto deploy_id = string_field(json_object(deployed), "operation_id");
+
+  testing::AutomationKeySpec exec_spec;
+  exec_spec.name = "exec-only-reader";
+  exec_spec.allowed_operations = {"exec"};
+  const auto exec_only = stack.create_automation_key(exec_spec);
+  testing::AutomationKeySpec deploy_spec;
+  deploy_spec.name = "deploy-only-reader";
+  deploy_spec.allowed_operations = {"deploy"};
+  const auto deploy_only = stack.create_automation_key(deploy_spec);
+
+  const std::string operation = "/api/automation/v1/operations/" + deploy_id;
+  SECTION("poll") {
+    const auto refused = testing::get_operation(client, exec_only.key, deploy_id);
+    check_error(refused, 403);
+    CHECK(detail_of(refused).find("deploy") != std::string::npos);
+    const auto allowed = testing::get_operation(client, deploy_only.key, deploy_id);
+    INFO(describe(allowed));
+    CHECK(allowed.status == 200);
+  }
+  SECTION("stream") {
+    check_error(client.get(operation + "/stream", {http::bearer(exec_only.key)}), 403);
+    // The deploy ends (its checkout does not exist), so an admitted stream replays it and ends.
+    const auto allowed = client.get(operation + "/stream", {http::bearer(deploy_only.key)});
+    INFO(describe(allowed));
+    CHECK(allowed.status == 200);
+  }
+  SECTION("cancel") {
+    check_error(client.post(operation + "/cancel", "", {http::bearer(exec_only.key)}), 403);
+    const auto after = operator_operation(stack, deploy_id);
+    INFO(boost::json::serialize(after));
+    CHECK(string_field(after, "status_detail") != "canceled");
+    // Admitted, the cancel is answered by the operation's state: 202, or 409 once it has ended.
+    const auto allowed = client.post(operation + "/cancel", "", {http::bearer(deploy_only.key)});
+    INFO(describe(allowed));
+    CHECK((allowed.status == 202 || allowed.status == 409));
+  }
+}
+
+TEST_CASE("an exec-only key still polls, streams and cancels its own execs", "[e2e][scope]") {
+  auto& fixture = scope_stack();
+  auto& stack = fixture.stack;
+  auto client = stack.client();
+  testing::AutomationKeySpec spec;
+  spec.name = "exec-only-owner";
+  spec.allowed_operations = {"exec"};
+  const auto key = stack.create_automation_key(spec);
+  const auto ran = testing::exec(client, key.key, exec_body(fixture.server_a, "echo mine"));
+  INFO(describe(ran));
+  REQUIRE(ran.status == 200);
+  const auto id = string_field(json_object(ran), "operation_id");
+  CHECK(testing::get_operation(client, key.key, id).status == 200);
+  CHECK(client.get("/api/automation/v1/operations/" + id + "/stream", {http::bearer(key.key)}).status == 200);
+  CHECK(client.post("/api/automation/v1/operations/" + id + "/cancel", "", {http::bearer(key.key)}).status == 409);
 }
