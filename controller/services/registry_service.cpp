@@ -99,6 +99,7 @@ store::registry::Credential RegistryCredentials::get(pqxx::transaction_base& txn
 
 void RegistryCredentials::remove(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
                                  const std::string& client_ip) const {
+  key();  // like every registry-credential endpoint: 503 without a master key
   if (!store::registry::remove(txn, id)) throw ApiError(status::not_found, "registry credential " + id + " not found");
   store::audit::record(txn, {actor.actor(), "registry_credentials.delete", id, client_ip, "allowed", "{}"});
 }

@@ -5,6 +5,7 @@
 #include "tests/e2e/secret_checks.hpp"
 
 #include "tests/support/git.hpp"
+#include "tests/support/wait.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -162,6 +163,41 @@ TEST_CASE("deploy checks out a branch, an annotated tag and a SHA and runs the d
   }
 
   INFO("the env_overrides value reached the command (above) and was stored nowhere");
+  check_stored_nowhere(stack, secret);
+}
+
+TEST_CASE("while a deploy runs, its env_overrides value is in no file of the agent", "[e2e][deploy][secrets]") {
+  auto& stack = shared_stack();
+  DeployRepository repository(stack.dir() / "repo-live");
+  const auto started = stack.dir() / "deploy-live-started";
+  const auto release = stack.dir() / "deploy-live-release";
+  const std::string command = "test -n \"$DEPLOY_SECRET\" && touch " + started.string() + "; " +
+                              wait_for_file_snippet(release);
+  const auto application = admin_post(stack, "/api/applications",
+                                      {{"name", "app-live"},
+                                       {"server_id", stack.server_id()},
+                                       {"directory", repository.checkout.string()},
+                                       {"deploy_branch", "main"},
+                                       {"deploy_command", command}});
+  const auto key = stack.create_automation_key();
+  auto client = stack.client();
+  const std::string secret = "override-" + crypto::hex_encode(crypto::random_bytes(16));
+
+  const auto response = testing::v1_post(
+      client, key.key, "/deploy",
+      {{"application_id", string_field(application, "id")}, {"env_overrides", {{"DEPLOY_SECRET", secret}}}});
+  INFO(describe(response));
+  REQUIRE(response.status == 200);
+  const std::string operation_id = string_field(json_object(response), "operation_id");
+  {
+    INFO("while the deploy command runs (it saw the value)");
+    const bool running = testing::wait_until([&] { return std::filesystem::exists(started); }, std::chrono::seconds(30));
+    if (running) check_agent_files_hold_no_secret_while_live(stack, secret);
+    { std::ofstream touch(release); }
+    REQUIRE(running);
+  }
+  const auto finished = testing::wait_for_operation(client, key.key, operation_id, std::chrono::seconds(30));
+  CHECK(string_field(finished, "status") == "completed");
   check_stored_nowhere(stack, secret);
 }
 

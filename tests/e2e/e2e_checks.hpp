@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -55,6 +56,13 @@ inline bool is_secret(const std::string& value, const std::string& prefix) {
 
 inline boost::json::object exec_body(const std::string& server_id, const std::string& command) {
   return {{"server_id", server_id}, {"command", command}};
+}
+
+// A shell snippet that waits until `path` exists, for at most `max_seconds` (polling every 50 ms),
+// so that a test which dies before creating it does not leave the command waiting forever.
+inline std::string wait_for_file_snippet(const std::filesystem::path& path, int max_seconds = 30) {
+  return "i=0; while [ ! -e '" + path.string() + "' ] && [ $i -lt " + std::to_string(max_seconds * 20) +
+         " ]; do sleep 0.05; i=$((i+1)); done";
 }
 
 // One database and stack shared by the test cases of an executable that do not disturb it.

@@ -39,7 +39,7 @@ TEST_CASE("an env value reaches the command and appears in no database row, log 
   // spool can be inspected while the operation is live.
   auto request = exec_body(stack.server_id(),
                            "printf %s \"$DEPLOY_TOKEN\" | sha256sum | cut -c1-64; touch " + started.string() +
-                               "; while [ ! -e " + release.string() + " ]; do sleep 0.05; done; echo released");
+                               "; " + wait_for_file_snippet(release) + "; echo released");
   request["env"] = {{"DEPLOY_TOKEN", secret}, {"OTHER", "plain-value"}};
   request["timeout_seconds"] = 60;
   const auto response = exec(client, key.key, request);

@@ -6,6 +6,7 @@
 #include "tests/e2e/secret_checks.hpp"
 
 #include "tests/e2e/runtime_stack.hpp"
+#include "tests/support/wait.hpp"
 
 #include <openssl/crypto.h>
 #include <pqxx/pqxx>
@@ -131,6 +132,7 @@ TEST_CASE("registry login answers 202 and runs `<runtime> login URL -u USER --pa
   const auto key = stack.create_automation_key(spec);
   auto client = stack.client();
   fixture.runtime.clear();
+  fixture.runtime.hold_logins();
 
   auto body = login_body(stack.server_id(), credential_id);
   body["run_id"] = "registry-run";
@@ -145,6 +147,14 @@ TEST_CASE("registry login answers 202 and runs `<runtime> login URL -u USER --pa
   CHECK(string_field(answer, "registry_url") == "ghcr.io");
   CHECK(string_field(answer, "registry_type") == "ghcr");
   const std::string operation_id = string_field(answer, "operation_id");
+
+  {
+    INFO("while the runtime holds the login, the password is in no file of the agent");
+    const bool waiting = testing::wait_until([&] { return fixture.runtime.login_waiting(); }, std::chrono::seconds(20));
+    if (waiting) check_agent_files_hold_no_secret_while_live(stack, password);
+    fixture.runtime.release_login();
+    REQUIRE(waiting);
+  }
 
   const auto finished = testing::wait_for_operation(client, key.key, operation_id, std::chrono::seconds(30));
   INFO(boost::json::serialize(finished));
@@ -220,7 +230,8 @@ TEST_CASE("registry login with an unknown credential or server gets 404", "[e2e]
   CHECK(fixture.runtime.arguments().empty());
 }
 
-TEST_CASE("without a master key the registry-credential endpoints answer 503", "[e2e][registry]") {
+TEST_CASE("without a master key every registry-credential endpoint and registry login answer 503",
+          "[e2e][registry]") {
   testing::TestDatabase database;
   testing::StackOptions options;
   options.agents = 0;
@@ -234,4 +245,18 @@ TEST_CASE("without a master key the registry-credential endpoints answer 503", "
   check_error(created, 503);
   CHECK(string_field(json_object(created), "detail").rfind("no master key configured", 0) == 0);
   check_error(stack.admin("GET", "/api/registry-credentials"), 503);
+  const std::string some_id = ids::new_uuid();
+  check_error(stack.admin("GET", "/api/registry-credentials/" + some_id), 503);
+  check_error(stack.admin("PATCH", "/api/registry-credentials/" + some_id,
+                          boost::json::serialize(boost::json::object{{"password", "p2"}})),
+              503);
+  check_error(stack.admin("DELETE", "/api/registry-credentials/" + some_id), 503);
+
+  const auto server = stack.create_server("no-master-key");
+  const auto key = stack.create_automation_key();
+  auto client = stack.client();
+  const auto login = testing::v1_post(client, key.key, "/registry-auth/login",
+                                      login_body(string_field(server, "id"), some_id));
+  check_error(login, 503);
+  CHECK(string_field(json_object(login), "detail").rfind("no master key configured", 0) == 0);
 }

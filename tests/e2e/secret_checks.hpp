@@ -40,8 +40,22 @@ inline std::vector<std::string> files_containing(const std::filesystem::path& ro
   return found;
 }
 
-// The secret, in any of its forms, is in no database row, no log and no agent file. The logs
-// must not be empty (an empty log proves nothing).
+// While an operation that was given the secret is live: no file in the agents' state dirs (its
+// journal entry, its output spool) holds it. Once an operation ends the agent forgets it and its
+// files go, so only a look while it runs proves anything; hence files must have been read.
+inline void check_agent_files_hold_no_secret_while_live(testing::TetherStack& stack, const std::string& secret) {
+  const auto forms = encodings_of(secret);
+  int files_read = 0;
+  for (std::size_t i = 0; i < stack.agent_count(); ++i) {
+    INFO("agent " << i + 1);
+    CHECK(files_containing(stack.agent(i).state_dir, forms, files_read).empty());
+  }
+  CHECK(files_read > 0);
+}
+
+// The secret, in any of its forms, is in no database row, no log and no agent file left behind.
+// The logs must not be empty (an empty log proves nothing). The agents' files of a live
+// operation are checked by check_agent_files_hold_no_secret_while_live.
 inline void check_stored_nowhere(testing::TetherStack& stack, const std::string& secret) {
   const auto forms = encodings_of(secret);
   CHECK_FALSE(contains_any(stack.database().dump(), forms));

@@ -25,9 +25,17 @@ class RecordingRuntime {
   // Empties both records.
   void clear() const;
 
+  // Holding logins: after reading its stdin, a `login` call waits (at most 30 s) until
+  // release_login(), so that tests can look at the agent while the operation is live.
+  void hold_logins() const;
+  // True once a held `login` has read its stdin and waits.
+  bool login_waiting() const;
+  // Lets held logins go on, and stops holding later ones.
+  void release_login() const;
+
   // What the script does per subcommand (the shape of the real runtime's answers):
   //   restart NAME -> prints NAME, exit 0
-  //   login URL -u USER --password-stdin -> reads stdin, prints "Login Succeeded", exit 0
+  //   login URL -u USER --password-stdin -> reads stdin, waits while held, prints "Login Succeeded", exit 0
   //   logout URL -> prints "not logged in to URL" on stderr, exit 1 (tests the failing logout)
   //   anything else -> exit 125
   static constexpr int logout_exit_code = 1;
@@ -36,6 +44,7 @@ class RecordingRuntime {
   std::filesystem::path script_;
   std::filesystem::path arguments_file_;
   std::filesystem::path stdin_file_;
+  std::filesystem::path hold_file_, waiting_file_, release_file_;
 };
 
 }  // namespace tether::testing

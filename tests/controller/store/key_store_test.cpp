@@ -43,11 +43,22 @@ TEST_CASE("expiry is judged by the database clock", "[store][keys]") {
 
 TEST_CASE("revoking keeps the first revocation time and unknown keys are reported", "[store][keys]") {
   testing::StoreFixture fx;
-  pqxx::work txn(fx.connection);
   const auto input = key_named("ci", std::nullopt);
-  store::keys::insert_automation_key(txn, input);
-  const auto first = store::keys::revoke_automation_key(txn, input.id);
-  REQUIRE(first);
+  {
+    pqxx::work txn(fx.connection);
+    store::keys::insert_automation_key(txn, input);
+    REQUIRE(store::keys::revoke_automation_key(txn, input.id));
+    txn.commit();
+  }
+  // The first revocation happened long ago: a second one, in a later transaction and so at
+  // another now(), must report and keep that time rather than its own.
+  const std::string first = "2001-02-03T04:05:06Z";
+  {
+    pqxx::work txn(fx.connection);
+    txn.exec_params("UPDATE automation_keys SET revoked_at = $2::timestamptz WHERE id = $1", input.id, first);
+    txn.commit();
+  }
+  pqxx::work txn(fx.connection);
   CHECK(store::keys::revoke_automation_key(txn, input.id) == first);
   CHECK(store::keys::find_automation_key(txn, input.prefix)->revoked_at == first);
   CHECK_FALSE(store::keys::revoke_automation_key(txn, ids::new_uuid()));
