@@ -54,7 +54,7 @@ trap 'exit 143' TERM
 ssh-keygen -q -t ed25519 -N '' -C tether-bench-host -f "$dir/host_key"
 ssh-keygen -q -t ed25519 -N '' -C tether-bench-client -f "$dir/client_key"
 cp "$dir/client_key.pub" "$dir/authorized_keys"
-port=$(pick_free_port)
+port=$(pick_free_port "")
 printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$dir/host_key.pub")" >"$dir/known_hosts"
 
 # Debian's defaults (PAM included) apart from where the keys are and which port it listens on.
