@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 namespace tether::proto {
 namespace bj = boost::json;
 using json::FieldError;
@@ -23,6 +25,15 @@ std::string required_operation_id(const bj::object& obj) {
   if (!id) throw FieldError("operation_id: must be a UUID");
   return *id;
 }
+
+// An integer field that must fit an int (and a range): a wider value is refused, never narrowed.
+int int_in_range(std::int64_t value, std::string_view key, std::int64_t min, std::int64_t max) {
+  if (value < min || value > max) throw FieldError(fmt::format("{}: must be from {} to {}", key, min, max));
+  return static_cast<int>(value);
+}
+
+constexpr std::int64_t int_min = std::numeric_limits<int>::min();
+constexpr std::int64_t int_max = std::numeric_limits<int>::max();
 
 std::uint64_t required_seq(const bj::object& obj, std::string_view key) {
   auto value = json::required_int(obj, key);
@@ -145,7 +156,7 @@ std::string hello_text(const bj::object& obj, std::string_view key, std::size_t 
 
 Hello decode_hello(const bj::object& obj) {
   Hello m;
-  m.protocol_version = static_cast<int>(json::required_int(obj, "protocol_version"));
+  m.protocol_version = int_in_range(json::required_int(obj, "protocol_version"), "protocol_version", 0, int_max);
   m.agent_version = hello_text(obj, "agent_version", hello_limits::short_text_bytes);
   m.hostname = hello_text(obj, "hostname", hello_limits::hostname_bytes);
   m.os = hello_text(obj, "os", hello_limits::long_text_bytes);
@@ -182,7 +193,7 @@ Finished decode_finished(const bj::object& obj) {
   m.operation_id = required_operation_id(obj);
   m.status = json::required_string(obj, "status");
   if (!is_finished_status(m.status)) throw FieldError("status: must be completed, timeout, failed or canceled");
-  if (auto code = json::optional_int(obj, "exit_code")) m.exit_code = static_cast<int>(*code);
+  if (auto code = json::optional_int(obj, "exit_code")) m.exit_code = int_in_range(*code, "exit_code", int_min, int_max);
   m.duration_ms = json::optional_int(obj, "duration_ms").value_or(0);
   m.error = json::optional_string(obj, "error");
   m.last_seq = required_seq(obj, "last_seq");
@@ -193,8 +204,8 @@ Finished decode_finished(const bj::object& obj) {
 Welcome decode_welcome(const bj::object& obj) {
   Welcome m;
   m.server_id = json::required_string(obj, "server_id");
-  m.heartbeat_interval_seconds = static_cast<int>(json::required_int(obj, "heartbeat_interval_seconds"));
-  if (m.heartbeat_interval_seconds < 1) throw FieldError("heartbeat_interval_seconds: must be at least 1");
+  m.heartbeat_interval_seconds =
+      int_in_range(json::required_int(obj, "heartbeat_interval_seconds"), "heartbeat_interval_seconds", 1, 86400);
   for (const auto& entry : object_list(obj, "operations")) {
     StoredOperationState state;
     state.operation_id = required_operation_id(entry);
@@ -220,8 +231,7 @@ Dispatch decode_dispatch(const bj::object& obj) {
       m.env.emplace(std::string(item.key()), std::string(item.value().as_string()));
     }
   }
-  m.timeout_seconds = static_cast<int>(json::required_int(obj, "timeout_seconds"));
-  if (m.timeout_seconds < 1) throw FieldError("timeout_seconds: must be at least 1");
+  m.timeout_seconds = int_in_range(json::required_int(obj, "timeout_seconds"), "timeout_seconds", 1, int_max);
   m.commit_ref = json::optional_string(obj, "commit_ref");
   m.container_name = json::optional_string(obj, "container_name");
   m.registry_url = json::optional_string(obj, "registry_url");

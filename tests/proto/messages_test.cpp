@@ -380,3 +380,14 @@ TEST_CASE("an agent fits its hello to the bounds before sending it", "[proto][he
   CHECK(hello.kernel.size() == 256);
   CHECK_NOTHROW(decode_agent_message(encode(AgentMessage{hello})));
 }
+
+TEST_CASE("integer fields wider than an int are refused, never narrowed", "[proto]") {
+  // 4294967297 narrowed to int is 1: a hello of that "version" must not pass as protocol 1.
+  CHECK_THROWS_WITH(decode_agent_message(R"({"type":"hello","protocol_version":4294967297})"),
+                    Catch::Contains("protocol_version"));
+  CHECK_THROWS_WITH(decode_agent_message(R"({"type":"finished","operation_id":")" + op1 +
+                                         R"(","status":"completed","last_seq":0,"exit_code":4294967296})"),
+                    Catch::Contains("exit_code"));
+  CHECK_THROWS_WITH(decode_controller_message(R"({"type":"welcome","server_id":"s","heartbeat_interval_seconds":4294967306})"),
+                    Catch::Contains("heartbeat_interval_seconds"));
+}
