@@ -6,7 +6,7 @@
 
 #include "proto/messages.hpp"
 #include "proto/output_frame.hpp"
-#include "tests/support/raw_agent_socket.hpp"
+#include "tests/support/fake_agent.hpp"
 #include "tests/support/script_file.hpp"
 #include "tests/support/wait.hpp"
 
@@ -25,17 +25,8 @@ namespace {
 struct Forgery {
   const char* what;
   // Sends the forged report on a connection that has been welcomed.
-  std::function<void(testing::RawAgentSocket&, const std::string& operation_id)> send;
+  std::function<void(testing::FakeAgent&, const std::string& operation_id)> send;
 };
-
-std::string hello_text(std::vector<proto::JournalEntrySummary> operations = {}) {
-  proto::Hello hello;
-  hello.agent_version = "forger";
-  hello.hostname = "forger";
-  hello.boot_id = ids::new_uuid();
-  hello.operations = std::move(operations);
-  return proto::encode(proto::AgentMessage{hello});
-}
 
 boost::json::object operator_view(testing::TetherStack& stack, const std::string& operation_id) {
   auto response = stack.admin("GET", "/api/operations/" + operation_id);
@@ -82,41 +73,36 @@ TEST_CASE("a connection with one server's token cannot report on another server'
   };
   REQUIRE(testing::wait_until([&] { return stored_seq() == 1; }, 20s));
 
+  // X's own agent stops, so that the forging connection is never replaced by it mid-test.
+  stack.stop_agent(0);
+
   const std::vector<Forgery> forgeries = {
       {"output frame",
        [](auto& socket, const auto& id) {
-         socket.send_binary(proto::encode_output_frame(proto::Stream::stdout_stream, id, 2, "forged output\n"));
+         socket.send_output(proto::encode_output_frame(proto::Stream::stdout_stream, id, 2, "forged output\n"));
        }},
-      {"accepted", [](auto& socket, const auto& id) { socket.send_text(proto::encode(proto::AgentMessage{proto::Accepted{id}})); }},
-      {"started", [](auto& socket, const auto& id) { socket.send_text(proto::encode(proto::AgentMessage{proto::Started{id}})); }},
+      {"accepted", [](auto& socket, const auto& id) { socket.send(proto::Accepted{id}); }},
+      {"started", [](auto& socket, const auto& id) { socket.send(proto::Started{id}); }},
       {"rejected",
        [](auto& socket, const auto& id) {
-         socket.send_text(proto::encode(proto::AgentMessage{proto::Rejected{id, "forged rejection"}}));
+         socket.send(proto::Rejected{id, "forged rejection"});
        }},
       {"finished",
        [](auto& socket, const auto& id) {
-         socket.send_text(proto::encode(
-             proto::AgentMessage{proto::Finished{id, "completed", 0, 1, std::nullopt, 1, std::nullopt}}));
+         socket.send(proto::Finished{id, "completed", 0, 1, std::nullopt, 1, std::nullopt});
        }},
   };
   for (const auto& forgery : forgeries) {
     INFO("forged " << forgery.what);
-    testing::RawAgentSocket socket(stack.port(), intruder_token);
-    REQUIRE(socket.send_text(hello_text()));
-    const auto welcome = socket.read_text(10s);
-    REQUIRE(welcome);
-    CHECK_THAT(*welcome, Catch::Contains("\"welcome\""));
+    testing::FakeAgent socket(stack.port(), intruder_token, testing::fake_hello());  // welcomed
     forgery.send(socket, operation_id);
     CHECK(socket.wait_closed(10s));
   }
 
   {
     INFO("a hello listing the other server's operation is refused and told nothing");
-    testing::RawAgentSocket socket(stack.port(), intruder_token);
-    REQUIRE(socket.send_text(hello_text({{operation_id, false, 0}})));
-    const auto answer = socket.read_text(10s);
-    CHECK_FALSE(answer);
-    CHECK(socket.closed_by_peer());
+    CHECK_THROWS_WITH(testing::FakeAgent(stack.port(), intruder_token, testing::fake_hello({{operation_id, false, 0}})),
+                      Catch::Contains("did not answer the hello with a welcome"));
   }
 
   // Y's operation is untouched: still running, only its real output.

@@ -69,6 +69,26 @@ void FakeAgent::send(const proto::AgentMessage& message) {
   impl_->ws.write(net::buffer(proto::encode(message)));
 }
 
+void FakeAgent::send_output(const std::string& frame) {
+  impl_->ws.binary(true);
+  impl_->ws.write(net::buffer(frame));
+}
+
+bool FakeAgent::wait_closed(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    switch (receive(std::max(left, std::chrono::milliseconds(1))).outcome) {
+      case Outcome::closed:
+        return true;
+      case Outcome::timed_out:
+        return false;
+      case Outcome::message:
+        continue;
+    }
+  }
+}
+
 FakeAgent::Received FakeAgent::receive(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!impl_->closed) {

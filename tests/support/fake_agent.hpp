@@ -25,6 +25,8 @@ class FakeAgent {
   const proto::Welcome& welcome() const { return welcome_; }
 
   void send(const proto::AgentMessage& message);
+  // A binary output frame (proto::encode_output_frame), as the agent streams a command's output.
+  void send_output(const std::string& frame);
 
   enum class Outcome { message, closed, timed_out };
   struct Received {
@@ -36,6 +38,9 @@ class FakeAgent {
   Received receive(std::chrono::milliseconds timeout);
   // The next Dispatch; throws when another message, a close or the timeout comes first.
   proto::Dispatch receive_dispatch(std::chrono::milliseconds timeout);
+
+  // Reads (and drops) messages until the controller closes the socket: true if it did in time.
+  bool wait_closed(std::chrono::milliseconds timeout);
 
   // Closes the socket abruptly (no close frame), as a crashed agent or a broken network would.
   void drop();
