@@ -8,6 +8,7 @@
 
 #include <boost/algorithm/string/predicate.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>

@@ -80,7 +80,8 @@ TEST_CASE("results say whether stdout and stderr were cut at the stored limit", 
   const auto answer = api::v1::exec_answer(record);
   CHECK(answer.at("stdout_truncated") == true);
   CHECK(answer.at("stderr_truncated") == false);
-  const auto& result = api::v1::operation_view(record).at("result").as_object();
+  const auto view = api::v1::operation_view(record);
+  const auto& result = view.at("result").as_object();
   CHECK(result.at("stdout_truncated") == true);
   CHECK(result.at("stderr_truncated") == false);
   record.stdout_truncated = false;

@@ -62,7 +62,7 @@ TEST_CASE("a known path with another method answers 405 listing the allowed ones
   const auto routed = route(example_router(), bhttp::verb::post, "/api/servers/abc");
   REQUIRE(routed.sink->responses.size() == 1);
   CHECK(routed.sink->responses[0].result() == bhttp::status::method_not_allowed);
-  CHECK(routed.sink->responses[0][bhttp::field::allow] == "GET, DELETE");
+  CHECK(routed.sink->responses[0][bhttp::field::allow] == "GET, HEAD, DELETE");
 }
 
 TEST_CASE("a responder answers once; later sends are ignored", "[http][router]") {
