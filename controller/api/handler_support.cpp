@@ -65,7 +65,15 @@ std::map<std::string, std::string> query_params(const http::Request& request) {
   auto target = boost::urls::parse_origin_form(request.target());
   if (!target) throw http::ApiError(status::unprocessable_entity, "malformed request target");
   std::map<std::string, std::string> params;
-  for (const auto& param : target->params()) params[param.key] = param.value;
+  for (const auto& param : target->params()) {
+    // PostgreSQL text cannot hold a NUL (libpq would cut the value there): refuse it by name.
+    if (param.value.find('\0') != std::string::npos || param.key.find('\0') != std::string::npos) {
+      throw http::ApiError(status::unprocessable_entity,
+                           utf8::sanitize(param.key.substr(0, param.key.find('\0')).substr(0, 64)) +
+                               ": must not contain the NUL character (%00)");
+    }
+    params[param.key] = param.value;
+  }
   return params;
 }
 

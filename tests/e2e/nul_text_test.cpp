@@ -118,3 +118,12 @@ TEST_CASE("a NUL in any text field of a v1 route is 422 naming the field", "[e2e
   REQUIRE(operations.status == 200);
   CHECK(json_object(operations).at("operations").as_array().empty());
 }
+
+TEST_CASE("a NUL in a query parameter is 422 naming the parameter", "[e2e][nul]") {
+  auto& s = stack();
+  auto client = s.client();
+  // libpq would cut "run%00x" to "run": the filter would then match another run's rows.
+  const auto response = client.get("/api/operations?run_id=run%00x", {http::bearer(s.admin_key())});
+  check_error(response, 422);
+  CHECK_THAT(string_field(json_object(response), "detail"), Catch::StartsWith("run_id: ") && Catch::Contains("NUL"));
+}
