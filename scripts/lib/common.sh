@@ -69,14 +69,16 @@ forget_inherited_tether_settings() {
 # run_in_own_group CMD...: runs CMD in a process group of its own and waits for it. Waiting with
 # `wait` (not in the foreground) lets a signal sent to this script alone run its traps at once
 # instead of after CMD ends, and the trap can then end all of CMD's processes with
-# stop_own_group, which Ctrl-C alone would not reach once CMD has its own group.
+# stop_own_group, which Ctrl-C alone would not reach once CMD has its own group. When CMD itself
+# dies (kill -9 of ctest), what it started is ended too, before the caller's cleanup stops the
+# database those processes use.
 OWN_GROUP_LEADER=
 run_in_own_group() {
   setsid "$@" &
   OWN_GROUP_LEADER=$!
   local status=0
   wait "$OWN_GROUP_LEADER" || status=$?
-  OWN_GROUP_LEADER=
+  stop_own_group
   return "$status"
 }
 

@@ -1,5 +1,6 @@
 #include "tests/support/child_process.hpp"
 
+#include "tests/support/process_guard.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <fcntl.h>
@@ -93,6 +94,7 @@ std::string read_file(const std::filesystem::path& path) {
 ChildProcess::ChildProcess(ProcessSpec spec) : spec_(std::move(spec)) {
   if (spec_.argv.empty()) throw std::invalid_argument("ChildProcess: empty argv");
   if (spec_.stdout_path.empty()) throw std::invalid_argument("ChildProcess: stdout_path is required");
+  start_process_guard();  // before the environment is copied: the child must carry the marker
   std::vector<std::string> argv_strings = spec_.argv;
   std::vector<std::string> env_strings = build_environment(spec_);
   auto argv = pointers(argv_strings);

@@ -37,6 +37,8 @@ class ChildProcess {
   // Starts the process; throws std::runtime_error (with errno text) when it cannot be executed.
   // The child gets SIGKILL if the thread that started it ends (PR_SET_PDEATHSIG), so a crashed
   // test leaves no controller or agent behind: start long-lived processes from the main thread.
+  // What the child starts in turn (an agent's commands, in process groups of their own) is ended
+  // by the process guard (process_guard.hpp) when the test process dies.
   explicit ChildProcess(ProcessSpec spec);
   // SIGKILL and reap when still running.
   ~ChildProcess();

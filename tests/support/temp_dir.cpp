@@ -1,5 +1,7 @@
 #include "tests/support/temp_dir.hpp"
 
+#include "tests/support/process_guard.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +11,12 @@
 #include <system_error>
 
 namespace tether::testing {
+namespace {
+bool keep_requested() {
+  const char* keep = std::getenv("TETHER_TEST_KEEP_TEMP");
+  return keep && *keep && std::strcmp(keep, "0") != 0;
+}
+}  // namespace
 
 TempDir::TempDir(std::string_view label) {
   const char* base = std::getenv("TMPDIR");
@@ -17,10 +25,11 @@ TempDir::TempDir(std::string_view label) {
     throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
   }
   path_ = pattern;
+  if (!keep_requested()) remove_on_test_process_death(path_);
 }
 
 TempDir::~TempDir() {
-  if (const char* keep = std::getenv("TETHER_TEST_KEEP_TEMP"); keep && *keep && std::strcmp(keep, "0") != 0) {
+  if (keep_requested()) {
     std::fprintf(stderr, "keeping %s\n", path_.c_str());
     return;
   }

@@ -4,7 +4,8 @@
 
 namespace tether::testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction, or by
+// the process guard (process_guard.hpp) when the test process dies first.
 // Set TETHER_TEST_KEEP_TEMP=1 to keep it for a post-mortem (its path is printed then).
 class TempDir {
  public:

@@ -2,6 +2,8 @@
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/net.hpp"
+#include "tests/support/process_guard.hpp"
+#include "tests/support/script_file.hpp"
 
 #include <pwd.h>
 #include <unistd.h>
@@ -61,6 +63,15 @@ ThrowawayPostgres::ThrowawayPostgres() : bin_dir_(find_bin_dir()), port_(testing
       command_timeout);
   if (!initdb.succeeded()) {
     throw std::runtime_error(fmt::format("initdb failed ({}): {}{}", initdb.status.describe(), initdb.out, initdb.err));
+  }
+  {
+    // A test killed before its destructor runs must not leave this server running.
+    std::string stop = "[ -e " + testing::shell_quote((data / "postmaster.pid").string()) + " ] &&";
+    for (const auto& word : as_owner({bin_dir_ + "/pg_ctl", "-D", data.string(), "-w", "-t", "30", "stop", "-m",
+                                      "immediate"})) {
+      stop += " " + testing::shell_quote(word);
+    }
+    testing::on_test_process_death(stop);
   }
   {
     std::ofstream conf(data / "postgresql.conf", std::ios::app);

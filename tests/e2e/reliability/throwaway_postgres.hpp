@@ -16,7 +16,8 @@ class ThrowawayPostgres {
   // refuses root) and start the server on a free port of 127.0.0.1. Throws with the server's log
   // when that fails.
   ThrowawayPostgres();
-  // Stops the server (immediate shutdown); the temp dir goes with it.
+  // Stops the server (immediate shutdown); the temp dir goes with it. When the test process dies
+  // instead, the process guard does both.
   ~ThrowawayPostgres();
   ThrowawayPostgres(const ThrowawayPostgres&) = delete;
   ThrowawayPostgres& operator=(const ThrowawayPostgres&) = delete;
