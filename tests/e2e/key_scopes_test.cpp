@@ -205,7 +205,9 @@ TEST_CASE("an expired key is refused with 401 by every v1 operation", "[e2e][sco
   auto& fixture = scope_stack();
   testing::AutomationKeySpec spec;
   spec.name = "expires-soon";
-  const auto expiry = std::chrono::system_clock::now() + std::chrono::seconds(3);
+  // A whole second, so that the RFC 3339 text (whole seconds) keeps all of the 5 s before it:
+  // room for the first call on a loaded machine.
+  const auto expiry = std::chrono::ceil<std::chrono::seconds>(std::chrono::system_clock::now()) + std::chrono::seconds(5);
   spec.expires_at = timeutil::format_utc(expiry);
   const auto key = fixture.stack.create_automation_key(spec);
   const auto restart = fixture.request_for("restart", fixture.server_a);
@@ -213,7 +215,6 @@ TEST_CASE("an expired key is refused with 401 by every v1 operation", "[e2e][sco
   INFO(describe(before));
   REQUIRE(before.status == 200);
 
-  // format_utc drops fractions, so the key expired at or before `expiry`.
   std::this_thread::sleep_until(expiry + std::chrono::milliseconds(200));
   for (const auto& operation : all_operations) {
     INFO("operation " << operation);
