@@ -95,4 +95,20 @@ std::string listed_status(testing::TetherStack& stack, const std::string& server
   return {};
 }
 
+std::string v1_target(const std::string& operation_id) {
+  return "/api/automation/v1/operations/" + operation_id + "/stream";
+}
+
+std::string operator_target(const std::string& operation_id) { return "/api/operations/" + operation_id + "/stream"; }
+
+testing::SseRequest stream_request(const testing::TetherStack& stack, std::string target,
+                                   std::optional<std::string> bearer, std::optional<std::string> last_event_id) {
+  testing::SseRequest request;
+  request.port = stack.port();
+  request.target = std::move(target);
+  if (bearer) request.headers.push_back(http::bearer(*bearer));
+  if (last_event_id) request.headers.emplace_back("Last-Event-ID", *last_event_id);
+  return request;
+}
+
 }  // namespace tether::reliability

@@ -2,8 +2,10 @@
 // Starting long commands and following them to their end, for the tests that kill things while
 // a command runs.
 #include "tests/e2e/e2e_checks.hpp"
+#include "tests/support/sse_client.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace tether::reliability {
@@ -29,6 +31,14 @@ std::string listed_status(testing::TetherStack& stack, const std::string& server
 
 // The stack's controller and agent logs, for failure messages.
 std::string stack_logs(const testing::TetherStack& stack);
+
+// The live output routes of an operation: v1 (rca_ keys) and operators.
+std::string v1_target(const std::string& operation_id);
+std::string operator_target(const std::string& operation_id);
+// A request for one of them on the stack's port, with a bearer key and Last-Event-ID when given.
+testing::SseRequest stream_request(const testing::TetherStack& stack, std::string target,
+                                   std::optional<std::string> bearer = std::nullopt,
+                                   std::optional<std::string> last_event_id = std::nullopt);
 
 // "1\n2\n...\nlast\n".
 std::string numbered_lines(int last);

@@ -47,23 +47,6 @@ testing::TetherStack& stream_stack() {
   return e2e::shared_stack(options);
 }
 
-std::string v1_target(const std::string& operation_id) {
-  return "/api/automation/v1/operations/" + operation_id + "/stream";
-}
-
-std::string operator_target(const std::string& operation_id) { return "/api/operations/" + operation_id + "/stream"; }
-
-SseRequest stream_request(const testing::TetherStack& stack, std::string target,
-                          std::optional<std::string> bearer = std::nullopt,
-                          std::optional<std::string> last_event_id = std::nullopt) {
-  SseRequest request;
-  request.port = stack.port();
-  request.target = std::move(target);
-  if (bearer) request.headers.push_back(http::bearer(*bearer));
-  if (last_event_id) request.headers.emplace_back("Last-Event-ID", *last_event_id);
-  return request;
-}
-
 // Everything a reader got from one or more connections to an operation's stream, in order.
 struct StreamLog {
   std::vector<std::int64_t> seqs;

@@ -36,22 +36,6 @@ namespace {
 
 constexpr std::uint64_t kMiB = 1024 * 1024;
 
-std::string v1_target(const std::string& operation_id) {
-  return "/api/automation/v1/operations/" + operation_id + "/stream";
-}
-std::string operator_target(const std::string& operation_id) { return "/api/operations/" + operation_id + "/stream"; }
-
-SseRequest stream_request(const testing::TetherStack& stack, std::string target,
-                          std::optional<std::string> bearer = std::nullopt,
-                          std::optional<std::string> last_event_id = std::nullopt) {
-  SseRequest request;
-  request.port = stack.port();
-  request.target = std::move(target);
-  if (bearer) request.headers.push_back(http::bearer(*bearer));
-  if (last_event_id) request.headers.emplace_back("Last-Event-ID", *last_event_id);
-  return request;
-}
-
 // Shell that waits (at most 60 s) until `file` exists.
 std::string wait_for_file(const std::filesystem::path& file) {
   return fmt::format("i=0; while [ ! -e {0} ]; do i=$((i+1)); [ $i -le 3000 ] || exit 97; sleep 0.02; done",
