@@ -84,16 +84,9 @@ std::shared_ptr<http::StreamProducer> operation_output_stream(app::AppContext& a
 }
 
 void stream_from_db(app::AppContext& app, const http::RequestContext& context, StreamWork work) {
-  app.db.submit(
-      [&app, responder = context.responder, call = operator_call(app, context),
-       work = std::move(work)](pqxx::connection& connection) {
-        try {
-          responder.stream_events(work(connection));
-        } catch (const auth::AuthenticationFailed& failure) {
-          throw refuse_unauthenticated(app, connection, call, failure);
-        }
-      },
-      [responder = context.responder](std::exception_ptr error) { responder.send(response_for_failure(error)); });
+  respond_from_db(app, context, [work = std::move(work)](pqxx::connection& connection, const http::Responder& responder) {
+    responder.stream_events(work(connection));
+  });
 }
 
 }  // namespace tether::api

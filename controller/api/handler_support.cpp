@@ -32,17 +32,23 @@ http::Response response_for_failure(std::exception_ptr error) {
   }
 }
 
-void answer_from_db(app::AppContext& app, const http::RequestContext& context, DbWork work) {
+void respond_from_db(app::AppContext& app, const http::RequestContext& context, RespondingWork act) {
   app.db.submit(
       [&app, responder = context.responder, call = operator_call(app, context),
-       work = std::move(work)](pqxx::connection& connection) {
+       act = std::move(act)](pqxx::connection& connection) {
         try {
-          responder.send(work(connection));
+          act(connection, responder);
         } catch (const auth::AuthenticationFailed& failure) {
           throw refuse_unauthenticated(app, connection, call, failure);
         }
       },
       [responder = context.responder](std::exception_ptr error) { responder.send(response_for_failure(error)); });
+}
+
+void answer_from_db(app::AppContext& app, const http::RequestContext& context, DbWork work) {
+  respond_from_db(app, context, [work = std::move(work)](pqxx::connection& connection, const http::Responder& responder) {
+    responder.send(work(connection));
+  });
 }
 
 boost::json::object parse_json_body(const http::Request& request) {

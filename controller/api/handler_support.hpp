@@ -23,6 +23,12 @@ using DbWork = std::function<http::Response(pqxx::connection&)>;
 // A failed authentication is counted against the caller's address (refuse_unauthenticated).
 void answer_from_db(app::AppContext& app, const http::RequestContext& context, DbWork work);
 
+// What answer_from_db and stream_from_db share: runs `act` on a pool connection with the request's
+// responder; a failed authentication inside it is refused as above, any failure answered by
+// response_for_failure.
+using RespondingWork = std::function<void(pqxx::connection&, const http::Responder&)>;
+void respond_from_db(app::AppContext& app, const http::RequestContext& context, RespondingWork act);
+
 // Maps an exception from database work to a response (the rule above).
 http::Response response_for_failure(std::exception_ptr error);
 
