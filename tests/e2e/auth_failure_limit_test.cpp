@@ -48,7 +48,8 @@ void check_limited(const http::Response& response) {
 // The audit entries of failed authentications from `address`.
 std::vector<boost::json::object> failure_rows(testing::TetherStack& stack, const std::string& address) {
   std::vector<boost::json::object> out;
-  for (const auto& entry : array_field(admin_get(stack, "/api/audit?action=auth.failed&limit=1000"), "entries")) {
+  const auto answer = admin_get(stack, "/api/audit?action=auth.failed&limit=1000");
+  for (const auto& entry : array_field(answer, "entries")) {
     const auto& object = entry.as_object();
     if (object.at("client_ip") == boost::json::value(address)) out.push_back(object);
   }
