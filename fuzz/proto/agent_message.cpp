@@ -15,27 +15,10 @@
 #include <string>
 #include <string_view>
 
-using tether::fuzz::require;
 namespace proto = tether::proto;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view text(reinterpret_cast<const char*>(data), size);
-  std::optional<proto::AgentMessage> message;
-  try {
-    message = proto::decode_agent_message(text);
-  } catch (const tether::json::FieldError&) {
-    return 0;
-  }
-  if (!message) return 0;
-  const std::string encoded = proto::encode(*message);
-  std::optional<proto::AgentMessage> again;
-  try {
-    again = proto::decode_agent_message(encoded);
-  } catch (const tether::json::FieldError& e) {
-    std::fprintf(stderr, "re-decoding %s failed: %s\n", encoded.c_str(), e.what());
-    require(false, "a message's own encoding is accepted");
-  }
-  require(again.has_value(), "a message's own encoding has a known type");
-  require(proto::encode(*again) == encoded, "encode and decode leave a message unchanged");
+  tether::fuzz::check_message_round_trip(std::string_view(reinterpret_cast<const char*>(data), size),
+                                         [](std::string_view text) { return proto::decode_agent_message(text); });
   return 0;
 }
