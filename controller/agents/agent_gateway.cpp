@@ -68,7 +68,7 @@ void AgentGateway::authenticate_then_accept(Stream stream, http::Request request
         auto executor = pending->stream.get_executor();
         boost::asio::post(executor, [this, pending, valid, server_id = valid ? credential->server_id : ""] {
           if (!valid) return refuse(pending, "invalid or revoked server token");
-          auto session = std::make_shared<AgentSession<Stream>>(std::move(pending->stream), dispatcher_, server_id,
+          auto session = std::make_shared<AgentSession<Stream>>(std::move(pending->stream), lifecycle_, server_id,
                                                                 idle_timeout_);
           session->accept(std::move(pending->request));
         });

@@ -2,7 +2,7 @@
 // Turns an authenticated upgrade request on /api/agent/ws into an AgentSession. The server token
 // is checked against the database before the WebSocket handshake is answered: an unknown, revoked
 // or decommissioned token gets a plain HTTP 401 and no socket.
-#include "controller/dispatch/dispatcher.hpp"
+#include "controller/operations/lifecycle.hpp"
 #include "controller/http/agent_upgrade.hpp"
 
 #include <chrono>
@@ -11,8 +11,8 @@ namespace tether::agents {
 
 class AgentGateway final : public http::AgentUpgradeHandler {
  public:
-  AgentGateway(dispatch::Dispatcher& dispatcher, std::chrono::seconds idle_timeout)
-      : dispatcher_(dispatcher), idle_timeout_(idle_timeout) {}
+  AgentGateway(operations::Lifecycle& lifecycle, std::chrono::seconds idle_timeout)
+      : lifecycle_(lifecycle), dispatcher_(lifecycle.dispatcher()), idle_timeout_(idle_timeout) {}
 
   void upgrade(boost::beast::tcp_stream stream, http::Request request, std::string client_ip) override;
   void upgrade(boost::beast::ssl_stream<boost::beast::tcp_stream> stream, http::Request request,
@@ -22,6 +22,7 @@ class AgentGateway final : public http::AgentUpgradeHandler {
   template <class Stream>
   void authenticate_then_accept(Stream stream, http::Request request, std::string client_ip);
 
+  operations::Lifecycle& lifecycle_;
   dispatch::Dispatcher& dispatcher_;
   std::chrono::seconds idle_timeout_;
 };

@@ -35,21 +35,10 @@ struct overloaded : Ts... {
 template <class... Ts>
 overloaded(Ts...) -> overloaded<Ts...>;
 
-std::vector<store::OperationRecord> ended_records(pqxx::transaction_base& txn, dispatch::Dispatcher& dispatcher,
-                                                  const std::vector<std::string>& ids) {
-  std::vector<store::OperationRecord> records;
-  for (const auto& id : ids) {
-    if (auto record = dispatch::ended_record_for_waiters(txn, dispatcher.waiters(), id)) {
-      records.push_back(std::move(*record));
-    }
-  }
-  return records;
-}
-
 }  // namespace
 
-AgentLink::AgentLink(dispatch::Dispatcher& dispatcher, std::string server_id, net::any_io_executor strand)
-    : strand_(std::move(strand)), dispatcher_(dispatcher), server_id_(std::move(server_id)), retry_timer_(strand_), gather_timer_(strand_) {}
+AgentLink::AgentLink(operations::Lifecycle& lifecycle, std::string server_id, net::any_io_executor strand)
+    : strand_(std::move(strand)), lifecycle_(lifecycle), dispatcher_(lifecycle.dispatcher()), server_id_(std::move(server_id)), retry_timer_(strand_), gather_timer_(strand_) {}
 
 void AgentLink::send(const proto::ControllerMessage& message) {
   net::post(strand_, [self = shared_from_this(), text = proto::encode(message)]() mutable {
@@ -171,57 +160,18 @@ void AgentLink::handle_hello(proto::Hello hello) {
         welcome.heartbeat_interval_seconds = dispatcher.settings().heartbeat_interval_seconds;
         std::vector<std::string> listed;
         for (const auto& op : hello.operations) listed.push_back(op.operation_id);
-        std::map<std::string, store::StoredProgress> stored;
-        // Refuses the whole hello (nothing of it stored, nothing told) when it lists an id of another server.
-        for (auto& progress : store::operations::progress_on_server(txn, self->server_id_, listed)) {
-          stored[progress.operation_id] = progress;
-        }
-        std::vector<proto::Cancel> cancels;
-        for (const auto& id : listed) {
-          auto it = stored.find(id);
-          const bool open = it != stored.end() && !proto::is_finished_status(it->second.status);
-          // An operation the controller has ended (or never had) is settled: the agent forgets it.
-          welcome.operations.push_back({id, it != stored.end() ? it->second.output_seq : 0, !open});
-          // A cancel asked for while the agent was away is delivered now.
-          if (open && it->second.cancel_requested) cancels.push_back(proto::Cancel{id});
-        }
-
-        std::vector<store::OperationRecord> to_send;
-        std::vector<std::string> failed;
-        const std::set<std::string> listed_set(listed.begin(), listed.end());
-        for (const auto& progress : store::operations::open_for_server(txn, self->server_id_)) {
-          if (listed_set.count(progress.operation_id)) continue;
-          if (progress.status == "running") {
-            store::operations::fail(txn, self->server_id_, progress.operation_id,
-                                    "the agent reconnected without this operation: it restarted or lost its journal "
-                                    "while the operation was running");
-            failed.push_back(progress.operation_id);
-          } else if (auto record = store::operations::find(txn, progress.operation_id, false)) {
-            to_send.push_back(std::move(*record));  // dispatched but never accepted: deliver again
-          }
-        }
-        for (const auto& id : store::operations::queued_for_server(txn, self->server_id_)) {
-          store::operations::mark_dispatched(txn, id);
-          if (auto record = store::operations::find(txn, id, false)) to_send.push_back(std::move(*record));
-        }
-        std::vector<proto::Dispatch> dispatches;
-        for (const auto& record : to_send) {
-          if (auto dispatch = dispatcher.redelivery(record)) {
-            dispatches.push_back(std::move(*dispatch));
-          } else {
-            store::operations::fail(txn, self->server_id_, record.id,
-                                    "the controller restarted before the agent accepted the operation, and its "
-                                    "secrets (env values, registry password) are never stored; submit it again");
-            failed.push_back(record.id);
-          }
-        }
+        auto settlement = self->lifecycle_.settle_hello(txn, self->server_id_, listed);
+        welcome.operations = std::move(settlement.listed);
         txn.commit();
         pqxx::nontransaction read(connection);
-        auto ended = ended_records(read, dispatcher, failed);
+        auto ended = self->lifecycle_.prepare_end(read, std::move(settlement.ended));
+        auto dispatches = std::move(settlement.dispatches);
+        auto cancels = std::move(settlement.cancels);
         net::post(self->strand_, [self, welcome = std::move(welcome), dispatches = std::move(dispatches),
                                   cancels = std::move(cancels), ended = std::move(ended),
                                   hostname = hello.hostname]() mutable {
           self->in_flight_ = false;
+          self->lifecycle_.announce_end(ended);
           if (self->closed_) return;
           self->write_text(proto::encode(proto::ControllerMessage{welcome}));
           self->ready_ = true;
@@ -230,7 +180,6 @@ void AgentLink::handle_hello(proto::Hello hello) {
           for (const auto& cancel : cancels) self->write_text(proto::encode(proto::ControllerMessage{cancel}));
           spdlog::info("event=agent_connected server_id={} hostname={} resumed={} dispatched={}", self->server_id_,
                        logging::quote(hostname), welcome.operations.size(), dispatches.size());
-          for (const auto& record : ended) self->dispatcher_.waiters().notify(record);
           self->flush();
         });
       },
@@ -295,7 +244,7 @@ AgentLink::BatchOutcome AgentLink::write_batch(pqxx::connection& connection, con
   }
   txn.commit();
   pqxx::nontransaction read(connection);
-  outcome.ended = ended_records(read, dispatcher_, outcome.finished);
+  outcome.ended = lifecycle_.prepare_end(read, outcome.finished);
   return outcome;
 }
 
@@ -328,7 +277,7 @@ void AgentLink::write_pending() {
           for (const auto& id : outcome.settled) self->dispatcher_.forget(id);
           // Live readers get the output before anyone hears that the operation ended.
           self->publish_output(*batch, outcome);
-          for (const auto& record : outcome.ended) self->dispatcher_.waiters().notify(record);
+          self->lifecycle_.announce_end(outcome.ended);
           if (self->closed_) return;
           for (const auto& [id, seq] : outcome.acks) {
             self->write_text(proto::encode(proto::ControllerMessage{proto::Ack{id, seq}}));

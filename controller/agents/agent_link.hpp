@@ -4,7 +4,7 @@
 // goes to the pool through a single "lane": at most one transaction per connection is in flight,
 // and whatever arrives meanwhile is batched into the next one. Acks go out only after the commit,
 // so an acknowledged chunk is durable.
-#include "controller/dispatch/dispatcher.hpp"
+#include "controller/operations/lifecycle.hpp"
 #include "controller/store/operation_store.hpp"
 #include "proto/messages.hpp"
 
@@ -21,7 +21,7 @@ namespace tether::agents {
 
 class AgentLink : public std::enable_shared_from_this<AgentLink> {
  public:
-  AgentLink(dispatch::Dispatcher& dispatcher, std::string server_id, boost::asio::any_io_executor strand);
+  AgentLink(operations::Lifecycle& lifecycle, std::string server_id, boost::asio::any_io_executor strand);
   virtual ~AgentLink() = default;
 
   const std::string& server_id() const { return server_id_; }
@@ -54,7 +54,7 @@ class AgentLink : public std::enable_shared_from_this<AgentLink> {
     std::map<std::string, store::operations::AppendedOutput> appended;
     std::vector<std::string> finished;
     std::vector<std::string> settled;  // accepted, rejected or finished: their env is no longer needed
-    std::vector<store::OperationRecord> ended;
+    operations::EndNotice ended;
   };
 
   void handle_hello(proto::Hello hello);
@@ -72,6 +72,7 @@ class AgentLink : public std::enable_shared_from_this<AgentLink> {
   void update_reading();
   BatchOutcome write_batch(pqxx::connection& connection, const Batch& batch);
 
+  operations::Lifecycle& lifecycle_;
   dispatch::Dispatcher& dispatcher_;
   std::string server_id_;
   bool hello_seen_ = false;

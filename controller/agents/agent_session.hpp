@@ -17,9 +17,9 @@ namespace tether::agents {
 template <class NextLayer>
 class AgentSession final : public AgentLink {
  public:
-  AgentSession(NextLayer&& stream, dispatch::Dispatcher& dispatcher, std::string server_id,
+  AgentSession(NextLayer&& stream, operations::Lifecycle& lifecycle, std::string server_id,
                std::chrono::seconds idle_timeout)
-      : AgentLink(dispatcher, std::move(server_id), stream.get_executor()),
+      : AgentLink(lifecycle, std::move(server_id), stream.get_executor()),
         ws_(std::move(stream)),
         idle_timeout_(idle_timeout) {}
 

@@ -7,6 +7,7 @@
 #include "controller/auth/authenticator.hpp"
 #include "controller/auth/networks.hpp"
 #include "controller/services/operation_service.hpp"
+#include "controller/services/service_error.hpp"
 
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
@@ -16,11 +17,25 @@ namespace tether::api {
 
 using http::bhttp::status;
 
+http::bhttp::status status_of(services::Refusal refusal) {
+  switch (refusal) {
+    case services::Refusal::invalid: return status::unprocessable_entity;
+    case services::Refusal::forbidden: return status::forbidden;
+    case services::Refusal::not_found: return status::not_found;
+    case services::Refusal::conflict: return status::conflict;
+    case services::Refusal::unavailable: return status::service_unavailable;
+    case services::Refusal::failed: break;
+  }
+  return status::internal_server_error;
+}
+
 http::Response response_for_failure(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
   } catch (const http::ApiError& e) {
     return http::error_response(e);
+  } catch (const services::ServiceError& e) {
+    return http::error_response(status_of(e.refusal()), e.what());
   } catch (const json::FieldError& e) {
     return http::error_response(status::unprocessable_entity, e.what());
   } catch (const pqxx::broken_connection& e) {
@@ -97,15 +112,9 @@ boost::json::array string_array(const std::vector<std::string>& values) {
 
 namespace tether::api {
 
-http::Response finish_cancel(app::AppContext& app, const services::CancelOutcome& outcome) {
+http::Response finish_cancel(app::AppContext& app, const operations::CancelOutcome& outcome) {
   const auto& operation = outcome.operation;
-  if (outcome.ended_now) {
-    app.dispatcher.forget(operation.id);
-    app.dispatcher.waiters().notify(operation);
-  } else {
-    // If the agent is not connected here, its next hello delivers the cancel.
-    app.dispatcher.send(operation.server_id, proto::Cancel{operation.id});
-  }
+  app.lifecycle.after_cancel(outcome);
   return http::json_response(status::accepted,
                              boost::json::object{{"operation_id", operation.id},
                                                  {"status", v1::public_status(operation.status)},

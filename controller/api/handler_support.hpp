@@ -75,9 +75,12 @@ class Deferred {
 }  // namespace tether::api
 
 namespace tether::services {
-struct CancelOutcome;
 struct DeniedCall;
+enum class Refusal;
 }  // namespace tether::services
+namespace tether::operations {
+struct CancelOutcome;
+}
 namespace tether::auth {
 class AuthenticationFailed;
 }
@@ -85,7 +88,10 @@ class AuthenticationFailed;
 namespace tether::api {
 // After a cancel is committed: tell the agent, or wake whoever waits for an operation that ended.
 // Returns the 202 answer.
-http::Response finish_cancel(app::AppContext& app, const services::CancelOutcome& outcome);
+http::Response finish_cancel(app::AppContext& app, const operations::CancelOutcome& outcome);
+
+// The status code of a service's refusal.
+http::bhttp::status status_of(services::Refusal refusal);
 
 // An operator route's call as a failed authentication records it: "GET /api/servers" (the query
 // left out: it may hold a ?token=) from the client address after trusted-proxy resolution.

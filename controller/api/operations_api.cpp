@@ -141,7 +141,7 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
                      const auto id = uuid_path_param(params, "id", "operation");
                      auto operation = store::operations::find(txn, id, false);
                      if (!operation) throw http::ApiError(status::not_found, "operation " + id + " not found");
-                     auto outcome = services::cancel_operation(txn, std::move(*operation), actor.actor(), ip);
+                     auto outcome = app.lifecycle.cancel(txn, *operation, actor.actor(), ip);
                      txn.commit();
                      return finish_cancel(app, outcome);
                    });

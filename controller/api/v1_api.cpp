@@ -77,30 +77,12 @@ void run_v1(const std::shared_ptr<V1Call>& call, V1Work work, std::function<void
       });
 }
 
-// After the commit: keep the dispatch's secrets until the agent accepts it, and send it now if
-// the agent is connected here. If the agent dropped in between, the operation stays "dispatched"
-// and its next hello gets it delivered again.
-void launch(app::AppContext& app, const proto::Dispatch& dispatch, const std::string& server_id,
-            const std::string& stored_status) {
-  spdlog::info("event=operation_created operation_id={} type={} server_id={} status={}", dispatch.operation_id,
-               dispatch.operation_type, server_id, stored_status);
-  app.dispatcher.remember(dispatch);
-  if (stored_status == "dispatched") app.dispatcher.send(server_id, dispatch);
-}
-
 proto::Dispatch new_dispatch(const std::string& type, int timeout_seconds) {
   proto::Dispatch dispatch;
   dispatch.operation_id = ids::new_uuid();
   dispatch.operation_type = type;
   dispatch.timeout_seconds = timeout_seconds;
   return dispatch;
-}
-
-// Stores and sends the operation; returns what submit_operation stored.
-std::string submit(app::AppContext& app, pqxx::work& txn, const store::AutomationKeyRecord& key,
-                   const services::OperationSubmission& submission, const V1Call& call) {
-  const bool connected = app.dispatcher.connected(submission.server_id);
-  return services::submit_operation(txn, key, submission, connected, call.client_ip);
 }
 
 // The synchronous shape shared by exec, restart and logout: answer with the result when the
@@ -116,10 +98,10 @@ void submit_and_wait(app::AppContext& app, http::RequestContext& context, const 
         auto submission = build(txn, key);
         // Registered before the commit, so that the result can never arrive unobserved.
         *wait_holder = v1::SyncWait::begin(app, responder, submission.dispatch.operation_id);
-        const auto stored = submit(app, txn, key, submission, call);
+        const auto submitted = services::submit_operation(txn, app.lifecycle, key, submission, call.client_ip);
         txn.commit();
         (*wait_holder)->arm(std::min(wait_seconds, app.settings.sync_wait_cap_seconds));
-        launch(app, submission.dispatch, submission.server_id, stored);
+        app.lifecycle.launch(submitted);
         return std::nullopt;
       },
       [wait_holder] {
@@ -140,10 +122,10 @@ void submit_and_answer(app::AppContext& app, http::RequestContext& context, cons
            auth::require_operation_scope(key, type);
            auto submission = build(txn, key);
            submission.status_code = static_cast<int>(code);
-           const auto stored = submit(app, txn, key, submission, call);
+           const auto submitted = services::submit_operation(txn, app.lifecycle, key, submission, call.client_ip);
            if (record) record(txn, submission);
            txn.commit();
-           launch(app, submission.dispatch, submission.server_id, stored);
+           app.lifecycle.launch(submitted);
            return http::json_response(code, render(submission));
          });
 }
@@ -175,7 +157,7 @@ void handle_restart(app::AppContext& app, http::RequestContext& context) {
         services::OperationSubmission submission{new_dispatch("restart", restart.timeout_seconds), restart.server_id,
                                                  restart, {}};
         submission.dispatch.container_name = restart.container_name;
-        submission.audit_detail = {{"container_name", restart.container_name}};
+        submission.audit_detail = {{"container_name", *restart.container_name}};
         return submission;
       },
       wait);
@@ -191,7 +173,7 @@ void handle_registry_logout(app::AppContext& app, http::RequestContext& context)
         services::OperationSubmission submission{new_dispatch("registry_logout", v1::default_timeout_seconds),
                                                  logout.server_id, logout, {}};
         submission.dispatch.registry_url = logout.registry_url;
-        submission.audit_detail = {{"registry_url", logout.registry_url}};
+        submission.audit_detail = {{"registry_url", *logout.registry_url}};
         return submission;
       },
       v1::default_timeout_seconds + report_margin_seconds);
@@ -208,8 +190,8 @@ void handle_deploy(app::AppContext& app, http::RequestContext& context) {
       app, context, "deploy",
       [input, deployment](pqxx::work& txn, const store::AutomationKeyRecord&) {
         const auto& deploy = input.get();
-        auto application = store::applications::find(txn, deploy.application_id);
-        if (!application) throw http::ApiError(status::not_found, "application " + deploy.application_id + " not found");
+        auto application = store::applications::find(txn, *deploy.application_id);
+        if (!application) throw http::ApiError(status::not_found, "application " + *deploy.application_id + " not found");
         deployment->application_id = application->id;
         const auto ref = deploy.commit_ref.value_or(application->deploy_branch);
         services::OperationSubmission submission{new_dispatch("deploy", deploy.timeout_seconds),
@@ -217,7 +199,7 @@ void handle_deploy(app::AppContext& app, http::RequestContext& context) {
         submission.dispatch.command = application->deploy_command;
         submission.dispatch.working_directory = application->directory;
         submission.dispatch.commit_ref = ref;
-        submission.dispatch.env = deploy.env_overrides;
+        submission.dispatch.env = deploy.env;
         submission.audit_detail = {{"application_id", application->id},
                                    {"commit_ref", ref},
                                    {"command", application->deploy_command},
@@ -259,8 +241,8 @@ void handle_registry_login(app::AppContext& app, http::RequestContext& context) 
       app, context, "registry_login",
       [&app, input, registry_type](pqxx::work& txn, const store::AutomationKeyRecord& key) {
         const auto& login = input.get();
-        auth::require_credential_scope(key, login.credential_id);
-        const auto credential = app.registry_credentials.get(txn, login.credential_id);
+        auth::require_credential_scope(key, *login.credential_id);
+        const auto credential = app.registry_credentials.get(txn, *login.credential_id);
         services::OperationSubmission submission{new_dispatch("registry_login", v1::default_timeout_seconds),
                                                  login.server_id, login, {}};
         submission.dispatch.registry_url = credential.registry_url;
@@ -324,8 +306,7 @@ void handle_cancel(app::AppContext& app, http::RequestContext& context) {
                                               const V1Call& call) -> std::optional<http::Response> {
            const auto id = uuid_path_param(params, "operation_id", "operation");
            auto operation = services::operation_for_key(txn, key, id);
-           auto outcome = services::cancel_operation(txn, std::move(operation), "automation_key:" + key.id,
-                                                     call.client_ip);
+           auto outcome = app.lifecycle.cancel(txn, operation, "automation_key:" + key.id, call.client_ip);
            txn.commit();
            return finish_cancel(app, outcome);
          });

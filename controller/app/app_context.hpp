@@ -4,6 +4,7 @@
 #include "controller/auth/networks.hpp"
 #include "controller/auth/rate_limiter.hpp"
 #include "controller/dispatch/dispatcher.hpp"
+#include "controller/operations/lifecycle.hpp"
 #include "controller/services/registry_service.hpp"
 #include "controller/store/db_pool.hpp"
 #include "controller/streams/open_streams.hpp"
@@ -58,6 +59,7 @@ struct AppContext {
   const services::RegistryCredentials& registry_credentials;
   streams::OpenStreams& open_streams;
   auth::AuthFailureLimiter& auth_failures;
+  operations::Lifecycle& lifecycle;
 };
 
 }  // namespace tether::app

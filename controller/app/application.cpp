@@ -2,7 +2,7 @@
 
 #include "controller/agents/agent_gateway.hpp"
 #include "controller/api/routes.hpp"
-#include "controller/dispatch/maintenance.hpp"
+#include "controller/operations/maintenance.hpp"
 #include "controller/http/listener.hpp"
 #include "controller/store/migrations.hpp"
 #include "controller/store/server_store.hpp"
@@ -78,12 +78,14 @@ int serve(const ControllerSettings& settings) {
       streams::OpenStreams::Limits{static_cast<std::size_t>(settings.max_streams_per_key),
                                    static_cast<std::size_t>(settings.max_streams), std::chrono::seconds(2)});
   open_streams->start();
+  SystemClock clock;
+  operations::Lifecycle lifecycle(dispatcher, clock);
   AppContext context{db, dispatcher, io, settings, std::chrono::steady_clock::now(), rate_limiter,
-                     registry_credentials, *open_streams, auth_failures};
+                     registry_credentials, *open_streams, auth_failures, lifecycle};
 
   http::Router router;
   api::add_all_routes(router, context);
-  agents::AgentGateway gateway(dispatcher, std::chrono::seconds(settings.heartbeat_interval_seconds * 3));
+  agents::AgentGateway gateway(lifecycle, std::chrono::seconds(settings.heartbeat_interval_seconds * 3));
   auto tls = make_tls_context(settings);
   http::ServerLimits limits;
   limits.stream_stall_timeout = settings.stream_stall_timeout;
@@ -96,8 +98,8 @@ int serve(const ControllerSettings& settings) {
   auto listener = std::make_shared<http::Listener>(io, endpoint, tls.get(), http::SessionServices{router, gateway, limits},
                                                    std::move(connection_limits));
   listener->run();
-  auto maintenance = std::make_shared<dispatch::Maintenance>(
-      io, dispatcher, dispatch::MaintenanceSettings{settings.unreachable_after_seconds, 60, std::chrono::seconds(1)});
+  auto maintenance = std::make_shared<operations::Maintenance>(
+      io, lifecycle, operations::MaintenanceSettings{settings.unreachable_after_seconds, 60, std::chrono::seconds(1)});
   maintenance->start();
 
   const auto bound = listener->local_endpoint();

@@ -3,21 +3,20 @@
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
 #include "controller/api/v1/requests.hpp"
-#include "controller/http/responses.hpp"
+#include "controller/services/service_error.hpp"
 #include "controller/store/audit_store.hpp"
 #include "controller/store/server_store.hpp"
 
 namespace tether::services {
 
-using http::ApiError;
-using http::bhttp::status;
+using services::ServiceError;
 
 namespace {
 
 void validate(pqxx::transaction_base& txn, const store::applications::Application& a) {
   if (a.name.empty() || a.name.size() > 200) throw json::FieldError("name: must be 1 to 200 characters");
   if (store::applications::name_in_use(txn, a.name, a.id)) {
-    throw ApiError(status::conflict, "an application named '" + a.name + "' already exists");
+    throw ServiceError(Refusal::conflict, "an application named '" + a.name + "' already exists");
   }
   if (!ids::is_uuid(a.server_id)) throw json::FieldError("server_id: must be a UUID");
   auto server = store::servers::find(txn, a.server_id);
@@ -64,7 +63,7 @@ store::applications::Application update_application(pqxx::transaction_base& txn,
   if (input.deploy_command) application.deploy_command = *input.deploy_command;
   validate(txn, application);
   auto stored = store::applications::update(txn, application);
-  if (!stored) throw ApiError(status::not_found, "application " + id + " not found");
+  if (!stored) throw ServiceError(Refusal::not_found, "application " + id + " not found");
   store::audit::record(txn, {actor.actor(), "applications.update", id, client_ip, "allowed", "{}"});
   return std::move(*stored);
 }
@@ -75,13 +74,13 @@ std::vector<store::applications::Application> list_applications(pqxx::transactio
 
 store::applications::Application get_application(pqxx::transaction_base& txn, const std::string& id) {
   auto application = store::applications::find(txn, id);
-  if (!application) throw ApiError(status::not_found, "application " + id + " not found");
+  if (!application) throw ServiceError(Refusal::not_found, "application " + id + " not found");
   return std::move(*application);
 }
 
 void delete_application(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
                         const std::string& client_ip) {
-  if (!store::applications::remove(txn, id)) throw ApiError(status::not_found, "application " + id + " not found");
+  if (!store::applications::remove(txn, id)) throw ServiceError(Refusal::not_found, "application " + id + " not found");
   store::audit::record(txn, {actor.actor(), "applications.delete", id, client_ip, "allowed", "{}"});
 }
 

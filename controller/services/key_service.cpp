@@ -3,7 +3,7 @@
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
 #include "controller/auth/secrets.hpp"
-#include "controller/http/responses.hpp"
+#include "controller/services/service_error.hpp"
 #include "controller/store/audit_store.hpp"
 #include "controller/store/key_store.hpp"
 #include "controller/store/registry_store.hpp"
@@ -11,8 +11,7 @@
 
 namespace tether::services {
 
-using http::ApiError;
-using http::bhttp::status;
+using services::ServiceError;
 
 std::string create_operator_key(pqxx::transaction_base& txn, const std::string& name, auth::Role role) {
   const auto secret = auth::issue_secret(auth::operator_key_kind);
@@ -30,12 +29,12 @@ void check_references(pqxx::transaction_base& txn, const AutomationKeyInput& inp
   for (const auto& server_id : input.allowed_server_ids) {
     auto server = store::servers::find(txn, server_id);
     if (!server || server->status == "decommissioned") {
-      throw ApiError(status::unprocessable_entity, "allowed_server_ids: server " + server_id + " does not exist");
+      throw ServiceError(Refusal::invalid, "allowed_server_ids: server " + server_id + " does not exist");
     }
   }
   for (const auto& credential_id : input.allowed_credential_ids) {
     if (!store::registry::find(txn, credential_id)) {
-      throw ApiError(status::unprocessable_entity,
+      throw ServiceError(Refusal::invalid,
                      "allowed_credential_ids: registry credential " + credential_id + " does not exist");
     }
   }
@@ -62,7 +61,7 @@ std::vector<store::AutomationKeyRecord> list_automation_keys(pqxx::transaction_b
 
 store::AutomationKeyRecord get_automation_key(pqxx::transaction_base& txn, const std::string& id) {
   auto key = store::keys::find_automation_key_by_id(txn, id);
-  if (!key) throw ApiError(status::not_found, "automation key " + id + " not found");
+  if (!key) throw ServiceError(Refusal::not_found, "automation key " + id + " not found");
   return std::move(*key);
 }
 
@@ -80,7 +79,7 @@ store::AutomationKeyRecord update_automation_key(pqxx::transaction_base& txn, co
       txn, id,
       {input.name, input.allowed_server_ids, input.allowed_operations, input.allowed_credential_ids,
        input.ip_allowlist, input.rate_limit_per_minute, input.expires_at});
-  if (!updated) throw ApiError(status::not_found, "automation key " + id + " not found");
+  if (!updated) throw ServiceError(Refusal::not_found, "automation key " + id + " not found");
   store::audit::record(txn, {actor.actor(), "automation_keys.update", id, client_ip, "allowed", "{}"});
   return std::move(*updated);
 }
@@ -88,7 +87,7 @@ store::AutomationKeyRecord update_automation_key(pqxx::transaction_base& txn, co
 std::string revoke_automation_key(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
                                   const std::string& client_ip) {
   auto revoked_at = store::keys::revoke_automation_key(txn, id);
-  if (!revoked_at) throw ApiError(status::not_found, "automation key " + id + " not found");
+  if (!revoked_at) throw ServiceError(Refusal::not_found, "automation key " + id + " not found");
   store::audit::record(txn, {actor.actor(), "automation_keys.revoke", id, client_ip, "allowed", "{}"});
   return *revoked_at;
 }

@@ -3,8 +3,7 @@
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
 #include "controller/auth/authenticator.hpp"
-#include "controller/dispatch/dispatcher.hpp"
-#include "controller/http/responses.hpp"
+#include "controller/services/service_error.hpp"
 #include "controller/store/audit_store.hpp"
 #include "controller/store/key_store.hpp"
 #include "controller/store/operation_store.hpp"
@@ -13,63 +12,45 @@
 
 namespace tether::services {
 
-using http::ApiError;
-using http::bhttp::status;
+using services::ServiceError;
 
-std::string submit_operation(pqxx::transaction_base& txn, const store::AutomationKeyRecord& key,
-                             const OperationSubmission& submission, bool agent_connected,
-                             const std::string& client_ip) {
+operations::Submitted submit_operation(pqxx::transaction_base& txn, operations::Lifecycle& lifecycle,
+                                       const store::AutomationKeyRecord& key, const OperationSubmission& submission,
+                                       const std::string& client_ip) {
   const auto& dispatch = submission.dispatch;
   auth::require_operation_scope(key, dispatch.operation_type);
   auth::require_server_scope(key, submission.server_id);
-  const auto server = store::servers::find(txn, submission.server_id);
-  if (!server || server->status == "decommissioned") {
-    throw ApiError(status::not_found, "server " + submission.server_id + " not found");
-  }
-
-  std::vector<std::string> env_keys;
-  for (const auto& [name, value] : dispatch.env) env_keys.push_back(name);
-  const std::string stored_status = agent_connected ? "dispatched" : "queued";
   const std::string created_by = "automation_key:" + key.id;
-  store::operations::insert(txn, store::NewOperation{dispatch.operation_id, dispatch.operation_type,
-                                                     submission.server_id, dispatch::params_json(dispatch), env_keys,
-                                                     stored_status, dispatch.timeout_seconds, submission.run.run_id,
-                                                     submission.run.run_context_json, created_by, key.id});
+  operations::Submission request{dispatch,
+                                 submission.server_id,
+                                 created_by,
+                                 key.id,
+                                 submission.run.run_id,
+                                 submission.run.run_context_json,
+                                 std::nullopt,
+                                 std::nullopt};
+  auto submitted = lifecycle.submit(txn, request);
 
   auto detail = submission.audit_detail;
   boost::json::array env_names;
-  for (const auto& name : env_keys) env_names.emplace_back(name);
+  for (const auto& [name, value] : dispatch.env) env_names.emplace_back(name);
   detail["env_keys"] = std::move(env_names);
   if (submission.run.run_context_json) detail["run_context"] = boost::json::parse(*submission.run.run_context_json);
   store::audit::record(txn, {created_by, "v1." + dispatch.operation_type, dispatch.operation_id, client_ip, "allowed",
                              json::serialize(detail), key.id, submission.server_id, dispatch.operation_id,
                              submission.run.run_id, submission.status_code});
   store::keys::touch_automation_key(txn, key.id);
-  return stored_status;
+  return submitted;
 }
 
 store::OperationRecord operation_for_key(pqxx::transaction_base& txn, const store::AutomationKeyRecord& key,
                                          const std::string& operation_id) {
   auto operation = store::operations::find(txn, operation_id, true);
-  if (!operation) throw ApiError(status::not_found, "operation " + operation_id + " not found");
+  if (!operation) throw ServiceError(Refusal::not_found, "operation " + operation_id + " not found");
   // The scopes that decide who may start an operation decide who may read, follow or cancel it.
   auth::require_server_scope(key, operation->server_id);
   auth::require_operation_scope(key, operation->type);
   return std::move(*operation);
-}
-
-CancelOutcome cancel_operation(pqxx::transaction_base& txn, store::OperationRecord operation,
-                               const std::string& actor, const std::string& client_ip) {
-  CancelOutcome outcome;
-  if (store::operations::cancel_queued(txn, operation.id)) {
-    outcome.ended_now = true;
-  } else if (!store::operations::request_cancel(txn, operation.id)) {
-    throw ApiError(status::conflict, "operation " + operation.id + " has already ended (" + operation.status + ")");
-  }
-  store::audit::record(txn, {actor, "operations.cancel", operation.id, client_ip, "allowed", "{}", std::nullopt,
-                             operation.server_id, operation.id, operation.run_id, 202});
-  outcome.operation = *store::operations::find(txn, operation.id, true);
-  return outcome;
 }
 
 DeniedCall describe_call(const std::string& action, const std::string& client_ip, std::string_view body) {

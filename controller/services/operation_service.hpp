@@ -1,7 +1,7 @@
 #pragma once
 // Creating operations for automation keys and reading them back. Runs on database workers inside
 // the caller's transaction.
-#include "controller/api/v1/requests.hpp"
+#include "controller/operations/lifecycle.hpp"
 #include "controller/auth/failure_limiter.hpp"
 #include "controller/store/records.hpp"
 #include "proto/messages.hpp"
@@ -17,31 +17,22 @@ namespace tether::services {
 struct OperationSubmission {
   proto::Dispatch dispatch;  // complete, secrets included: never stored as such
   std::string server_id;
-  api::v1::RunFields run;
+  operations::CiRunFields run;
   boost::json::object audit_detail;  // secret-free description for the audit log
   int status_code = 200;             // what the caller will answer, for the audit log
 };
 
 // Checks the key's operation and server scopes (403) and the server (404), stores the operation
-// without its secrets, and records the call in the audit log. Returns the stored status:
-// "dispatched" when the agent is connected here, else "queued".
-std::string submit_operation(pqxx::transaction_base& txn, const store::AutomationKeyRecord& key,
-                             const OperationSubmission& submission, bool agent_connected,
-                             const std::string& client_ip);
+// through the lifecycle without its secrets, and records the call in the audit log. The caller
+// commits, then launches what this returns.
+operations::Submitted submit_operation(pqxx::transaction_base& txn, operations::Lifecycle& lifecycle,
+                                       const store::AutomationKeyRecord& key, const OperationSubmission& submission,
+                                       const std::string& client_ip);
 
 // The operation as `key` may see it (a poll, a stream, a cancel): 404 when unknown, 403 when its
 // server or its operation type is outside the key's scopes.
 store::OperationRecord operation_for_key(pqxx::transaction_base& txn, const store::AutomationKeyRecord& key,
                                          const std::string& operation_id);
-
-struct CancelOutcome {
-  store::OperationRecord operation;  // as it stands after the request
-  bool ended_now = false;            // it was still queued: canceled without the agent
-};
-// Cancels a queued operation at once, or marks a dispatched or running one for the agent to kill
-// (the caller tells the agent after the commit). 409 when it has already ended.
-CancelOutcome cancel_operation(pqxx::transaction_base& txn, store::OperationRecord operation,
-                               const std::string& actor, const std::string& client_ip);
 
 // What a refused call was about, as far as its body tells (it may be malformed). For a caller that
 // failed authentication these are only claims.

@@ -3,7 +3,7 @@
 #include "common/crypto.hpp"
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
-#include "controller/http/responses.hpp"
+#include "controller/services/service_error.hpp"
 #include "controller/store/audit_store.hpp"
 
 #include <boost/algorithm/string/trim.hpp>
@@ -15,8 +15,7 @@
 
 namespace tether::services {
 
-using http::ApiError;
-using http::bhttp::status;
+using services::ServiceError;
 
 namespace {
 
@@ -41,7 +40,7 @@ void validate(const store::registry::Credential& c) {
 
 const std::string& RegistryCredentials::key() const {
   if (!master_key_) {
-    throw ApiError(status::service_unavailable,
+    throw ServiceError(Refusal::unavailable,
                    "no master key configured: start the controller with --master-key-file to use registry credentials");
   }
   return *master_key_;
@@ -79,7 +78,7 @@ store::registry::Credential RegistryCredentials::update(pqxx::transaction_base& 
     credential.password_sealed = crypto::seal(key(), *input.password);
   }
   auto stored = store::registry::update(txn, credential);
-  if (!stored) throw ApiError(status::not_found, "registry credential " + id + " not found");
+  if (!stored) throw ServiceError(Refusal::not_found, "registry credential " + id + " not found");
   store::audit::record(txn, {actor.actor(), "registry_credentials.update", id, client_ip, "allowed",
                              json::serialize(boost::json::object{{"password_changed", input.password.has_value()}})});
   return std::move(*stored);
@@ -93,14 +92,14 @@ std::vector<store::registry::Credential> RegistryCredentials::list(pqxx::transac
 store::registry::Credential RegistryCredentials::get(pqxx::transaction_base& txn, const std::string& id) const {
   key();
   auto credential = store::registry::find(txn, id);
-  if (!credential) throw ApiError(status::not_found, "registry credential " + id + " not found");
+  if (!credential) throw ServiceError(Refusal::not_found, "registry credential " + id + " not found");
   return std::move(*credential);
 }
 
 void RegistryCredentials::remove(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
                                  const std::string& client_ip) const {
   key();  // like every registry-credential endpoint: 503 without a master key
-  if (!store::registry::remove(txn, id)) throw ApiError(status::not_found, "registry credential " + id + " not found");
+  if (!store::registry::remove(txn, id)) throw ServiceError(Refusal::not_found, "registry credential " + id + " not found");
   store::audit::record(txn, {actor.actor(), "registry_credentials.delete", id, client_ip, "allowed", "{}"});
 }
 
@@ -108,7 +107,7 @@ std::string RegistryCredentials::password_of(const store::registry::Credential& 
   try {
     return crypto::open(key(), credential.password_sealed);
   } catch (const std::runtime_error&) {
-    throw ApiError(status::internal_server_error,
+    throw ServiceError(Refusal::failed,
                    "the credential's password cannot be decrypted with this controller's master key");
   }
 }

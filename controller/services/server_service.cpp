@@ -3,19 +3,18 @@
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
 #include "controller/auth/secrets.hpp"
-#include "controller/http/responses.hpp"
+#include "controller/services/service_error.hpp"
 #include "controller/store/audit_store.hpp"
 #include "controller/store/server_store.hpp"
 
 namespace tether::services {
 
-using http::ApiError;
-using http::bhttp::status;
+using services::ServiceError;
 
 CreatedServer create_server(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& name,
                             const std::vector<std::string>& tags, const std::string& client_ip) {
   if (store::servers::name_in_use(txn, name)) {
-    throw ApiError(status::conflict, "a server named '" + name + "' already exists");
+    throw ServiceError(Refusal::conflict, "a server named '" + name + "' already exists");
   }
   const auto token = auth::issue_secret(auth::agent_token_kind);
   auto server = store::servers::insert(txn, ids::new_uuid(), name, tags, token.lookup_prefix, token.hash);
@@ -28,14 +27,14 @@ std::vector<store::ServerRecord> list_servers(pqxx::transaction_base& txn) { ret
 
 store::ServerRecord get_server(pqxx::transaction_base& txn, const std::string& id) {
   auto server = store::servers::find(txn, id);
-  if (!server) throw ApiError(status::not_found, "server " + id + " not found");
+  if (!server) throw ServiceError(Refusal::not_found, "server " + id + " not found");
   return std::move(*server);
 }
 
 void decommission_server(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
                          const std::string& client_ip) {
   auto server = store::servers::find(txn, id);
-  if (!server || server->status == "decommissioned") throw ApiError(status::not_found, "server " + id + " not found");
+  if (!server || server->status == "decommissioned") throw ServiceError(Refusal::not_found, "server " + id + " not found");
   store::servers::decommission(txn, id);
   store::audit::record(txn, {actor.actor(), "servers.decommission", id, client_ip, "allowed", "{}"});
 }

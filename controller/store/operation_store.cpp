@@ -11,7 +11,7 @@ const char* const operation_columns =
     "o.id::text, o.type, o.server_id::text, s.name, o.status, o.exit_code, o.duration_ms, o.timeout_seconds, "
     "o.run_id, o.run_context::text, o.error, o.params::text, array_to_json(o.env_keys)::text, o.output_seq, "
     "o.stdout_truncated, o.stderr_truncated, " TETHER_SQL_TS("o.created_at") ", " TETHER_SQL_TS(
-        "o.started_at") ", " TETHER_SQL_TS("o.completed_at") ", o.created_by";
+        "o.started_at") ", " TETHER_SQL_TS("o.completed_at") ", o.created_by, o.automation_run_id::text, o.run_attempt";
 
 OperationRecord to_record(const pqxx::row& row) {
   OperationRecord r;
@@ -35,6 +35,8 @@ OperationRecord to_record(const pqxx::row& row) {
   r.started_at = optional_text(row[17]);
   r.completed_at = optional_text(row[18]);
   r.created_by = row[19].as<std::string>();
+  r.automation_run_id = optional_text(row[20]);
+  r.run_attempt = optional_int(row[21]);
   return r;
 }
 
@@ -58,11 +60,11 @@ std::vector<StoredProgress> progress_rows(const pqxx::result& result) {
 void insert(pqxx::transaction_base& txn, const NewOperation& op) {
   exec_cached(txn, "insert_operation",
       "INSERT INTO operations (id, type, server_id, params, env_keys, status, timeout_seconds, run_id, "
-      "run_context, created_by, automation_key_id, dispatched_at) "
+      "run_context, created_by, automation_key_id, dispatched_at, automation_run_id, run_attempt) "
       "VALUES ($1, $2, $3, $4::jsonb, ARRAY(SELECT jsonb_array_elements_text($5::jsonb)), $6, $7, $8, $9::jsonb, "
-      "$10, $11::uuid, CASE WHEN $6 = 'dispatched' THEN now() END)",
+      "$10, $11::uuid, CASE WHEN $6 = 'dispatched' THEN now() END, $12::uuid, $13)",
       op.id, op.type, op.server_id, op.params_json, to_json_array(op.env_keys), op.status, op.timeout_seconds,
-      op.run_id, op.run_context_json, op.created_by, op.automation_key_id);
+      op.run_id, op.run_context_json, op.created_by, op.automation_key_id, op.automation_run_id, op.run_attempt);
 }
 
 std::optional<OperationRecord> find(pqxx::transaction_base& txn, const std::string& id, bool with_output) {
@@ -291,33 +293,43 @@ std::vector<std::string> queued_for_server(pqxx::transaction_base& txn, const st
       "SELECT id::text FROM operations WHERE server_id = $1 AND status = 'queued' ORDER BY created_at", server_id));
 }
 
-std::vector<std::string> fail_expired_queued(pqxx::transaction_base& txn) {
-  return id_column(txn.exec(
-      "UPDATE operations SET status = 'failed', completed_at = now(), "
+std::vector<std::string> fail_expired_queued(pqxx::transaction_base& txn, Clock::time_point now) {
+  return id_column(txn.exec_params(
+      "UPDATE operations SET status = 'failed', completed_at = " TETHER_SQL_AT("$1") ", "
       "error = 'the server''s agent did not connect before the operation''s deadline' "
-      "WHERE status = 'queued' AND created_at + make_interval(secs => timeout_seconds) < now() "
-      "RETURNING id::text"));
+      "WHERE status = 'queued' AND created_at + make_interval(secs => timeout_seconds) < " TETHER_SQL_AT("$1") " "
+      "RETURNING id::text",
+      epoch_micros(now)));
 }
 
-std::vector<std::string> time_out_overdue_reboots(pqxx::transaction_base& txn) {
-  return id_column(txn.exec(
-      "UPDATE operations o SET status = 'timeout', completed_at = now(), "
+std::vector<std::string> time_out_overdue_reboots(pqxx::transaction_base& txn, Clock::time_point now) {
+  return id_column(txn.exec_params(
+      "UPDATE operations o SET status = 'timeout', completed_at = " TETHER_SQL_AT("$1") ", "
       "error = 'the server did not come back under a new boot id within ' || o.timeout_seconds || ' s' "
       "WHERE o.type = 'reboot' AND o.status IN ('dispatched', 'running') "
-      "AND o.created_at + make_interval(secs => o.timeout_seconds) < now() "
-      "AND NOT EXISTS (SELECT 1 FROM agent_sessions a WHERE a.server_id = o.server_id) "
-      "RETURNING o.id::text"));
-}
-
-std::vector<std::string> fail_overdue_unconnected(pqxx::transaction_base& txn, int grace_seconds) {
-  return id_column(txn.exec_params(
-      "UPDATE operations o SET status = 'failed', completed_at = now(), "
-      "error = 'the server''s agent did not report the result before the deadline' "
-      "WHERE o.status IN ('dispatched', 'running') "
-      "AND o.created_at + make_interval(secs => o.timeout_seconds + $1) < now() "
+      "AND o.created_at + make_interval(secs => o.timeout_seconds) < " TETHER_SQL_AT("$1") " "
       "AND NOT EXISTS (SELECT 1 FROM agent_sessions a WHERE a.server_id = o.server_id) "
       "RETURNING o.id::text",
-      grace_seconds));
+      epoch_micros(now)));
+}
+
+std::vector<std::string> fail_overdue_unconnected(pqxx::transaction_base& txn, Clock::time_point now,
+                                                  int grace_seconds) {
+  return id_column(txn.exec_params(
+      "UPDATE operations o SET status = 'failed', completed_at = " TETHER_SQL_AT("$2") ", "
+      "error = 'the server''s agent did not report the result before the deadline' "
+      "WHERE o.status IN ('dispatched', 'running') "
+      "AND o.created_at + make_interval(secs => o.timeout_seconds + $1) < " TETHER_SQL_AT("$2") " "
+      "AND NOT EXISTS (SELECT 1 FROM agent_sessions a WHERE a.server_id = o.server_id) "
+      "RETURNING o.id::text",
+      grace_seconds, epoch_micros(now)));
+}
+
+std::vector<std::string> runs_of(pqxx::transaction_base& txn, const std::vector<std::string>& ids) {
+  return id_column(exec_cached(txn, "runs_of_operations",
+      "SELECT DISTINCT automation_run_id::text FROM operations "
+      "WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::uuid)) AND automation_run_id IS NOT NULL",
+      to_json_array(ids)));
 }
 
 }  // namespace tether::store::operations

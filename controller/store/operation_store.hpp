@@ -1,4 +1,5 @@
 #pragma once
+#include "common/clock.hpp"
 #include "controller/store/records.hpp"
 
 #include <pqxx/pqxx>
@@ -106,11 +107,16 @@ std::vector<StoredProgress> open_for_server(pqxx::transaction_base& txn, const s
 std::vector<StoredProgress> progress_of(pqxx::transaction_base& txn, const std::vector<std::string>& ids);
 std::vector<std::string> queued_for_server(pqxx::transaction_base& txn, const std::string& server_id);
 
-// Queued operations whose agent never connected before their deadline; returns their ids.
-std::vector<std::string> fail_expired_queued(pqxx::transaction_base& txn);
+// Deadlines are judged at `now` (the caller's clock). Queued operations whose agent never
+// connected before their deadline; returns their ids.
+std::vector<std::string> fail_expired_queued(pqxx::transaction_base& txn, Clock::time_point now);
 // Reboots past their deadline whose server has not come back: they end as timeout.
-std::vector<std::string> time_out_overdue_reboots(pqxx::transaction_base& txn);
+std::vector<std::string> time_out_overdue_reboots(pqxx::transaction_base& txn, Clock::time_point now);
 // Dispatched or running operations well past their deadline on a server that is not connected.
-std::vector<std::string> fail_overdue_unconnected(pqxx::transaction_base& txn, int grace_seconds);
+std::vector<std::string> fail_overdue_unconnected(pqxx::transaction_base& txn, Clock::time_point now,
+                                                  int grace_seconds);
+
+// The fan-out runs these operations belong to (each once).
+std::vector<std::string> runs_of(pqxx::transaction_base& txn, const std::vector<std::string>& ids);
 
 }  // namespace tether::store::operations

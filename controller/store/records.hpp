@@ -60,6 +60,8 @@ struct NewOperation {
   std::optional<std::string> run_context_json;
   std::string created_by;
   std::optional<std::string> automation_key_id;
+  std::optional<std::string> automation_run_id;  // the fan-out run it belongs to
+  std::optional<int> run_attempt;
 };
 
 struct OperationRecord {
@@ -83,6 +85,8 @@ struct OperationRecord {
   std::string created_at;
   std::optional<std::string> started_at;
   std::optional<std::string> completed_at;
+  std::optional<std::string> automation_run_id;
+  std::optional<int> run_attempt;
   // Filled only when asked for (find_operation with output).
   std::string stdout_data;
   std::string stderr_data;

@@ -2,6 +2,8 @@
 // Small pieces shared by the store files: timestamp rendering and JSON <-> array conversion.
 #include <pqxx/pqxx>
 
+#include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +12,16 @@ namespace tether::store {
 
 // SQL expression rendering a timestamptz column as RFC 3339 UTC text (seed 003 format).
 #define TETHER_SQL_TS(column) "to_char((" column ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+// The same with microseconds, where ordering within a second matters (runs, jobs' schedules).
+#define TETHER_SQL_TS_US(column) "to_char((" column ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+// A time from the caller's clock as a statement parameter: pass epoch_micros(t) and write
+// TETHER_SQL_AT("$n") where the timestamptz is wanted (exact: integer microseconds).
+#define TETHER_SQL_AT(param) "(timestamptz 'epoch' + (" param ")::bigint * interval '1 microsecond')"
+inline std::int64_t epoch_micros(std::chrono::system_clock::time_point when) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch()).count();
+}
 
 std::optional<std::string> optional_text(const pqxx::field& field);
 std::optional<int> optional_int(const pqxx::field& field);

@@ -24,9 +24,10 @@ bool valid_env_name(std::string_view name) {
   return true;
 }
 
-std::map<std::string, std::string> parse_env(const boost::json::object& body, std::string_view field) {
+std::map<std::string, std::string> parse_env(const boost::json::object& body, std::string_view key,
+                                             const std::string& field) {
   std::map<std::string, std::string> env;
-  auto object = json::optional_object(body, field);
+  auto object = json::optional_object(body, key);
   if (!object) return env;
   if (object->size() > max_env_keys) {
     invalid(fmt::format("{}: at most {} keys are allowed, got {}", field, max_env_keys, object->size()));
@@ -50,18 +51,18 @@ std::map<std::string, std::string> parse_env(const boost::json::object& body, st
   return env;
 }
 
-std::string required_uuid(const boost::json::object& body, std::string_view field) {
+std::string required_uuid(const boost::json::object& body, std::string_view field, const std::string& prefix = "") {
   auto parsed = ids::parse_uuid(json::required_string(body, field));
-  if (!parsed) invalid(fmt::format("{}: must be a UUID", field));
+  if (!parsed) invalid(fmt::format("{}{}: must be a UUID", prefix, field));
   return *parsed;
 }
 
-int parse_timeout(const boost::json::object& body, int fallback) {
+int parse_timeout(const boost::json::object& body, int fallback, const std::string& prefix) {
   auto timeout = json::optional_int(body, "timeout_seconds");
   if (!timeout) return fallback;
   if (*timeout < min_timeout_seconds || *timeout > max_timeout_seconds) {
-    invalid(fmt::format("timeout_seconds: must be from {} to {}, got {}", min_timeout_seconds, max_timeout_seconds,
-                        *timeout));
+    invalid(fmt::format("{}timeout_seconds: must be from {} to {}, got {}", prefix, min_timeout_seconds,
+                        max_timeout_seconds, *timeout));
   }
   return static_cast<int>(*timeout);
 }
@@ -111,82 +112,73 @@ bool valid_git_ref(std::string_view ref) {
   return ref.find("..") == std::string_view::npos;
 }
 
-ExecRequest parse_exec_request(std::string_view text) {
-  return parse_body(text, [](const boost::json::object& body) {
-    ExecRequest request;
-    request.server_id = required_uuid(body, "server_id");
-    request.command = json::required_string(body, "command");
-    if (request.command.empty()) invalid("command: must not be empty");
-    if (const auto chars = utf8::code_points(request.command); chars > max_command_chars) {
-      invalid(fmt::format("command: at most {} characters are allowed, got {}", max_command_chars, chars));
+OperationFields parse_operation_fields(std::string_view type, const boost::json::object& body,
+                                       const std::string& prefix) {
+  OperationFields out;
+  out.type = std::string(type);
+  if (type == "exec") {
+    out.command = json::required_string(body, "command");
+    if (out.command.empty()) invalid(prefix + "command: must not be empty");
+    if (const auto chars = utf8::code_points(out.command); chars > max_command_chars) {
+      invalid(fmt::format("{}command: at most {} characters are allowed, got {}", prefix, max_command_chars, chars));
     }
-    request.working_directory = json::optional_string(body, "working_directory");
-    if (request.working_directory &&
-        (request.working_directory->empty() || request.working_directory->size() > 4096)) {
-      invalid("working_directory: must be a non-empty path of at most 4096 bytes");
+    out.working_directory = json::optional_string(body, "working_directory");
+    if (out.working_directory && (out.working_directory->empty() || out.working_directory->size() > 4096)) {
+      invalid(prefix + "working_directory: must be a non-empty path of at most 4096 bytes");
     }
-    request.env = parse_env(body, "env");
-    request.timeout_seconds = parse_timeout(body, default_timeout_seconds);
+    out.env = parse_env(body, "env", prefix + "env");
+    out.timeout_seconds = parse_timeout(body, default_timeout_seconds, prefix);
+  } else if (type == "deploy") {
+    out.application_id = required_uuid(body, "application_id", prefix);
+    out.commit_ref = json::optional_string(body, "commit_ref");
+    if (out.commit_ref && !valid_git_ref(*out.commit_ref)) {
+      invalid(prefix +
+              "commit_ref: must be a branch, tag or commit SHA (no spaces, control characters or leading '-')");
+    }
+    out.env = parse_env(body, "env_overrides", prefix + "env_overrides");
+    out.timeout_seconds = parse_timeout(body, default_timeout_seconds, prefix);
+  } else if (type == "restart") {
+    out.container_name = json::required_string(body, "container_name");
+    if (!valid_container_name(*out.container_name)) {
+      invalid(prefix + "container_name: must match [A-Za-z0-9][A-Za-z0-9_.-]* and be at most 255 characters");
+    }
+    out.timeout_seconds = parse_timeout(body, default_timeout_seconds, prefix);
+  } else if (type == "reboot") {
+    out.timeout_seconds = parse_timeout(body, default_reboot_timeout_seconds, prefix);
+  } else if (type == "registry_login") {
+    out.credential_id = required_uuid(body, "credential_id", prefix);
+  } else if (type == "registry_logout") {
+    out.registry_url = json::required_string(body, "registry_url");
+    const auto& url = *out.registry_url;
+    if (url.empty() || url.size() > 2048 || url.find_first_of(" \t\r\n") != std::string::npos || url.front() == '-') {
+      invalid(prefix + "registry_url: must be a registry host or URL without spaces");
+    }
+  } else {
+    invalid("type: must be one of exec, deploy, restart, reboot, registry_login, registry_logout");
+  }
+  return out;
+}
+
+namespace {
+// A v1 body: the operation's fields plus the server it targets (deploy: its application's) and
+// the CI run fields.
+OperationRequest parse_v1_body(std::string_view type, std::string_view text) {
+  return parse_body(text, [type](const boost::json::object& body) {
+    OperationRequest request;
+    if (type != "deploy") request.server_id = required_uuid(body, "server_id");
+    static_cast<OperationFields&>(request) = parse_operation_fields(type, body, "");
     return request;
   });
 }
+}  // namespace
 
-DeployRequest parse_deploy_request(std::string_view text) {
-  return parse_body(text, [](const boost::json::object& body) {
-    DeployRequest request;
-    request.application_id = required_uuid(body, "application_id");
-    request.commit_ref = json::optional_string(body, "commit_ref");
-    if (request.commit_ref && !valid_git_ref(*request.commit_ref)) {
-      invalid("commit_ref: must be a branch, tag or commit SHA (no spaces, control characters or leading '-')");
-    }
-    request.env_overrides = parse_env(body, "env_overrides");
-    request.timeout_seconds = parse_timeout(body, default_timeout_seconds);
-    return request;
-  });
-}
-
-RestartRequest parse_restart_request(std::string_view text) {
-  return parse_body(text, [](const boost::json::object& body) {
-    RestartRequest request;
-    request.server_id = required_uuid(body, "server_id");
-    request.container_name = json::required_string(body, "container_name");
-    if (!valid_container_name(request.container_name)) {
-      invalid("container_name: must match [A-Za-z0-9][A-Za-z0-9_.-]* and be at most 255 characters");
-    }
-    request.timeout_seconds = parse_timeout(body, default_timeout_seconds);
-    return request;
-  });
-}
-
-RebootRequest parse_reboot_request(std::string_view text) {
-  return parse_body(text, [](const boost::json::object& body) {
-    RebootRequest request;
-    request.server_id = required_uuid(body, "server_id");
-    request.timeout_seconds = parse_timeout(body, default_reboot_timeout_seconds);
-    return request;
-  });
-}
-
-RegistryLoginRequest parse_registry_login_request(std::string_view text) {
-  return parse_body(text, [](const boost::json::object& body) {
-    RegistryLoginRequest request;
-    request.server_id = required_uuid(body, "server_id");
-    request.credential_id = required_uuid(body, "credential_id");
-    return request;
-  });
-}
-
-RegistryLogoutRequest parse_registry_logout_request(std::string_view text) {
-  return parse_body(text, [](const boost::json::object& body) {
-    RegistryLogoutRequest request;
-    request.server_id = required_uuid(body, "server_id");
-    request.registry_url = json::required_string(body, "registry_url");
-    if (request.registry_url.empty() || request.registry_url.size() > 2048 ||
-        request.registry_url.find_first_of(" \t\r\n") != std::string::npos || request.registry_url.front() == '-') {
-      invalid("registry_url: must be a registry host or URL without spaces");
-    }
-    return request;
-  });
+ExecRequest parse_exec_request(std::string_view body) { return parse_v1_body("exec", body); }
+DeployRequest parse_deploy_request(std::string_view body) { return parse_v1_body("deploy", body); }
+RestartRequest parse_restart_request(std::string_view body) { return parse_v1_body("restart", body); }
+RebootRequest parse_reboot_request(std::string_view body) { return parse_v1_body("reboot", body); }
+RegistryLoginRequest parse_registry_login_request(std::string_view body) { return parse_v1_body("registry_login", body); }
+RegistryLogoutRequest parse_registry_logout_request(std::string_view body) {
+  return parse_v1_body("registry_logout", body);
 }
 
 }  // namespace tether::api::v1

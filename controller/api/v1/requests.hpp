@@ -1,6 +1,10 @@
 #pragma once
 // The bodies of the v1 POST endpoints, validated against seed 003's fields and limits.
 // Every parser throws http::ApiError 422 whose detail names the field and the rule it breaks.
+#include "controller/operations/lifecycle.hpp"
+
+#include <boost/json/fwd.hpp>
+
 #include <map>
 #include <optional>
 #include <string>
@@ -18,46 +22,43 @@ inline constexpr int default_timeout_seconds = 60;
 inline constexpr int default_reboot_timeout_seconds = 300;
 
 // Fields every v1 call may carry to group and describe the CI run.
-struct RunFields {
-  std::optional<std::string> run_id;
-  std::optional<std::string> run_context_json;
+using RunFields = operations::CiRunFields;
+
+// One operation's own fields: what its type needs, apart from the server it runs on. Declared once
+// for every caller: the v1 bodies and a job's or ad hoc run's `operation.params`.
+struct OperationFields {
+  std::string type;
+  std::string command;                                 // exec
+  std::optional<std::string> working_directory;        // exec
+  std::map<std::string, std::string> env;              // exec `env`, deploy `env_overrides`: secrets
+  int timeout_seconds = default_timeout_seconds;       // exec, deploy, restart, reboot
+  std::optional<std::string> application_id;           // deploy
+  std::optional<std::string> commit_ref;               // deploy
+  std::optional<std::string> container_name;           // restart
+  std::optional<std::string> credential_id;            // registry_login
+  std::optional<std::string> registry_url;             // registry_logout
 };
 
-struct ExecRequest : RunFields {
+// The operation types, in the order the API lists them.
+inline constexpr const char* operation_types[] = {"exec",   "deploy",         "restart",
+                                                  "reboot", "registry_login", "registry_logout"};
+
+// Validates `body` as the fields of an operation of `type`; errors name the field after `prefix`
+// ("operation.params.command: must not be empty").
+OperationFields parse_operation_fields(std::string_view type, const boost::json::object& body,
+                                       const std::string& prefix);
+
+// A v1 body: the operation's fields, the server it targets (a deploy's is its application's) and
+// the CI run fields.
+struct OperationRequest : RunFields, OperationFields {
   std::string server_id;
-  std::string command;
-  std::optional<std::string> working_directory;
-  std::map<std::string, std::string> env;
-  int timeout_seconds = default_timeout_seconds;
 };
-
-struct DeployRequest : RunFields {
-  std::string application_id;
-  std::optional<std::string> commit_ref;  // default: the application's deploy branch
-  std::map<std::string, std::string> env_overrides;
-  int timeout_seconds = default_timeout_seconds;
-};
-
-struct RestartRequest : RunFields {
-  std::string server_id;
-  std::string container_name;
-  int timeout_seconds = default_timeout_seconds;
-};
-
-struct RebootRequest : RunFields {
-  std::string server_id;
-  int timeout_seconds = default_reboot_timeout_seconds;
-};
-
-struct RegistryLoginRequest : RunFields {
-  std::string server_id;
-  std::string credential_id;
-};
-
-struct RegistryLogoutRequest : RunFields {
-  std::string server_id;
-  std::string registry_url;
-};
+using ExecRequest = OperationRequest;
+using DeployRequest = OperationRequest;
+using RestartRequest = OperationRequest;
+using RebootRequest = OperationRequest;
+using RegistryLoginRequest = OperationRequest;
+using RegistryLogoutRequest = OperationRequest;
 
 ExecRequest parse_exec_request(std::string_view body);
 DeployRequest parse_deploy_request(std::string_view body);

@@ -110,7 +110,7 @@ TEST_CASE("deploy requests need an application and take a safe commit_ref", "[v1
   const auto request = tether::api::v1::parse_deploy_request(
       R"({"application_id":"0d6c1a8e-2f3b-4c5d-8e9f-0a1b2c3d4e5f","commit_ref":"release/1.2","env_overrides":{"FLAG":"1"}})");
   CHECK(*request.commit_ref == "release/1.2");
-  CHECK(request.env_overrides.at("FLAG") == "1");
+  CHECK(request.env.at("FLAG") == "1");
   CHECK_THROWS_AS(tether::api::v1::parse_deploy_request(R"({"commit_ref":"main"})"), ApiError);
   for (const char* ref : {"--upload-pack=x", "a b", "a..b", "x\ny"}) {
     const std::string body = std::string(R"({"application_id":"0d6c1a8e-2f3b-4c5d-8e9f-0a1b2c3d4e5f","commit_ref":")") +

@@ -128,7 +128,7 @@ TEST_CASE("queued operations past their deadline fail with a clear error", "[sto
     txn.commit();
   }
   pqxx::work txn(fx.connection);
-  const auto failed = store::operations::fail_expired_queued(txn);
+  const auto failed = store::operations::fail_expired_queued(txn, std::chrono::system_clock::now());
   REQUIRE(failed == std::vector<std::string>{id});
   const auto record = store::operations::find(txn, id, false);
   CHECK(record->status == "failed");

@@ -1,16 +1,17 @@
 #pragma once
-// The controller's periodic upkeep, once a second: dispatch operations queued for agents that are
-// connected here, fail operations whose deadline passed without an agent, and mark servers whose
-// heartbeats stopped unreachable. Every step is a conditional UPDATE in PostgreSQL, so replicas
+// The controller's periodic upkeep, once a second: the operation lifecycle's sweep (dispatch
+// operations queued for agents connected here, end those whose deadline passed without an agent)
+// and marking servers whose heartbeats stopped unreachable. Every step is a conditional UPDATE in
+// PostgreSQL, so replicas
 // running it together do each change once.
-#include "controller/dispatch/dispatcher.hpp"
+#include "controller/operations/lifecycle.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <memory>
 
-namespace tether::dispatch {
+namespace tether::operations {
 
 struct MaintenanceSettings {
   int unreachable_after_seconds = 30;
@@ -20,7 +21,7 @@ struct MaintenanceSettings {
 
 class Maintenance : public std::enable_shared_from_this<Maintenance> {
  public:
-  Maintenance(boost::asio::io_context& io, Dispatcher& dispatcher, MaintenanceSettings settings);
+  Maintenance(boost::asio::io_context& io, Lifecycle& lifecycle, MaintenanceSettings settings);
   void start();
   void stop();
 
@@ -28,10 +29,10 @@ class Maintenance : public std::enable_shared_from_this<Maintenance> {
   void schedule();
   void run_once();
 
-  Dispatcher& dispatcher_;
+  Lifecycle& lifecycle_;
   MaintenanceSettings settings_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
 };
 
-}  // namespace tether::dispatch
+}  // namespace tether::operations
