@@ -31,6 +31,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git curl jq openssl ca-certificates
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libpqxx-dev libpq-dev libssl-dev libfmt-dev libspdlog-dev catch2 prometheus-cpp-dev
+  libcctz-dev tzdata
   postgresql postgresql-client
   clang-14 libclang-rt-14-dev
 )
