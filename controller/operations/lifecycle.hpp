@@ -13,6 +13,7 @@
 //   once its end is committed, through announce_end, whoever ended it.
 #include "common/clock.hpp"
 #include "controller/dispatch/dispatcher.hpp"
+#include "controller/operations/operation_fields.hpp"
 #include "controller/store/records.hpp"
 #include "proto/messages.hpp"
 
@@ -25,12 +26,6 @@
 #include <vector>
 
 namespace tether::operations {
-
-// What a CI call may carry to group and describe its workflow run (seed 003's run_id, run_context).
-struct CiRunFields {
-  std::optional<std::string> run_id;
-  std::optional<std::string> run_context_json;
-};
 
 // What a caller asks to run on one server.
 struct Submission {

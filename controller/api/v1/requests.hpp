@@ -1,7 +1,7 @@
 #pragma once
 // The bodies of the v1 POST endpoints, validated against seed 003's fields and limits.
 // Every parser throws http::ApiError 422 whose detail names the field and the rule it breaks.
-#include "controller/operations/lifecycle.hpp"
+#include "controller/operations/operation_fields.hpp"
 
 #include <boost/json/fwd.hpp>
 
@@ -18,26 +18,13 @@ inline constexpr std::size_t max_env_keys = 200;
 inline constexpr std::size_t max_env_bytes = 64 * 1024;
 inline constexpr int min_timeout_seconds = 1;
 inline constexpr int max_timeout_seconds = 900;
-inline constexpr int default_timeout_seconds = 60;
+inline constexpr int default_timeout_seconds = operations::default_timeout_seconds;
 inline constexpr int default_reboot_timeout_seconds = 300;
 
 // Fields every v1 call may carry to group and describe the CI run.
 using RunFields = operations::CiRunFields;
 
-// One operation's own fields: what its type needs, apart from the server it runs on. Declared once
-// for every caller: the v1 bodies and a job's or ad hoc run's `operation.params`.
-struct OperationFields {
-  std::string type;
-  std::string command;                                 // exec
-  std::optional<std::string> working_directory;        // exec
-  std::map<std::string, std::string> env;              // exec `env`, deploy `env_overrides`: secrets
-  int timeout_seconds = default_timeout_seconds;       // exec, deploy, restart, reboot
-  std::optional<std::string> application_id;           // deploy
-  std::optional<std::string> commit_ref;               // deploy
-  std::optional<std::string> container_name;           // restart
-  std::optional<std::string> credential_id;            // registry_login
-  std::optional<std::string> registry_url;             // registry_logout
-};
+using OperationFields = operations::OperationFields;
 
 // The operation types, in the order the API lists them.
 inline constexpr const char* operation_types[] = {"exec",   "deploy",         "restart",

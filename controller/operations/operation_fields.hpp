@@ -1,0 +1,32 @@
+#pragma once
+// One operation's own fields: what its type needs, apart from the server it runs on. Declared
+// once for every caller: the v1 bodies (api/v1/requests.hpp parses them), a job's or an ad hoc
+// run's `operation.params`, and the dispatch the fan-out builds from them.
+#include <map>
+#include <optional>
+#include <string>
+
+namespace tether::operations {
+
+inline constexpr int default_timeout_seconds = 60;
+
+// What a CI call may carry to group and describe its workflow run (seed 003's run_id, run_context).
+struct CiRunFields {
+  std::optional<std::string> run_id;
+  std::optional<std::string> run_context_json;
+};
+
+struct OperationFields {
+  std::string type;
+  std::string command;                            // exec
+  std::optional<std::string> working_directory;   // exec
+  std::map<std::string, std::string> env;         // exec `env`, deploy `env_overrides`: secrets
+  int timeout_seconds = default_timeout_seconds;  // exec, deploy, restart, reboot
+  std::optional<std::string> application_id;      // deploy
+  std::optional<std::string> commit_ref;          // deploy
+  std::optional<std::string> container_name;      // restart
+  std::optional<std::string> credential_id;       // registry_login
+  std::optional<std::string> registry_url;        // registry_logout
+};
+
+}  // namespace tether::operations

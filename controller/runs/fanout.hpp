@@ -1,0 +1,113 @@
+#pragma once
+// The one home of a run's life: created (by a job's firing, a manual trigger or an ad hoc call)
+// with its targets resolved at that moment, fanned out to one operation per target under its rate
+// control, retried on its failed targets, canceled, ended. Every step runs in the caller's
+// transaction with the run's row locked, and returns what to do once it is committed (operations
+// to send, cancels to deliver), so that nothing is sent for a change that was rolled back.
+//
+// Invariants kept here:
+// - At most max_concurrency operations of a run are in flight; once more than max_errors targets
+//   of an attempt have failed, no new target starts and the rest end canceled with that reason.
+// - A job's run is created at most once per due time (fire_id unique per job), whoever fires it.
+// - Operations are created only through the operation lifecycle.
+#include "common/clock.hpp"
+#include "controller/operations/lifecycle.hpp"
+#include "controller/operations/operation_fields.hpp"
+#include "controller/store/job_store.hpp"
+#include "controller/store/run_store.hpp"
+
+#include <pqxx/pqxx>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tether::services {
+class RegistryCredentials;
+class SecretBox;
+}  // namespace tether::services
+
+namespace tether::runs {
+
+// Where a run goes and how fast: as a job or an ad hoc run declares it.
+struct Targets {
+  std::vector<std::string> server_ids;
+  std::vector<std::string> tags;
+};
+struct Rate {
+  std::string max_concurrency = "50";      // a number, or "N%" of the targets
+  std::optional<std::string> max_errors;   // a number, or "N%" of the targets; none: no limit
+};
+struct RetryPolicy {
+  std::string strategy = "none";  // none | fixed | exponential
+  int max_retries = 0;
+  std::string base_delay = "30s";
+};
+
+// An ad hoc run: the operation with its env values in clear (sealed before it is stored).
+struct AdHocRun {
+  operations::OperationFields operation;
+  Targets targets;
+  Rate rate;
+  RetryPolicy retry;
+};
+
+// "N" or "N%" of `total` (percentages round up, and at least 1 for a concurrency).
+int resolve_concurrency(const std::string& value, int total);
+std::optional<int> resolve_max_errors(const std::optional<std::string>& value, int total);
+// The delay before retry number `attempt` (1 for the first retry), capped at an hour.
+std::chrono::seconds retry_delay(const RetryPolicy& policy, int attempt);
+
+// What to do after the commit.
+struct AfterCommit {
+  std::vector<operations::Submitted> launches;
+  std::vector<operations::CancelOutcome> cancels;
+  std::vector<std::string> runs_to_advance;  // e.g. a queued run whose predecessor just ended
+  void merge(AfterCommit other);
+};
+
+struct Created {
+  store::RunRecord run;
+  AfterCommit after;
+};
+
+class Fanout {
+ public:
+  Fanout(operations::Lifecycle& lifecycle, const services::RegistryCredentials& credentials,
+         const services::SecretBox& secrets)
+      : lifecycle_(lifecycle), credentials_(credentials), secrets_(secrets) {}
+
+  const Clock& clock() const { return lifecycle_.clock(); }
+
+  Created create_adhoc(pqxx::transaction_base& txn, const AdHocRun& request, const std::string& created_by);
+  // One firing of `job` for due time `scheduled_at` (the scheduler's, or now for a manual trigger);
+  // fire limit and overlap policy apply. A firing that is not run is still recorded, canceled
+  // with its reason.
+  Created fire_job(pqxx::transaction_base& txn, const store::JobRecord& job, Clock::time_point scheduled_at,
+                   const std::optional<std::string>& fire_id, const std::string& created_by);
+  // Moves the run on: settles ended targets, starts pending ones under the rate control, stops at
+  // max_errors, retries or ends it.
+  AfterCommit advance(pqxx::transaction_base& txn, const std::string& run_id);
+  // Ends the run as canceled: pending targets never start, operations under way are canceled.
+  // Refuses (conflict) a run that has already ended, (not_found) an unknown one.
+  Created cancel(pqxx::transaction_base& txn, const std::string& run_id, const std::string& actor,
+                 const std::string& reason);
+  // After the commit: sends the operations and delivers the cancels.
+  void after_commit(const AfterCommit& after);
+
+ private:
+  store::RunRecord new_run(const std::string& created_by, Clock::time_point scheduled_at);
+  // Inserts the run with its first attempt's targets and starts what the rate allows.
+  Created start(pqxx::transaction_base& txn, store::RunRecord run, const Targets& targets);
+  Created record_skipped(pqxx::transaction_base& txn, store::RunRecord run, const std::string& reason);
+  AfterCommit cancel_locked(pqxx::transaction_base& txn, const store::RunRecord& run, const std::string& actor,
+                            const std::string& reason);
+  // The dispatch for one target (secrets included), built from the run's stored operation.
+  proto::Dispatch dispatch_for(pqxx::transaction_base& txn, const store::RunRecord& run, std::string& server_id);
+
+  operations::Lifecycle& lifecycle_;
+  const services::RegistryCredentials& credentials_;
+  const services::SecretBox& secrets_;
+};
+
+}  // namespace tether::runs

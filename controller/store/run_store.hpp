@@ -1,0 +1,147 @@
+#pragma once
+// The runs and run_targets tables: one firing of a job (or an ad hoc fan-out), the servers it
+// fans out to, one row per target and attempt, and reads of its operations and their output.
+// A run's row is locked (FOR UPDATE) by whoever advances it, so that concurrent advances of one
+// run, from any controller, take turns.
+#include "common/clock.hpp"
+
+#include <pqxx/pqxx>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tether::store {
+
+struct RunRecord {
+  std::string id;
+  std::optional<std::string> job_id;
+  std::optional<std::string> trigger_id;
+  std::optional<std::string> fire_id;
+  std::string status;                      // scheduled | running | completed | failed | canceled
+  std::optional<std::string> waiting_for;  // previous_run | retry (while scheduled)
+  int attempt = 1;
+  std::int64_t scheduled_us = 0;
+  std::optional<std::int64_t> started_us;
+  std::optional<std::int64_t> ended_us;
+  std::optional<std::int64_t> next_attempt_us;
+  std::optional<std::string> error;
+  bool skipped = false;
+  std::string operation_type;
+  std::string operation_params_json;
+  std::vector<std::string> env_keys;
+  std::optional<std::string> env_sealed;
+  int max_concurrency = 50;
+  std::optional<int> max_errors;
+  std::string retry_strategy = "none";
+  int max_retries = 0;
+  std::string retry_base_delay = "30s";
+  std::string created_by;
+  std::int64_t created_us = 0;
+};
+
+// Per target, the state of its latest attempt.
+struct TargetCounts {
+  int total = 0, pending = 0, started = 0, succeeded = 0, failed = 0, canceled = 0;
+};
+
+struct RunOperation {
+  std::optional<std::string> operation_id;  // none: the target never started
+  std::string server_id;
+  std::string server_name;
+  int attempt = 1;
+  std::string status;  // the operation's, or "canceled"/"pending" for a target never started
+  std::optional<int> exit_code;
+  std::optional<std::int64_t> duration_ms;
+  std::optional<std::int64_t> started_us;
+  std::optional<std::int64_t> completed_us;
+  std::optional<std::string> error;
+};
+
+struct AttemptSummary {
+  int attempt = 1;
+  int targets = 0;
+  int failed = 0;
+  std::optional<std::int64_t> started_us;
+  std::optional<std::int64_t> ended_us;
+};
+
+// One stored output chunk of one of a run's operations, with its place in the run's stream.
+struct RunChunk {
+  std::uint64_t xid;
+  std::string operation_id;
+  std::string server_id;
+  std::uint64_t seq;
+  int stream;
+  std::string data;
+};
+
+namespace runs {
+
+void insert(pqxx::transaction_base& txn, const RunRecord& run);
+// Adds the targets of an attempt, in the given order, as pending.
+void add_targets(pqxx::transaction_base& txn, const std::string& run_id, int attempt,
+                 const std::vector<std::string>& server_ids);
+std::optional<RunRecord> find(pqxx::transaction_base& txn, const std::string& id);
+// The run, locked until the end of the transaction.
+std::optional<RunRecord> lock(pqxx::transaction_base& txn, const std::string& id);
+
+struct ListFilter {
+  std::optional<std::string> job_id;
+  std::optional<std::string> trigger_id;
+  std::optional<std::string> status;
+  std::optional<std::int64_t> since_us;
+  std::optional<std::int64_t> until_us;
+  int limit = 100;
+};
+// Newest first (by scheduled time).
+std::vector<RunRecord> list(pqxx::transaction_base& txn, const ListFilter& filter);
+
+// Runs of the job that are not over (running, or scheduled for a retry or behind a previous run).
+std::vector<RunRecord> active_of_job(pqxx::transaction_base& txn, const std::string& job_id);
+// Firings of the job that were run (not skipped or dropped) created since `since`.
+int fired_since(pqxx::transaction_base& txn, const std::string& job_id, Clock::time_point since);
+
+// Targets whose operation has ended take its outcome: succeeded (completed, exit 0) or failed.
+void settle_started_targets(pqxx::transaction_base& txn, const std::string& run_id);
+TargetCounts attempt_counts(pqxx::transaction_base& txn, const std::string& run_id, int attempt);
+TargetCounts latest_counts(pqxx::transaction_base& txn, const std::string& run_id);
+std::vector<std::string> next_pending(pqxx::transaction_base& txn, const std::string& run_id, int attempt, int count);
+void mark_target(pqxx::transaction_base& txn, const std::string& run_id, int attempt, const std::string& server_id,
+                 const std::string& state, const std::optional<std::string>& operation_id,
+                 const std::optional<std::string>& error);
+// Pending targets of the attempt end canceled with `reason`; returns how many.
+int cancel_pending(pqxx::transaction_base& txn, const std::string& run_id, int attempt, const std::string& reason);
+// Operations of the run's targets still under way (for a cancel).
+std::vector<std::string> open_operations(pqxx::transaction_base& txn, const std::string& run_id);
+// The failed targets of `attempt` become pending targets of attempt + 1; returns how many.
+int retry_failed(pqxx::transaction_base& txn, const std::string& run_id, int attempt);
+
+void mark_running(pqxx::transaction_base& txn, const std::string& id, Clock::time_point now);
+void schedule_retry(pqxx::transaction_base& txn, const std::string& id, int attempt, Clock::time_point at);
+void finish(pqxx::transaction_base& txn, const std::string& id, const std::string& status,
+            const std::optional<std::string>& error, Clock::time_point now);
+
+// Runs some controller should advance now: a retry that is due, a run queued behind a previous
+// run that is over, a running run with a target whose operation has ended.
+std::vector<std::string> needing_advance(pqxx::transaction_base& txn, Clock::time_point now, int limit);
+// The queued run of the job waiting for its previous run, if any.
+std::optional<std::string> queued_of_job(pqxx::transaction_base& txn, const std::string& job_id);
+
+std::vector<RunOperation> operations_of(pqxx::transaction_base& txn, const std::string& run_id);
+std::vector<AttemptSummary> attempts_of(pqxx::transaction_base& txn, const std::string& run_id);
+
+// Chunks of the run's operations after `after` in (xid, operation_id, seq) order, stored by
+// transactions that every later reader will also see as committed (older than the oldest one
+// still in progress), at most `limit`.
+struct StreamCursor {
+  std::uint64_t xid = 0;
+  std::string operation_id;  // "" sorts first
+  std::uint64_t seq = 0;
+};
+std::vector<RunChunk> chunks_after(pqxx::transaction_base& txn, const std::string& run_id, const StreamCursor& after,
+                                   int limit);
+
+}  // namespace runs
+}  // namespace tether::store
