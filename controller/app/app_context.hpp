@@ -5,6 +5,8 @@
 #include "controller/auth/rate_limiter.hpp"
 #include "controller/dispatch/dispatcher.hpp"
 #include "controller/operations/lifecycle.hpp"
+#include "controller/runs/fanout.hpp"
+#include "controller/services/job_service.hpp"
 #include "controller/services/registry_service.hpp"
 #include "controller/store/db_pool.hpp"
 #include "controller/streams/open_streams.hpp"
@@ -12,6 +14,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <functional>
+#include <vector>
 #include <string>
 
 namespace tether::app {
@@ -60,6 +64,12 @@ struct AppContext {
   streams::OpenStreams& open_streams;
   auth::AuthFailureLimiter& auth_failures;
   operations::Lifecycle& lifecycle;
+  services::Jobs& jobs;
+  runs::Fanout& fanout;
+  // Wake the run driver for these runs (after a commit that created or changed them).
+  std::function<void(const std::vector<std::string>&)> advance_runs;
+  // A job was created or changed: the scheduler looks again now.
+  std::function<void()> wake_scheduler;
 };
 
 }  // namespace tether::app

@@ -3,6 +3,8 @@
 #include "controller/agents/agent_gateway.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/operations/maintenance.hpp"
+#include "controller/runs/run_driver.hpp"
+#include "controller/scheduler/scheduler.hpp"
 #include "controller/http/listener.hpp"
 #include "controller/store/migrations.hpp"
 #include "controller/store/server_store.hpp"
@@ -65,9 +67,11 @@ int serve(const ControllerSettings& settings) {
   auth::RateLimiter rate_limiter;
   auth::AuthFailureLimiter auth_failures(
       {settings.auth_failure_threshold, settings.auth_failure_window_seconds});
-  services::RegistryCredentials registry_credentials(
-      settings.master_key_file.empty() ? std::nullopt
-                                       : std::optional<std::string>(services::load_master_key(settings.master_key_file)));
+  const auto master_key = settings.master_key_file.empty()
+                              ? std::nullopt
+                              : std::optional<std::string>(services::load_master_key(settings.master_key_file));
+  services::RegistryCredentials registry_credentials(master_key);
+  services::SecretBox secrets(master_key);
   if (settings.master_key_file.empty()) {
     spdlog::warn("event=no_master_key detail=\"registry credentials are disabled until --master-key-file is given\"");
   }
@@ -80,8 +84,26 @@ int serve(const ControllerSettings& settings) {
   open_streams->start();
   SystemClock clock;
   operations::Lifecycle lifecycle(dispatcher, clock);
-  AppContext context{db, dispatcher, io, settings, std::chrono::steady_clock::now(), rate_limiter,
-                     registry_credentials, *open_streams, auth_failures, lifecycle};
+  runs::Fanout fanout(lifecycle, registry_credentials, secrets);
+  services::Jobs jobs(clock, secrets);
+  auto run_driver = std::make_shared<runs::RunDriver>(io, db, fanout);
+  lifecycle.on_runs_touched([run_driver](const std::vector<std::string>& ids) { run_driver->advance(ids); });
+  auto scheduler = std::make_shared<scheduler::Scheduler>(
+      io, db, fanout, [run_driver](const std::vector<std::string>& ids) { run_driver->advance(ids); });
+  AppContext context{db,
+                     dispatcher,
+                     io,
+                     settings,
+                     std::chrono::steady_clock::now(),
+                     rate_limiter,
+                     registry_credentials,
+                     *open_streams,
+                     auth_failures,
+                     lifecycle,
+                     jobs,
+                     fanout,
+                     [run_driver](const std::vector<std::string>& ids) { run_driver->advance(ids); },
+                     [scheduler] { scheduler->wake(); }};
 
   http::Router router;
   api::add_all_routes(router, context);
@@ -101,6 +123,8 @@ int serve(const ControllerSettings& settings) {
   auto maintenance = std::make_shared<operations::Maintenance>(
       io, lifecycle, operations::MaintenanceSettings{settings.unreachable_after_seconds, 60, std::chrono::seconds(1)});
   maintenance->start();
+  run_driver->start();
+  scheduler->start();
 
   const auto bound = listener->local_endpoint();
   spdlog::info("event=listening address={}:{} tls={} instance={}", bound.address().to_string(), bound.port(),
@@ -111,6 +135,8 @@ int serve(const ControllerSettings& settings) {
     spdlog::info("event=shutting_down signal={}", signal);
     listener->stop();
     maintenance->stop();
+    scheduler->stop();
+    run_driver->stop();
     open_streams->stop();
     io.stop();
   });

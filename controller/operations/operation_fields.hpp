@@ -3,6 +3,7 @@
 // once for every caller: the v1 bodies (api/v1/requests.hpp parses them), a job's or an ad hoc
 // run's `operation.params`, and the dispatch the fan-out builds from them.
 #include <map>
+#include <string>
 #include <optional>
 #include <string>
 
@@ -28,5 +29,15 @@ struct OperationFields {
   std::optional<std::string> credential_id;       // registry_login
   std::optional<std::string> registry_url;        // registry_logout
 };
+
+}  // namespace tether::operations
+
+namespace tether::operations {
+
+// The fields as stored (a job's or run's operation_params) and rendered: the v1 names of the
+// fields the type uses, never the env values.
+std::string params_json(const OperationFields& fields);
+// The way back; env stays empty (the caller opens the sealed env values).
+OperationFields fields_from_params(const std::string& type, const std::string& params_json);
 
 }  // namespace tether::operations

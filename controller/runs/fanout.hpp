@@ -81,7 +81,8 @@ class Fanout {
 
   Created create_adhoc(pqxx::transaction_base& txn, const AdHocRun& request, const std::string& created_by);
   // One firing of `job` for due time `scheduled_at` (the scheduler's, or now for a manual trigger);
-  // fire limit and overlap policy apply. A firing that is not run is still recorded, canceled
+  // fire limit and overlap policy apply. `created_by` is "job:<id>" for the scheduler's firings,
+  // else the actor of a manual trigger (audited). A firing that is not run is still recorded, canceled
   // with its reason.
   Created fire_job(pqxx::transaction_base& txn, const store::JobRecord& job, Clock::time_point scheduled_at,
                    const std::optional<std::string>& fire_id, const std::string& created_by);
@@ -98,7 +99,7 @@ class Fanout {
  private:
   store::RunRecord new_run(const std::string& created_by, Clock::time_point scheduled_at);
   // Inserts the run with its first attempt's targets and starts what the rate allows.
-  Created start(pqxx::transaction_base& txn, store::RunRecord run, const Targets& targets);
+  Created start(pqxx::transaction_base& txn, store::RunRecord run, const std::vector<std::string>& servers);
   Created record_skipped(pqxx::transaction_base& txn, store::RunRecord run, const std::string& reason);
   AfterCommit cancel_locked(pqxx::transaction_base& txn, const store::RunRecord& run, const std::string& actor,
                             const std::string& reason);

@@ -121,4 +121,19 @@ void release_all_sessions(pqxx::transaction_base& txn, const std::string& instan
   txn.exec_params("DELETE FROM agent_sessions WHERE controller_instance = $1", instance);
 }
 
+std::vector<std::string> resolve_targets(pqxx::transaction_base& txn, const std::vector<std::string>& server_ids,
+                                         const std::vector<std::string>& tags) {
+  std::vector<std::string> ids;
+  for (const auto& row : txn.exec_params(
+           "SELECT s.id::text FROM servers s "
+           "LEFT JOIN jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS l(id, ordinal) ON l.id::uuid = s.id "
+           "WHERE s.status <> 'decommissioned' AND (l.id IS NOT NULL "
+           "OR s.tags && ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) "
+           "ORDER BY l.ordinal NULLS LAST, s.name, s.id",
+           to_json_array(server_ids), to_json_array(tags))) {
+    ids.push_back(row[0].as<std::string>());
+  }
+  return ids;
+}
+
 }  // namespace tether::store::servers

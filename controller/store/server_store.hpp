@@ -17,6 +17,10 @@ ServerRecord insert(pqxx::transaction_base& txn, const std::string& id, const st
                     const std::vector<std::string>& tags, const std::string& token_prefix,
                     const std::string& token_hash);
 std::vector<ServerRecord> list(pqxx::transaction_base& txn);
+// A run's targets: the listed servers plus every server carrying one of `tags`, decommissioned
+// ones left out, each once, listed ones first in their order, then the tagged ones by name.
+std::vector<std::string> resolve_targets(pqxx::transaction_base& txn, const std::vector<std::string>& server_ids,
+                                         const std::vector<std::string>& tags);
 std::optional<ServerRecord> find(pqxx::transaction_base& txn, const std::string& id);
 // Decommissioned servers keep their row (operations refer to it) but lose their token.
 bool decommission(pqxx::transaction_base& txn, const std::string& id);

@@ -19,6 +19,8 @@ namespace tether::store {
 // A time from the caller's clock as a statement parameter: pass epoch_micros(t) and write
 // TETHER_SQL_AT("$n") where the timestamptz is wanted (exact: integer microseconds).
 #define TETHER_SQL_AT(param) "(timestamptz 'epoch' + (" param ")::bigint * interval '1 microsecond')"
+// A timestamptz column read back as epoch microseconds (exact: extract gives a numeric).
+#define TETHER_SQL_US(column) "(extract(epoch from " column ") * 1000000)::bigint"
 inline std::int64_t epoch_micros(std::chrono::system_clock::time_point when) {
   return std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch()).count();
 }

@@ -4,6 +4,7 @@
 
 #include "common/crypto.hpp"
 #include "controller/services/operation_service.hpp"
+#include "controller/store/db_pool.hpp"
 #include "controller/store/key_store.hpp"
 
 #include <catch2/catch.hpp>
@@ -49,10 +50,16 @@ TEST_CASE("a submitted operation keeps its env key names and stores no env value
   login.server_id = fx.server_id;
 
   {
+    // No agent is connected to this dispatcher: both are stored as queued.
+    store::DbPool pool(fx.database.url(), 1, [](pqxx::connection&) {});
+    dispatch::Dispatcher dispatcher(pool, {});
+    SystemClock clock;
+    operations::Lifecycle lifecycle(dispatcher, clock);
     pqxx::work txn(fx.connection);
-    CHECK(services::submit_operation(txn, key, exec, true, "127.0.0.1") == "dispatched");
-    CHECK(services::submit_operation(txn, key, login, false, "127.0.0.1") == "queued");
+    CHECK(services::submit_operation(txn, lifecycle, key, exec, "127.0.0.1").status == "queued");
+    CHECK(services::submit_operation(txn, lifecycle, key, login, "127.0.0.1").status == "queued");
     txn.commit();
+    pool.stop();
   }
 
   pqxx::work txn(fx.connection);

@@ -40,13 +40,14 @@ void parse(unsigned endpoint, std::string_view body) {
     case 1: {
       const auto request = v1::parse_deploy_request(body);
       require(!request.commit_ref || v1::valid_git_ref(*request.commit_ref), "an accepted commit_ref is valid");
-      require_env(request.env_overrides);
+      require_env(request.env);
       require_timeout(request.timeout_seconds);
       break;
     }
     case 2: {
       const auto request = v1::parse_restart_request(body);
-      require(v1::valid_container_name(request.container_name), "an accepted container_name is valid");
+      require(request.container_name && v1::valid_container_name(*request.container_name),
+              "an accepted container_name is valid");
       require_timeout(request.timeout_seconds);
       break;
     }
@@ -56,9 +57,11 @@ void parse(unsigned endpoint, std::string_view body) {
     case 4:
       v1::parse_registry_login_request(body);
       break;
-    default:
-      require(!v1::parse_registry_logout_request(body).registry_url.empty(), "an accepted registry_url is non-empty");
+    default: {
+      const auto url = v1::parse_registry_logout_request(body).registry_url;
+      require(url && !url->empty(), "an accepted registry_url is non-empty");
       break;
+    }
   }
 }
 

@@ -1,0 +1,366 @@
+#include "controller/runs/fanout.hpp"
+
+#include "common/ids.hpp"
+#include "common/json_fields.hpp"
+#include "common/schedule_spec.hpp"
+#include "controller/services/registry_service.hpp"
+#include "controller/services/secret_box.hpp"
+#include "controller/services/service_error.hpp"
+#include "controller/store/application_store.hpp"
+#include "controller/store/audit_store.hpp"
+#include "controller/store/operation_store.hpp"
+#include "controller/store/server_store.hpp"
+#include "controller/store/sql_text.hpp"
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace tether::runs {
+
+using services::Refusal;
+using services::ServiceError;
+
+namespace {
+
+bool is_percent(const std::string& value) { return !value.empty() && value.back() == '%'; }
+int number_of(const std::string& value) { return std::stoi(is_percent(value) ? value.substr(0, value.size() - 1) : value); }
+
+std::string sealed_env(const services::SecretBox& secrets, const std::map<std::string, std::string>& env) {
+  boost::json::object values;
+  for (const auto& [name, value] : env) values[name] = value;
+  return secrets.seal(json::serialize(values));
+}
+
+std::map<std::string, std::string> opened_env(const services::SecretBox& secrets, const std::optional<std::string>& sealed) {
+  std::map<std::string, std::string> env;
+  if (!sealed) return env;
+  for (const auto& [name, value] : json::parse_object(secrets.open(*sealed), "env values")) {
+    if (value.is_string()) env.emplace(std::string(name), std::string(value.as_string()));
+  }
+  return env;
+}
+
+std::int64_t micros(Clock::time_point when) { return store::epoch_micros(when); }
+
+// Runs asked for by a person or a key (not the scheduler's firings) are audited.
+void audit(pqxx::transaction_base& txn, const std::string& actor, const std::string& action,
+           const store::RunRecord& run) {
+  boost::json::array env_keys;
+  for (const auto& key : run.env_keys) env_keys.emplace_back(key);
+  store::audit::record(txn, {actor, action, run.id, std::nullopt, "allowed",
+                             json::serialize(boost::json::object{{"operation_type", run.operation_type},
+                                                                 {"job_id", run.job_id ? boost::json::value(*run.job_id)
+                                                                                       : boost::json::value(nullptr)},
+                                                                 {"env_keys", std::move(env_keys)}})});
+}
+
+}  // namespace
+
+int resolve_concurrency(const std::string& value, int total) {
+  const int n = number_of(value);
+  if (!is_percent(value)) return std::max(1, n);
+  return std::max(1, (total * n + 99) / 100);
+}
+
+std::optional<int> resolve_max_errors(const std::optional<std::string>& value, int total) {
+  if (!value) return std::nullopt;
+  const int n = number_of(*value);
+  return is_percent(*value) ? total * n / 100 : n;
+}
+
+std::chrono::seconds retry_delay(const RetryPolicy& policy, int attempt) {
+  constexpr std::chrono::seconds cap{3600};
+  const auto base = schedule::parse_duration(policy.base_delay, "retry.base_delay");
+  if (policy.strategy != "exponential") return std::min(base, cap);
+  auto delay = base;
+  for (int i = 1; i < attempt && delay < cap; ++i) delay *= 2;
+  return std::min(delay, cap);
+}
+
+void AfterCommit::merge(AfterCommit other) {
+  for (auto& l : other.launches) launches.push_back(std::move(l));
+  for (auto& c : other.cancels) cancels.push_back(std::move(c));
+  for (auto& r : other.runs_to_advance) runs_to_advance.push_back(std::move(r));
+}
+
+store::RunRecord Fanout::new_run(const std::string& created_by, Clock::time_point scheduled_at) {
+  store::RunRecord run;
+  run.id = ids::new_uuid();
+  run.status = "running";
+  run.scheduled_us = micros(scheduled_at);
+  run.created_by = created_by;
+  run.created_us = micros(clock().now());
+  return run;
+}
+
+Created Fanout::create_adhoc(pqxx::transaction_base& txn, const AdHocRun& request, const std::string& created_by) {
+  auto run = new_run(created_by, clock().now());
+  run.operation_type = request.operation.type;
+  run.operation_params_json = operations::params_json(request.operation);
+  for (const auto& [name, value] : request.operation.env) run.env_keys.push_back(name);
+  if (!request.operation.env.empty()) run.env_sealed = sealed_env(secrets_, request.operation.env);
+  run.retry_strategy = request.retry.strategy;
+  run.max_retries = request.retry.max_retries;
+  run.retry_base_delay = request.retry.base_delay;
+  Created created;
+  created.run = run;
+  // Rate limits are resolved against the targets found now.
+  auto targets = request.targets;
+  if (run.operation_type == "deploy" && request.operation.application_id) {
+    auto application = store::applications::find(txn, *request.operation.application_id);
+    if (!application) {
+      throw ServiceError(Refusal::invalid,
+                         "operation.params.application_id: application " + *request.operation.application_id +
+                             " does not exist");
+    }
+    targets = Targets{{application->server_id}, {}};
+  }
+  const auto servers = store::servers::resolve_targets(txn, targets.server_ids, targets.tags);
+  run.max_concurrency = resolve_concurrency(request.rate.max_concurrency, static_cast<int>(servers.size()));
+  run.max_errors = resolve_max_errors(request.rate.max_errors, static_cast<int>(servers.size()));
+  auto started = start(txn, run, servers);
+  audit(txn, created_by, "runs.create", run);
+  return started;
+}
+
+Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& job, Clock::time_point scheduled_at,
+                         const std::optional<std::string>& fire_id, const std::string& created_by) {
+  auto run = new_run(created_by, scheduled_at);
+  run.job_id = job.id;
+  run.fire_id = fire_id;
+  run.operation_type = job.operation_type;
+  run.operation_params_json = job.operation_params_json;
+  run.env_keys = job.env_keys;
+  run.env_sealed = job.env_sealed;
+  run.retry_strategy = job.retry_strategy;
+  run.max_retries = job.max_retries;
+  run.retry_base_delay = job.retry_base_delay;
+  Targets targets{job.target_server_ids, job.target_tags};
+  if (job.operation_type == "deploy") {
+    const auto fields = operations::fields_from_params(job.operation_type, job.operation_params_json);
+    if (fields.application_id) {
+      if (auto application = store::applications::find(txn, *fields.application_id)) {
+        targets = Targets{{application->server_id}, {}};
+      }
+    }
+  }
+  const auto servers = store::servers::resolve_targets(txn, targets.server_ids, targets.tags);
+  run.max_concurrency = resolve_concurrency(job.max_concurrency, static_cast<int>(servers.size()));
+  run.max_errors = resolve_max_errors(job.max_errors, static_cast<int>(servers.size()));
+
+  const auto now = clock().now();
+  if (job.fire_limit_max && job.fire_limit_window) {
+    const auto window = schedule::parse_duration(*job.fire_limit_window, "fire_limit.window");
+    if (store::runs::fired_since(txn, job.id, now - window) >= *job.fire_limit_max) {
+      return record_skipped(txn, run,
+                            fmt::format("dropped: the fire limit of {} per {} is reached", *job.fire_limit_max,
+                                        *job.fire_limit_window));
+    }
+  }
+  AfterCommit canceled;
+  const auto active = store::runs::active_of_job(txn, job.id);
+  if (!active.empty()) {
+    const auto& previous = active.front();
+    if (job.overlap_policy == "skip") {
+      return record_skipped(txn, run,
+                            "skipped: run " + previous.id + " of this job is still running (overlap_policy skip)");
+    }
+    if (job.overlap_policy == "queue") {
+      for (const auto& other : active) {
+        if (other.waiting_for == std::optional<std::string>("previous_run")) {
+          return record_skipped(txn, run,
+                                "dropped: run " + other.id + " is already queued behind the running one "
+                                "(overlap_policy queue keeps at most one waiting)");
+        }
+      }
+      run.status = "scheduled";
+      run.waiting_for = "previous_run";
+      store::runs::insert(txn, run);
+      store::runs::add_targets(txn, run.id, 1, servers);
+      return Created{run, {}};
+    }
+    if (job.overlap_policy == "cancel_previous") {
+      for (const auto& other : active) {
+        if (auto locked = store::runs::lock(txn, other.id)) {
+          canceled.merge(cancel_locked(txn, *locked, created_by,
+                                       "canceled: a newer firing of this job replaced it (overlap_policy "
+                                       "cancel_previous)"));
+        }
+      }
+    }
+  }
+  auto created = start(txn, run, servers);
+  created.after.merge(std::move(canceled));
+  if (created_by.rfind("job:", 0) != 0) audit(txn, created_by, "jobs.trigger", created.run);
+  return created;
+}
+
+Created Fanout::record_skipped(pqxx::transaction_base& txn, store::RunRecord run, const std::string& reason) {
+  run.status = "canceled";
+  run.skipped = true;
+  run.error = reason;
+  run.ended_us = run.created_us;
+  store::runs::insert(txn, run);
+  spdlog::info("event=run_skipped run_id={} job_id={} reason=\"{}\"", run.id, run.job_id.value_or(""), reason);
+  return Created{run, {}};
+}
+
+Created Fanout::start(pqxx::transaction_base& txn, store::RunRecord run, const std::vector<std::string>& servers) {
+  run.started_us = run.created_us;
+  store::runs::insert(txn, run);
+  store::runs::add_targets(txn, run.id, 1, servers);
+  Created created;
+  created.after = advance(txn, run.id);
+  created.run = *store::runs::find(txn, run.id);
+  return created;
+}
+
+proto::Dispatch Fanout::dispatch_for(pqxx::transaction_base& txn, const store::RunRecord& run, std::string& server_id) {
+  const auto fields = operations::fields_from_params(run.operation_type, run.operation_params_json);
+  proto::Dispatch dispatch;
+  dispatch.operation_id = ids::new_uuid();
+  dispatch.operation_type = run.operation_type;
+  dispatch.timeout_seconds = fields.timeout_seconds;
+  dispatch.command = fields.command;
+  dispatch.working_directory = fields.working_directory;
+  dispatch.container_name = fields.container_name;
+  dispatch.registry_url = fields.registry_url;
+  dispatch.env = opened_env(secrets_, run.env_sealed);
+  if (run.operation_type == "deploy") {
+    auto application = fields.application_id ? store::applications::find(txn, *fields.application_id) : std::nullopt;
+    if (!application) throw ServiceError(Refusal::not_found, "the job's application no longer exists");
+    dispatch.command = application->deploy_command;
+    dispatch.working_directory = application->directory;
+    dispatch.commit_ref = fields.commit_ref.value_or(application->deploy_branch);
+    server_id = application->server_id;
+  } else if (run.operation_type == "registry_login") {
+    const auto credential = credentials_.get(txn, fields.credential_id.value_or(""));
+    dispatch.registry_url = credential.registry_url;
+    dispatch.username = credential.username;
+    dispatch.password = credentials_.password_of(credential);
+  }
+  return dispatch;
+}
+
+AfterCommit Fanout::advance(pqxx::transaction_base& txn, const std::string& run_id) {
+  AfterCommit after;
+  auto run = store::runs::lock(txn, run_id);
+  if (!run || run->status == "completed" || run->status == "failed" || run->status == "canceled") return after;
+  const auto now = clock().now();
+  if (run->status == "scheduled") {
+    if (run->waiting_for == std::optional<std::string>("retry") && run->next_attempt_us &&
+        *run->next_attempt_us > micros(now)) {
+      return after;
+    }
+    if (run->waiting_for == std::optional<std::string>("previous_run") && run->job_id) {
+      for (const auto& other : store::runs::active_of_job(txn, *run->job_id)) {
+        if (other.id != run->id && other.waiting_for != std::optional<std::string>("previous_run")) return after;
+      }
+    }
+    store::runs::mark_running(txn, run->id, now);
+    run->status = "running";
+  }
+
+  store::runs::settle_started_targets(txn, run->id);
+  auto counts = store::runs::attempt_counts(txn, run->id, run->attempt);
+  const bool over_errors = run->max_errors && counts.failed > *run->max_errors;
+  if (over_errors && counts.pending > 0) {
+    store::runs::cancel_pending(txn, run->id, run->attempt,
+                                fmt::format("not started: more than max_errors ({}) targets failed", *run->max_errors));
+    counts = store::runs::attempt_counts(txn, run->id, run->attempt);
+  }
+  int slots = run->max_concurrency - counts.started;
+  while (slots > 0 && counts.pending > 0) {
+    const auto batch = store::runs::next_pending(txn, run->id, run->attempt, slots);
+    if (batch.empty()) break;
+    for (const auto& target : batch) {
+      std::string server_id = target;
+      try {
+        auto dispatch = dispatch_for(txn, *run, server_id);
+        operations::Submission submission{dispatch, target, "run:" + run->id, std::nullopt, std::nullopt,
+                                          std::nullopt, run->id, run->attempt};
+        // Refuses before it writes anything, so a refusal needs no savepoint.
+        auto submitted = lifecycle_.submit(txn, submission);
+        store::runs::mark_target(txn, run->id, run->attempt, target, "started", dispatch.operation_id, std::nullopt);
+        after.launches.push_back(std::move(submitted));
+        --slots;
+      } catch (const ServiceError& e) {
+        // The target cannot take the operation (gone, or its inputs are): it fails, the run goes on.
+        store::runs::mark_target(txn, run->id, run->attempt, target, "failed", std::nullopt, e.what());
+      }
+    }
+    counts = store::runs::attempt_counts(txn, run->id, run->attempt);
+  }
+
+  if (counts.pending > 0 || counts.started > 0) return after;
+  // The attempt is over.
+  const int unsuccessful = counts.failed + counts.canceled;
+  if (counts.failed > 0 && counts.canceled == 0 && run->attempt <= run->max_retries && run->retry_strategy != "none") {
+    const RetryPolicy policy{run->retry_strategy, run->max_retries, run->retry_base_delay};
+    store::runs::retry_failed(txn, run->id, run->attempt);
+    store::runs::schedule_retry(txn, run->id, run->attempt + 1, now + retry_delay(policy, run->attempt));
+    spdlog::info("event=run_retry_scheduled run_id={} attempt={} failed_targets={}", run->id, run->attempt + 1,
+                 counts.failed);
+    return after;
+  }
+  std::optional<std::string> error;
+  if (counts.total == 0) {
+    error = "no servers match the run's targets";
+  } else if (unsuccessful > 0) {
+    error = fmt::format("{} of {} targets failed", counts.failed, counts.total);
+    if (counts.canceled > 0) error = *error + fmt::format(", {} not started (max_errors {})", counts.canceled, *run->max_errors);
+  }
+  const auto status = error ? "failed" : "completed";
+  store::runs::finish(txn, run->id, status, error, now);
+  spdlog::info("event=run_ended run_id={} status={} targets={} failed={}", run->id, status, counts.total,
+               unsuccessful);
+  if (run->job_id) {
+    if (auto queued = store::runs::queued_of_job(txn, *run->job_id)) after.runs_to_advance.push_back(*queued);
+  }
+  return after;
+}
+
+AfterCommit Fanout::cancel_locked(pqxx::transaction_base& txn, const store::RunRecord& run, const std::string& actor,
+                                  const std::string& reason) {
+  AfterCommit after;
+  store::runs::settle_started_targets(txn, run.id);
+  store::runs::cancel_pending(txn, run.id, run.attempt, reason);
+  for (const auto& operation_id : store::runs::open_operations(txn, run.id)) {
+    auto operation = store::operations::find(txn, operation_id, false);
+    if (!operation) continue;
+    try {
+      after.cancels.push_back(lifecycle_.cancel(txn, *operation, actor, ""));
+    } catch (const ServiceError&) {
+      // It ended meanwhile (refused before anything was written).
+    }
+  }
+  store::runs::finish(txn, run.id, "canceled", reason, clock().now());
+  if (run.job_id) {
+    if (auto queued = store::runs::queued_of_job(txn, *run.job_id)) after.runs_to_advance.push_back(*queued);
+  }
+  return after;
+}
+
+Created Fanout::cancel(pqxx::transaction_base& txn, const std::string& run_id, const std::string& actor,
+                       const std::string& reason) {
+  auto run = store::runs::lock(txn, run_id);
+  if (!run) throw ServiceError(Refusal::not_found, "run " + run_id + " not found");
+  if (run->status == "completed" || run->status == "failed" || run->status == "canceled") {
+    throw ServiceError(Refusal::conflict, "run " + run_id + " has already ended (" + run->status + ")");
+  }
+  Created created;
+  created.after = cancel_locked(txn, *run, actor, reason);
+  created.run = *store::runs::find(txn, run_id);
+  audit(txn, actor, "runs.cancel", created.run);
+  return created;
+}
+
+void Fanout::after_commit(const AfterCommit& after) {
+  for (const auto& submitted : after.launches) lifecycle_.launch(submitted);
+  for (const auto& outcome : after.cancels) lifecycle_.after_cancel(outcome);
+}
+
+}  // namespace tether::runs

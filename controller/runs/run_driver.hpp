@@ -1,0 +1,46 @@
+#pragma once
+// Keeps runs moving: when operations of a run end (the lifecycle says which runs they belong to),
+// the run is advanced on a database worker; advances asked for while one is under way are gathered
+// into the next pass, so that a run of 10,000 targets ending together costs a few passes, not
+// 10,000. A sweep once a second advances what no notice reached this process for: operations
+// ended on another controller, retries that fell due, runs queued behind one that ended.
+#include "controller/runs/fanout.hpp"
+#include "controller/store/db_pool.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace tether::runs {
+
+class RunDriver : public std::enable_shared_from_this<RunDriver> {
+ public:
+  RunDriver(boost::asio::io_context& io, store::DbPool& db, Fanout& fanout,
+            std::chrono::milliseconds sweep_period = std::chrono::seconds(1));
+  void start();
+  void stop();
+  // Any thread.
+  void advance(const std::vector<std::string>& run_ids);
+
+ private:
+  void drain();
+  void schedule_sweep();
+  void sweep();
+
+  store::DbPool& db_;
+  Fanout& fanout_;
+  std::chrono::milliseconds sweep_period_;
+  boost::asio::steady_timer timer_;
+  std::mutex mutex_;
+  std::set<std::string> dirty_;
+  bool draining_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace tether::runs

@@ -1,0 +1,363 @@
+// The scheduler and the run fan-out on an injected clock against a real PostgreSQL: misfires with
+// each catch-up policy, each overlap policy, the fire limit, fixed and exponential retry. Time
+// moves only when a test moves it; nothing sleeps.
+#include "../store/store_fixture.hpp"
+
+#include "common/schedule_spec.hpp"
+#include "controller/runs/fanout.hpp"
+#include "controller/scheduler/scheduler.hpp"
+#include "controller/services/job_service.hpp"
+#include "controller/services/registry_service.hpp"
+#include "controller/store/db_pool.hpp"
+#include "controller/store/job_store.hpp"
+#include "controller/store/operation_store.hpp"
+#include "controller/store/run_store.hpp"
+#include "controller/store/sql_text.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace tether;
+using namespace std::chrono_literals;
+
+namespace {
+
+// 2026-12-01T00:00:00Z
+const Clock::time_point t0 = Clock::time_point(std::chrono::seconds(1796083200));
+
+std::int64_t us(Clock::time_point t) { return store::epoch_micros(t); }
+
+struct SchedulerFixture {
+  testing::StoreFixture fx;
+  store::DbPool pool{fx.database.url(), 1, [](pqxx::connection&) {}};
+  dispatch::Dispatcher dispatcher{pool, {}};
+  ManualClock clock{t0};
+  operations::Lifecycle lifecycle{dispatcher, clock};
+  services::RegistryCredentials credentials{std::nullopt};
+  services::SecretBox secrets{std::nullopt};
+  runs::Fanout fanout{lifecycle, credentials, secrets};
+  services::Jobs jobs{clock, secrets};
+  auth::Operator actor{"00000000-0000-0000-0000-000000000001", "test", auth::Role::admin};
+
+  ~SchedulerFixture() { pool.stop(); }
+
+  services::JobSpec interval_job(const std::string& every) {
+    services::JobSpec spec;
+    spec.name = "job";
+    spec.schedule = schedule::parse_spec("interval", std::nullopt, every, std::nullopt);
+    spec.run.operation.type = "exec";
+    spec.run.operation.command = "true";
+    spec.run.targets.server_ids = {fx.server_id};
+    return spec;
+  }
+
+  store::JobRecord create(const services::JobSpec& spec) {
+    pqxx::work txn(fx.connection);
+    auto job = jobs.create(txn, actor, spec, "127.0.0.1");
+    txn.commit();
+    return job;
+  }
+
+  scheduler::Tick tick() {
+    pqxx::work txn(fx.connection);
+    auto result = scheduler::fire_due(txn, fanout, 100);
+    txn.commit();
+    return result;
+  }
+
+  store::JobRecord job(const std::string& id) {
+    pqxx::read_transaction txn(fx.connection);
+    return *store::jobs::find(txn, id);
+  }
+
+  std::vector<store::RunRecord> runs_of(const std::string& job_id) {
+    pqxx::read_transaction txn(fx.connection);
+    store::runs::ListFilter filter;
+    filter.job_id = job_id;
+    auto runs = store::runs::list(txn, filter);
+    std::reverse(runs.begin(), runs.end());  // oldest first
+    return runs;
+  }
+
+  std::vector<store::RunOperation> operations_of(const std::string& run_id) {
+    pqxx::read_transaction txn(fx.connection);
+    return store::runs::operations_of(txn, run_id);
+  }
+
+  // Ends every open operation of the run as the agent would, with this exit code, and advances it.
+  void end_operations(const std::string& run_id, int exit_code) {
+    {
+      pqxx::work txn(fx.connection);
+      for (const auto& op : store::runs::operations_of(txn, run_id)) {
+        if (!op.operation_id || op.status == "completed" || op.status == "failed" || op.status == "canceled") continue;
+        txn.exec_params("UPDATE operations SET status = 'completed', exit_code = $2, completed_at = now() WHERE id = $1",
+                        *op.operation_id, exit_code);
+      }
+      txn.commit();
+    }
+    advance(run_id);
+  }
+
+  void advance(const std::string& run_id) {
+    pqxx::work txn(fx.connection);
+    fanout.advance(txn, run_id);
+    txn.commit();
+  }
+
+  store::RunRecord run(const std::string& id) {
+    pqxx::read_transaction txn(fx.connection);
+    return *store::runs::find(txn, id);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an interval job fires each due time once, on its grid, whoever ticks", "[scheduler]") {
+  SchedulerFixture s;
+  const auto job = s.create(s.interval_job("1m"));
+  REQUIRE(job.next_run_us == us(t0 + 1min));
+  CHECK(s.tick().claimed == 0);  // not due yet
+
+  s.clock.set(t0 + 1min + 300ms);
+  const auto first = s.tick();
+  CHECK(first.claimed == 1);
+  CHECK(s.tick().claimed == 0);  // the same due time is never fired twice
+  const auto runs = s.runs_of(job.id);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].scheduled_us == us(t0 + 1min));
+  CHECK(runs[0].created_us == us(t0 + 1min + 300ms));
+  CHECK(s.job(job.id).next_run_us == us(t0 + 2min));
+  CHECK(s.job(job.id).misfire_count == 0);
+}
+
+TEST_CASE("a misfire with catch_up_policy skip counts every missed time and runs none", "[scheduler][misfire]") {
+  SchedulerFixture s;
+  const auto job = s.create(s.interval_job("1m"));
+  s.clock.set(t0 + 10min + 30s);  // due times 1..10 min were missed, past the 60 s grace
+  CHECK(s.tick().claimed == 1);
+  CHECK(s.runs_of(job.id).empty());
+  const auto after = s.job(job.id);
+  CHECK(after.misfire_count == 10);
+  CHECK(after.last_misfire_us == us(t0 + 10min + 30s));
+  CHECK(after.next_run_us == us(t0 + 11min));
+}
+
+TEST_CASE("a misfire with catch_up_policy run_once runs the latest missed time once", "[scheduler][misfire]") {
+  SchedulerFixture s;
+  auto spec = s.interval_job("1m");
+  spec.catch_up_policy = "run_once";
+  const auto job = s.create(spec);
+  s.clock.set(t0 + 10min + 30s);
+  s.tick();
+  const auto runs = s.runs_of(job.id);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].scheduled_us == us(t0 + 10min));
+  CHECK(s.job(job.id).misfire_count == 10);
+  CHECK(s.job(job.id).next_run_us == us(t0 + 11min));
+}
+
+TEST_CASE("a misfire with catch_up_policy run_all runs each missed time, at most 100", "[scheduler][misfire]") {
+  SchedulerFixture s;
+  auto spec = s.interval_job("1m");
+  spec.catch_up_policy = "run_all";
+  spec.overlap_policy = "allow";
+  const auto job = s.create(spec);
+  s.clock.set(t0 + 10min + 30s);
+  s.tick();
+  auto runs = s.runs_of(job.id);
+  REQUIRE(runs.size() == 10);
+  for (int i = 0; i < 10; ++i) CHECK(runs[i].scheduled_us == us(t0 + (i + 1) * 1min));
+
+  SchedulerFixture many;
+  auto every_second = many.interval_job("1s");
+  every_second.catch_up_policy = "run_all";
+  every_second.overlap_policy = "allow";
+  const auto busy = many.create(every_second);
+  many.clock.set(t0 + 500s);
+  many.tick();
+  runs = many.runs_of(busy.id);
+  REQUIRE(runs.size() == 100);
+  CHECK(runs.back().scheduled_us == us(t0 + 500s));  // the latest ones
+  CHECK(many.job(busy.id).misfire_count == 500);
+}
+
+TEST_CASE("overlap_policy skip records the skipped firing with its reason", "[scheduler][overlap]") {
+  SchedulerFixture s;
+  const auto job = s.create(s.interval_job("1m"));
+  s.clock.set(t0 + 1min);
+  s.tick();  // its operation stays queued: no agent is connected, so the run keeps running
+  s.clock.set(t0 + 2min);
+  s.tick();
+  const auto runs = s.runs_of(job.id);
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].status == "running");
+  CHECK(runs[1].status == "canceled");
+  CHECK(runs[1].skipped);
+  REQUIRE(runs[1].error);
+  CHECK(runs[1].error->find("skipped: run " + runs[0].id) != std::string::npos);
+  CHECK(s.operations_of(runs[1].id).empty());
+}
+
+TEST_CASE("overlap_policy allow runs firings side by side", "[scheduler][overlap]") {
+  SchedulerFixture s;
+  auto spec = s.interval_job("1m");
+  spec.overlap_policy = "allow";
+  const auto job = s.create(spec);
+  s.clock.set(t0 + 1min);
+  s.tick();
+  s.clock.set(t0 + 2min);
+  s.tick();
+  const auto runs = s.runs_of(job.id);
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].status == "running");
+  CHECK(runs[1].status == "running");
+}
+
+TEST_CASE("overlap_policy queue keeps one firing waiting and starts it when the previous run ends",
+          "[scheduler][overlap]") {
+  SchedulerFixture s;
+  auto spec = s.interval_job("1m");
+  spec.overlap_policy = "queue";
+  const auto job = s.create(spec);
+  for (int minute = 1; minute <= 3; ++minute) {
+    s.clock.set(t0 + minute * 1min);
+    s.tick();
+  }
+  auto runs = s.runs_of(job.id);
+  REQUIRE(runs.size() == 3);
+  CHECK(runs[0].status == "running");
+  CHECK(runs[1].status == "scheduled");
+  CHECK(runs[1].waiting_for == std::optional<std::string>("previous_run"));
+  CHECK(runs[2].status == "canceled");  // at most one waits
+  CHECK(runs[2].error->find("already queued") != std::string::npos);
+  CHECK(s.operations_of(runs[1].id).size() == 1);  // its target is known, not started
+  CHECK_FALSE(s.operations_of(runs[1].id)[0].operation_id);
+
+  s.end_operations(runs[0].id, 0);
+  CHECK(s.run(runs[0].id).status == "completed");
+  s.advance(runs[1].id);  // what the run driver does when it hears of the end
+  CHECK(s.run(runs[1].id).status == "running");
+  CHECK(s.operations_of(runs[1].id)[0].operation_id);
+}
+
+TEST_CASE("overlap_policy cancel_previous cancels the running run and its operations", "[scheduler][overlap]") {
+  SchedulerFixture s;
+  auto spec = s.interval_job("1m");
+  spec.overlap_policy = "cancel_previous";
+  const auto job = s.create(spec);
+  s.clock.set(t0 + 1min);
+  s.tick();
+  s.clock.set(t0 + 2min);
+  const auto second = s.tick();
+  CHECK(second.after.cancels.size() == 1);
+  const auto runs = s.runs_of(job.id);
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].status == "canceled");
+  CHECK(runs[0].error->find("cancel_previous") != std::string::npos);
+  CHECK(s.operations_of(runs[0].id)[0].status == "canceled");  // it was still queued: ended at once
+  CHECK(runs[1].status == "running");
+}
+
+TEST_CASE("the fire limit drops firings past max per window and says why", "[scheduler][fire_limit]") {
+  SchedulerFixture s;
+  auto spec = s.interval_job("1m");
+  spec.overlap_policy = "allow";
+  spec.fire_limit_max = 2;
+  spec.fire_limit_window = "1h";
+  const auto job = s.create(spec);
+  for (int minute = 1; minute <= 3; ++minute) {
+    s.clock.set(t0 + minute * 1min);
+    s.tick();
+  }
+  auto runs = s.runs_of(job.id);
+  REQUIRE(runs.size() == 3);
+  CHECK_FALSE(runs[0].skipped);
+  CHECK_FALSE(runs[1].skipped);
+  CHECK(runs[2].skipped);
+  CHECK(runs[2].error->find("fire limit of 2 per 1h") != std::string::npos);
+  // An hour after the first firing, the window has room again.
+  s.clock.set(t0 + 61min + 1s);
+  s.tick();
+  runs = s.runs_of(job.id);
+  CHECK_FALSE(runs.back().skipped);
+}
+
+TEST_CASE("a failed target is retried after a fixed delay, on the failed targets only", "[scheduler][retry]") {
+  SchedulerFixture s;
+  auto spec = s.interval_job("1h");
+  spec.run.retry = {"fixed", 2, "30s"};
+  const auto job = s.create(spec);
+  s.clock.set(t0 + 1h);
+  s.tick();
+  const auto run_id = s.runs_of(job.id)[0].id;
+  s.end_operations(run_id, 1);
+  auto run = s.run(run_id);
+  CHECK(run.status == "scheduled");
+  CHECK(run.waiting_for == std::optional<std::string>("retry"));
+  CHECK(run.attempt == 2);
+  CHECK(run.next_attempt_us == us(t0 + 1h + 30s));
+
+  s.clock.set(t0 + 1h + 29s);
+  s.advance(run_id);
+  CHECK(s.run(run_id).status == "scheduled");  // not yet
+  s.clock.set(t0 + 1h + 30s);
+  s.advance(run_id);
+  CHECK(s.run(run_id).status == "running");
+  auto ops = s.operations_of(run_id);
+  REQUIRE(ops.size() == 2);
+  CHECK(ops[1].attempt == 2);
+
+  s.end_operations(run_id, 1);
+  s.clock.set(t0 + 1h + 60s);
+  s.advance(run_id);
+  s.end_operations(run_id, 1);  // third attempt fails too: max_retries 2 reached
+  run = s.run(run_id);
+  CHECK(run.status == "failed");
+  CHECK(run.attempt == 3);
+}
+
+TEST_CASE("exponential retry doubles the delay from base_delay", "[scheduler][retry]") {
+  SchedulerFixture s;
+  auto spec = s.interval_job("1h");
+  spec.run.retry = {"exponential", 3, "10s"};
+  const auto job = s.create(spec);
+  s.clock.set(t0 + 1h);
+  s.tick();
+  const auto run_id = s.runs_of(job.id)[0].id;
+  auto now = t0 + 1h;
+  for (const auto delay : {10s, 20s, 40s}) {
+    s.end_operations(run_id, 7);
+    CHECK(s.run(run_id).next_attempt_us == us(now + delay));
+    now += delay;
+    s.clock.set(now);
+    s.advance(run_id);
+    CHECK(s.run(run_id).status == "running");
+  }
+  s.end_operations(run_id, 0);  // the fourth attempt succeeds
+  CHECK(s.run(run_id).status == "completed");
+  CHECK(runs::retry_delay({"exponential", 10, "10s"}, 20) == 3600s);  // capped at an hour
+}
+
+TEST_CASE("a one-time at job fires once and disables itself", "[scheduler]") {
+  SchedulerFixture s;
+  auto spec = s.interval_job("1m");
+  spec.schedule = schedule::parse_spec("at", std::nullopt, std::nullopt, std::string_view("2026-12-01T00:05:00Z"));
+  const auto job = s.create(spec);
+  CHECK(job.next_run_us == us(t0 + 5min));
+  s.clock.set(t0 + 5min);
+  s.tick();
+  s.clock.set(t0 + 6min);
+  s.tick();
+  CHECK(s.runs_of(job.id).size() == 1);
+  CHECK_FALSE(s.job(job.id).enabled);
+  CHECK_FALSE(s.job(job.id).next_run_us);
+}
+
+TEST_CASE("max_concurrency and max_errors resolve numbers and percentages of the targets", "[runs]") {
+  CHECK(runs::resolve_concurrency("2", 6) == 2);
+  CHECK(runs::resolve_concurrency("10%", 6) == 1);
+  CHECK(runs::resolve_concurrency("50%", 7) == 4);
+  CHECK(runs::resolve_concurrency("100%", 10000) == 10000);
+  CHECK(runs::resolve_max_errors(std::nullopt, 6) == std::nullopt);
+  CHECK(runs::resolve_max_errors("1", 6) == 1);
+  CHECK(runs::resolve_max_errors("50%", 7) == 3);
+}
