@@ -5,6 +5,8 @@
 #include "controller/auth/rate_limiter.hpp"
 #include "controller/dispatch/dispatcher.hpp"
 #include "controller/operations/lifecycle.hpp"
+#include "controller/runs/fanout.hpp"
+#include "controller/services/job_service.hpp"
 #include "controller/services/registry_service.hpp"
 #include "controller/store/db_pool.hpp"
 #include "controller/streams/open_streams.hpp"
@@ -12,7 +14,9 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <functional>
 #include <string>
+#include <vector>
 
 namespace tether::app {
 
@@ -60,6 +64,12 @@ struct AppContext {
   streams::OpenStreams& open_streams;
   auth::AuthFailureLimiter& auth_failures;
   operations::Lifecycle& lifecycle;
+  services::Jobs& jobs;
+  runs::Fanout& fanout;
+  // Wakes the run driver for these runs (after a commit that created or changed them).
+  std::function<void(std::vector<std::string>)> advance_runs;
+  // Wakes the scheduler (after a job was created or changed: its next due time may be sooner).
+  std::function<void()> wake_scheduler;
 };
 
 }  // namespace tether::app

@@ -65,9 +65,11 @@ int serve(const ControllerSettings& settings) {
   auth::RateLimiter rate_limiter;
   auth::AuthFailureLimiter auth_failures(
       {settings.auth_failure_threshold, settings.auth_failure_window_seconds});
-  services::RegistryCredentials registry_credentials(
-      settings.master_key_file.empty() ? std::nullopt
-                                       : std::optional<std::string>(services::load_master_key(settings.master_key_file)));
+  const auto master_key = settings.master_key_file.empty()
+                              ? std::nullopt
+                              : std::optional<std::string>(services::load_master_key(settings.master_key_file));
+  services::RegistryCredentials registry_credentials(master_key);
+  services::SecretBox secrets(master_key);
   if (settings.master_key_file.empty()) {
     spdlog::warn("event=no_master_key detail=\"registry credentials are disabled until --master-key-file is given\"");
   }
@@ -80,8 +82,44 @@ int serve(const ControllerSettings& settings) {
   open_streams->start();
   SystemClock clock;
   operations::Lifecycle lifecycle(dispatcher, clock);
-  AppContext context{db, dispatcher, io, settings, std::chrono::steady_clock::now(), rate_limiter,
-                     registry_credentials, *open_streams, auth_failures, lifecycle};
+  services::Jobs jobs(clock, secrets);
+  runs::Fanout fanout(lifecycle, registry_credentials, secrets);
+  // Until a run driver and a scheduler own these: advance each run once on the pool (and what
+  // that asks to advance next); the scheduler has nothing to wake.
+  std::function<void(std::vector<std::string>)> advance_runs;
+  advance_runs = [&db, &fanout, &advance_runs](std::vector<std::string> run_ids) {
+    for (auto& run_id : run_ids) {
+      db.submit(
+          [&fanout, &advance_runs, run_id](pqxx::connection& connection) {
+            pqxx::work txn(connection);
+            auto after = fanout.advance(txn, run_id);
+            txn.commit();
+            fanout.after_commit(after);
+            if (!after.runs_to_advance.empty()) advance_runs(after.runs_to_advance);
+          },
+          [run_id](std::exception_ptr error) {
+            try {
+              std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+              spdlog::warn("event=run_advance_failed run_id={} error=\"{}\"", run_id, e.what());
+            }
+          });
+    }
+  };
+  AppContext context{db,
+                     dispatcher,
+                     io,
+                     settings,
+                     std::chrono::steady_clock::now(),
+                     rate_limiter,
+                     registry_credentials,
+                     *open_streams,
+                     auth_failures,
+                     lifecycle,
+                     jobs,
+                     fanout,
+                     advance_runs,
+                     [] {}};
 
   http::Router router;
   api::add_all_routes(router, context);
