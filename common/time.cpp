@@ -1,6 +1,7 @@
 #include "common/time.hpp"
 
 #include <cctype>
+#include <cstdio>
 #include <ctime>
 
 namespace tether::timeutil {
@@ -12,6 +13,25 @@ std::string format_utc(std::chrono::system_clock::time_point when) {
   char text[32];
   const std::size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
   return std::string(text, length);
+}
+
+std::string format_utc_micros(std::int64_t epoch_us) {
+  // Floor division, so that times before 1970 keep a fraction in 0..999999.
+  std::int64_t seconds = epoch_us / 1'000'000;
+  std::int64_t micros = epoch_us % 1'000'000;
+  if (micros < 0) {
+    micros += 1'000'000;
+    seconds -= 1;
+  }
+  const std::time_t whole = static_cast<std::time_t>(seconds);
+  std::tm parts{};
+  gmtime_r(&whole, &parts);
+  char text[48];
+  const std::size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &parts);
+  char out[64];
+  const int written = std::snprintf(out, sizeof out, "%.*s.%06lldZ", static_cast<int>(length), text,
+                                    static_cast<long long>(micros));
+  return std::string(out, static_cast<std::size_t>(written));
 }
 
 std::string now_utc() { return format_utc(std::chrono::system_clock::now()); }

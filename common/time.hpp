@@ -11,6 +11,8 @@ namespace tether::timeutil {
 std::string format_utc(std::chrono::system_clock::time_point when);
 std::string now_utc();
 std::int64_t unix_millis(std::chrono::system_clock::time_point when);
+// Epoch microseconds as RFC 3339 UTC with six fraction digits, e.g. 2026-12-01T18:00:00.123456Z.
+std::string format_utc_micros(std::int64_t epoch_us);
 
 }  // namespace tether::timeutil
 

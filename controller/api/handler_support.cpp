@@ -1,7 +1,9 @@
 #include "controller/api/handler_support.hpp"
 
+#include "common/cron.hpp"
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
+#include "common/time.hpp"
 #include "common/utf8.hpp"
 #include "controller/api/v1/operation_view.hpp"
 #include "controller/auth/authenticator.hpp"
@@ -12,6 +14,8 @@
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <charconv>
 
 namespace tether::api {
 
@@ -29,21 +33,36 @@ http::bhttp::status status_of(services::Refusal refusal) {
   return status::internal_server_error;
 }
 
-http::Response response_for_failure(std::exception_ptr error) {
+namespace {
+
+http::Response failure_response(http::bhttp::status code, const std::string& message, ErrorBody body,
+                                const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+  auto response = body == ErrorBody::detail
+                      ? http::error_response(code, message)
+                      : http::json_response(code, boost::json::object{{"error", message}, {"detail", message}});
+  for (const auto& [name, value] : headers) response.set(name, value);
+  return response;
+}
+
+}  // namespace
+
+http::Response response_for_failure(std::exception_ptr error, ErrorBody body) {
   try {
     std::rethrow_exception(error);
   } catch (const http::ApiError& e) {
-    return http::error_response(e);
+    return failure_response(e.status(), e.what(), body, e.headers());
   } catch (const services::ServiceError& e) {
-    return http::error_response(status_of(e.refusal()), e.what());
+    return failure_response(status_of(e.refusal()), e.what(), body);
   } catch (const json::FieldError& e) {
-    return http::error_response(status::unprocessable_entity, e.what());
+    return failure_response(status::unprocessable_entity, e.what(), body);
+  } catch (const cron::InvalidSchedule& e) {
+    return failure_response(status::unprocessable_entity, e.what(), body);
   } catch (const pqxx::broken_connection& e) {
     spdlog::warn("event=database_unavailable error=\"{}\"", e.what());
-    return http::error_response(status::service_unavailable, "database unavailable; retry later");
+    return failure_response(status::service_unavailable, "database unavailable; retry later", body);
   } catch (const std::exception& e) {
     spdlog::error("event=request_failed error=\"{}\"", e.what());
-    return http::error_response(status::internal_server_error, "internal error");
+    return failure_response(status::internal_server_error, "internal error", body);
   }
 }
 
@@ -57,7 +76,9 @@ void respond_from_db(app::AppContext& app, const http::RequestContext& context, 
           throw refuse_unauthenticated(app, connection, call, failure);
         }
       },
-      [responder = context.responder](std::exception_ptr error) { responder.send(response_for_failure(error)); });
+      [responder = context.responder](std::exception_ptr error) {
+        responder.send(response_for_failure(error, ErrorBody::error_and_detail));
+      });
 }
 
 void answer_from_db(app::AppContext& app, const http::RequestContext& context, DbWork work) {
@@ -96,6 +117,35 @@ std::map<std::string, std::string> query_params(const http::Request& request) {
     params[param.key] = param.value;
   }
   return params;
+}
+
+int limit_query_param(const std::map<std::string, std::string>& params, int fallback, int max) {
+  auto it = params.find("limit");
+  if (it == params.end()) return fallback;
+  int limit = 0;
+  const auto& text = it->second;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || limit < 1 || limit > max) {
+    throw http::ApiError(status::unprocessable_entity, "limit: must be an integer from 1 to " + std::to_string(max));
+  }
+  return limit;
+}
+
+std::optional<std::int64_t> time_query_param_us(const std::map<std::string, std::string>& params,
+                                                const std::string& name) {
+  auto it = params.find(name);
+  if (it == params.end()) return std::nullopt;
+  auto when = timeutil::parse_rfc3339(it->second);
+  if (!when) throw http::ApiError(status::unprocessable_entity, name + ": must be an RFC 3339 date-time");
+  return std::chrono::duration_cast<std::chrono::microseconds>(when->time_since_epoch()).count();
+}
+
+std::optional<std::string> uuid_query_param(const std::map<std::string, std::string>& params, const std::string& name) {
+  auto it = params.find(name);
+  if (it == params.end()) return std::nullopt;
+  auto parsed = ids::parse_uuid(it->second);
+  if (!parsed) throw http::ApiError(status::unprocessable_entity, name + ": must be a UUID");
+  return parsed;
 }
 
 boost::json::value nullable(const std::optional<std::string>& value) {

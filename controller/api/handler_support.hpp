@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <pqxx/pqxx>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -29,8 +30,13 @@ void answer_from_db(app::AppContext& app, const http::RequestContext& context, D
 using RespondingWork = std::function<void(pqxx::connection&, const http::Responder&)>;
 void respond_from_db(app::AppContext& app, const http::RequestContext& context, RespondingWork act);
 
-// Maps an exception from database work to a response (the rule above).
-http::Response response_for_failure(std::exception_ptr error);
+// The error body: `{"detail"}` on the v1 CI surface (seed 003), `{"error", "detail"}` (the same
+// text in both) on the operator routes, whose seeds' clients read `error`.
+enum class ErrorBody { detail, error_and_detail };
+
+// Maps an exception from database work to a response (the rule above; an invalid schedule is a
+// 422 too). respond_from_db, answer_from_db and stream_from_db answer with ErrorBody::error_and_detail.
+http::Response response_for_failure(std::exception_ptr error, ErrorBody body = ErrorBody::detail);
 
 // 422 when the body is not a JSON object.
 boost::json::object parse_json_body(const http::Request& request);
@@ -41,6 +47,14 @@ std::string uuid_path_param(const std::map<std::string, std::string>& params, co
 
 // The decoded query string of the request target ("?run_id=x&limit=5"); 422 when malformed.
 std::map<std::string, std::string> query_params(const http::Request& request);
+
+// Query parameters of the lists: `limit` (1..max, else 422 "limit: ..."), an RFC 3339 time as
+// epoch microseconds (422 "<name>: must be an RFC 3339 date-time"), a UUID (422 "<name>: must be a
+// UUID"); nullopt / fallback when absent.
+int limit_query_param(const std::map<std::string, std::string>& params, int fallback, int max);
+std::optional<std::int64_t> time_query_param_us(const std::map<std::string, std::string>& params,
+                                                const std::string& name);
+std::optional<std::string> uuid_query_param(const std::map<std::string, std::string>& params, const std::string& name);
 
 // JSON rendering helpers shared by the handlers.
 boost::json::value nullable(const std::optional<std::string>& value);

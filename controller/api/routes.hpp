@@ -11,6 +11,8 @@ void add_v1_routes(http::Router& router, app::AppContext& app);
 void add_application_routes(http::Router& router, app::AppContext& app);
 void add_registry_credential_routes(http::Router& router, app::AppContext& app);
 void add_operation_routes(http::Router& router, app::AppContext& app);
+void add_job_routes(http::Router& router, app::AppContext& app);
+void add_run_routes(http::Router& router, app::AppContext& app);
 
 inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_health_routes(router, app);
@@ -20,6 +22,8 @@ inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_application_routes(router, app);
   add_registry_credential_routes(router, app);
   add_operation_routes(router, app);
+  add_job_routes(router, app);
+  add_run_routes(router, app);
 }
 
 }  // namespace tether::api

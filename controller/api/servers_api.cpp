@@ -31,23 +31,45 @@ struct NewServerInput {
   std::vector<std::string> tags;
 };
 
+std::string parse_name(const std::string& name) {
+  if (name.empty() || utf8::code_points(name) > 200) {
+    throw http::ApiError(status::unprocessable_entity, "name: must be 1 to 200 characters");
+  }
+  return name;
+}
+
+std::vector<std::string> parse_tags(const boost::json::array& tags) {
+  if (tags.size() > 50) throw http::ApiError(status::unprocessable_entity, "tags: at most 50 tags are allowed");
+  std::vector<std::string> out;
+  for (const auto& tag : tags) {
+    if (!tag.is_string() || tag.as_string().empty() || utf8::code_points(tag.as_string()) > 64) {
+      throw http::ApiError(status::unprocessable_entity, "tags: each tag must be a string of 1 to 64 characters");
+    }
+    out.emplace_back(tag.as_string());
+  }
+  return out;
+}
+
 NewServerInput parse_new_server(const http::Request& request) {
   const auto body = parse_json_body(request);
   NewServerInput input;
-  input.name = json::required_string(body, "name");
-  if (input.name.empty() || utf8::code_points(input.name) > 200) {
-    throw http::ApiError(status::unprocessable_entity, "name: must be 1 to 200 characters");
-  }
-  if (auto tags = json::optional_array(body, "tags")) {
-    if (tags->size() > 50) throw http::ApiError(status::unprocessable_entity, "tags: at most 50 tags are allowed");
-    for (const auto& tag : *tags) {
-      if (!tag.is_string() || tag.as_string().empty() || utf8::code_points(tag.as_string()) > 64) {
-        throw http::ApiError(status::unprocessable_entity, "tags: each tag must be a string of 1 to 64 characters");
-      }
-      input.tags.emplace_back(tag.as_string());
-    }
-  }
+  input.name = parse_name(json::required_string(body, "name"));
+  if (auto tags = json::optional_array(body, "tags")) input.tags = parse_tags(*tags);
   return input;
+}
+
+// PATCH: each field absent (or null) is left as it is.
+struct ServerChange {
+  std::optional<std::string> name;
+  std::optional<std::vector<std::string>> tags;
+};
+
+ServerChange parse_server_change(const http::Request& request) {
+  const auto body = parse_json_body(request);
+  ServerChange change;
+  if (auto name = json::optional_string(body, "name")) change.name = parse_name(*name);
+  if (auto tags = json::optional_array(body, "tags")) change.tags = parse_tags(*tags);
+  return change;
 }
 
 }  // namespace
@@ -87,6 +109,21 @@ void add_server_routes(http::Router& router, app::AppContext& app) {
                      auth::authenticate_operator(txn, request, auth::Role::viewer);
                      const auto id = uuid_path_param(params, "id", "server");
                      const auto server = services::get_server(txn, id);
+                     return http::json_response(status::ok, render_server(server, app.dispatcher.connected(id)));
+                   });
+  });
+
+  router.add(verb::patch, "/api/servers/{id}", [&app](http::RequestContext& context) {
+    auto input = Deferred<ServerChange>::from([&] { return parse_server_change(context.request); });
+    answer_from_db(app, context,
+                   [&app, request = context.request, params = context.path_params, ip = context.client_ip,
+                    input](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto id = uuid_path_param(params, "id", "server");
+                     const auto& change = input.get();
+                     auto server = services::update_server(txn, actor, id, change.name, change.tags, ip);
+                     txn.commit();
                      return http::json_response(status::ok, render_server(server, app.dispatcher.connected(id)));
                    });
   });

@@ -15,8 +15,8 @@
 
 #include <chrono>
 #include <functional>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace tether::app {
 

@@ -31,6 +31,29 @@ store::ServerRecord get_server(pqxx::transaction_base& txn, const std::string& i
   return std::move(*server);
 }
 
+store::ServerRecord update_server(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
+                                  const std::optional<std::string>& name,
+                                  const std::optional<std::vector<std::string>>& tags, const std::string& client_ip) {
+  auto current = store::servers::find(txn, id);
+  if (!current || current->status == "decommissioned") {
+    throw ServiceError(Refusal::not_found, "server " + id + " not found");
+  }
+  if (name && *name != current->name && store::servers::name_in_use(txn, *name)) {
+    throw ServiceError(Refusal::conflict, "a server named '" + *name + "' already exists");
+  }
+  auto updated = store::servers::update(txn, id, name, tags);
+  if (!updated) throw ServiceError(Refusal::not_found, "server " + id + " not found");
+  boost::json::object details;
+  if (name) details["name"] = *name;
+  if (tags) {
+    boost::json::array list;
+    for (const auto& tag : *tags) list.emplace_back(tag);
+    details["tags"] = std::move(list);
+  }
+  store::audit::record(txn, {actor.actor(), "servers.update", id, client_ip, "allowed", json::serialize(details)});
+  return std::move(*updated);
+}
+
 void decommission_server(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
                          const std::string& client_ip) {
   auto server = store::servers::find(txn, id);

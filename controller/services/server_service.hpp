@@ -4,6 +4,7 @@
 
 #include <pqxx/pqxx>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ CreatedServer create_server(pqxx::transaction_base& txn, const auth::Operator& a
 std::vector<store::ServerRecord> list_servers(pqxx::transaction_base& txn);
 // 404 when unknown.
 store::ServerRecord get_server(pqxx::transaction_base& txn, const std::string& id);
+// Renames and/or retags (nullopt: unchanged); 404 when unknown or decommissioned, 409 when another
+// live server has the name.
+store::ServerRecord update_server(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
+                                  const std::optional<std::string>& name,
+                                  const std::optional<std::vector<std::string>>& tags, const std::string& client_ip);
 // Revokes the agent token; 404 when unknown or already decommissioned.
 void decommission_server(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
                          const std::string& client_ip);

@@ -101,6 +101,22 @@ bool name_in_use(pqxx::transaction_base& txn, const std::string& name) {
   return !txn.exec_params("SELECT 1 FROM servers WHERE name = $1 AND status <> 'decommissioned'", name).empty();
 }
 
+std::optional<ServerRecord> update(pqxx::transaction_base& txn, const std::string& id,
+                                   const std::optional<std::string>& name,
+                                   const std::optional<std::vector<std::string>>& tags) {
+  std::optional<std::string> tags_json;
+  if (tags) tags_json = to_json_array(*tags);
+  auto result = txn.exec_params(
+      std::string("UPDATE servers SET name = COALESCE($2, name), "
+                  "tags = CASE WHEN $3::jsonb IS NULL THEN tags "
+                  "ELSE ARRAY(SELECT jsonb_array_elements_text($3::jsonb)) END "
+                  "WHERE id = $1 AND status <> 'decommissioned' RETURNING ") +
+          server_columns,
+      id, name, tags_json);
+  if (result.empty()) return std::nullopt;
+  return to_record(result[0]);
+}
+
 }  // namespace tether::store::servers
 
 namespace tether::store::servers {

@@ -30,6 +30,11 @@ void record_heartbeat(pqxx::transaction_base& txn, const std::string& id);
 // Marks active servers silent for longer than `seconds` unreachable; returns their ids.
 std::vector<std::string> mark_silent_unreachable(pqxx::transaction_base& txn, int seconds);
 bool name_in_use(pqxx::transaction_base& txn, const std::string& name);
+// Renames and/or retags a server that is not decommissioned (nullopt: unchanged); nullopt when
+// there is no such server.
+std::optional<ServerRecord> update(pqxx::transaction_base& txn, const std::string& id,
+                                   const std::optional<std::string>& name,
+                                   const std::optional<std::vector<std::string>>& tags);
 
 }  // namespace tether::store::servers
 

@@ -59,3 +59,9 @@ TEST_CASE("parse_rfc3339 refuses text that is not an RFC 3339 date-time", "[time
     CHECK_FALSE(parse_rfc3339(text).has_value());
   }
 }
+
+TEST_CASE("format_utc_micros keeps six fraction digits", "[time]") {
+  CHECK(tether::timeutil::format_utc_micros(0) == "1970-01-01T00:00:00.000000Z");
+  CHECK(tether::timeutil::format_utc_micros(1'796'148'000'123'456) == "2026-12-01T18:00:00.123456Z");
+  CHECK(tether::timeutil::format_utc_micros(-1) == "1969-12-31T23:59:59.999999Z");
+}

@@ -1,0 +1,120 @@
+// Runs: firings of jobs and ad hoc fan-outs, their history, cancel and live output (jobs/runs
+// contract, seed 002's paths and wrappers).
+#include "controller/api/automation/job_input.hpp"
+#include "controller/api/automation/views.hpp"
+#include "controller/api/event_streams.hpp"
+#include "controller/api/handler_support.hpp"
+#include "controller/api/routes.hpp"
+#include "controller/auth/authenticator.hpp"
+#include "controller/streams/run_event_stream.hpp"
+
+namespace tether::api {
+namespace {
+
+using http::bhttp::status;
+using http::bhttp::verb;
+
+store::RunRecord run_or_404(pqxx::transaction_base& txn, const std::string& id) {
+  auto run = store::runs::find(txn, id);
+  if (!run) throw http::ApiError(status::not_found, "run not found");
+  return std::move(*run);
+}
+
+std::string run_id_param(const std::map<std::string, std::string>& params) {
+  return uuid_path_param(params, "id", "run");  // "run not found"
+}
+
+// Where a resumed stream goes on: after the output event Last-Event-ID names; from the beginning
+// without one or with one that is not of this stream's shape.
+store::runs::StreamCursor run_stream_cursor(const http::Request& request) {
+  auto it = request.find("Last-Event-ID");
+  if (it == request.end()) return {};
+  return streams::parse_run_event_id(it->value()).value_or(store::runs::StreamCursor{});
+}
+
+// After the commit: send what the run started, deliver its cancels, wake the runs it names.
+void after_commit(app::AppContext& app, const runs::AfterCommit& after) {
+  app.fanout.after_commit(after);
+  if (app.advance_runs && !after.runs_to_advance.empty()) app.advance_runs(after.runs_to_advance);
+}
+
+}  // namespace
+
+void add_run_routes(http::Router& router, app::AppContext& app) {
+  router.add(verb::post, "/api/automation/runs", [&app](http::RequestContext& context) {
+    auto input = Deferred<runs::AdHocRun>::from(
+        [&] { return automation::parse_adhoc_run(parse_json_body(context.request)); });
+    answer_from_db(app, context, [&app, request = context.request, input](pqxx::connection& c) {
+      pqxx::work txn(c);
+      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+      auto created = app.fanout.create_adhoc(txn, input.get(), actor.actor());
+      const auto counts = store::runs::latest_counts(txn, created.run.id);
+      txn.commit();
+      after_commit(app, created.after);
+      return http::json_response(status::created,
+                                 boost::json::object{{"run", automation::render_run(created.run, counts)}});
+    });
+  });
+
+  router.add(verb::get, "/api/automation/runs", [&app](http::RequestContext& context) {
+    auto filter = Deferred<store::runs::ListFilter>::from(
+        [&] { return automation::parse_run_filter(query_params(context.request), true); });
+    answer_from_db(app, context, [request = context.request, filter](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      const auto runs = store::runs::list(txn, filter.get());
+      return http::json_response(status::ok, boost::json::object{{"runs", automation::render_runs(txn, runs)}});
+    });
+  });
+
+  router.add(verb::get, "/api/automation/runs/{id}", [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, params = context.path_params](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      const auto run = run_or_404(txn, run_id_param(params));
+      auto body = automation::render_run_detail(run, store::runs::latest_counts(txn, run.id),
+                                                store::runs::attempts_of(txn, run.id),
+                                                store::runs::operations_of(txn, run.id));
+      return http::json_response(status::ok, boost::json::object{{"run", std::move(body)}});
+    });
+  });
+
+  // 202 with the run canceled; 409 when it has already ended.
+  router.add(verb::post, "/api/automation/runs/{id}/cancel", [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+      pqxx::work txn(c);
+      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+      const auto id = run_id_param(params);
+      run_or_404(txn, id);
+      auto canceled = app.fanout.cancel(txn, id, actor.actor(), "canceled by " + actor.actor());
+      const auto counts = store::runs::latest_counts(txn, id);
+      txn.commit();
+      after_commit(app, canceled.after);
+      return http::json_response(status::accepted,
+                                 boost::json::object{{"run", automation::render_run(canceled.run, counts)}});
+    });
+  });
+
+  // SSE of the run's output, its operations' ends and the run's end; resumable with Last-Event-ID.
+  // Admitted under the same caps and rate as the operation streams.
+  router.add(verb::get, "/api/automation/runs/{id}/stream", [&app](http::RequestContext& context) {
+    stream_from_db(app, context, [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      const auto viewer = auth::authenticate_operator(txn, with_query_token(request), auth::Role::viewer);
+      limit_operator_stream_rate(app, viewer.key_id);
+      const auto id = run_id_param(params);
+      run_or_404(txn, id);
+      auto ticket = admit_stream(app, {streams::StreamOwner::Kind::operator_key, viewer.key_id});
+      streams::RunStreamServices services{app.db, app.dispatcher.output_hub(), app.settings.stream_keep_alive};
+      streams::RunStreamRequest stream{
+          id, run_stream_cursor(request),
+          [](const store::RunRecord& run, const store::TargetCounts& counts) {
+            return boost::json::value(automation::render_run(run, counts));
+          },
+          std::move(ticket)};
+      return std::make_shared<streams::RunEventStream>(services, std::move(stream));
+    });
+  });
+}
+
+}  // namespace tether::api
