@@ -186,14 +186,16 @@ int run(const tether::config::Options& options) {
 
   auto next_report = Clock::now() + std::chrono::seconds(report_seconds);
   const auto end = duration > 0 ? Clock::now() + std::chrono::seconds(duration) : Clock::time_point::max();
+  auto last_report = Clock::now();
   while (!stop_requested && Clock::now() < end) {
     std::this_thread::sleep_for(100ms);
     if (Clock::now() >= next_report) {
       report(swarm, api, ids, controller_pid, start);
+      last_report = Clock::now();
       next_report += std::chrono::seconds(report_seconds);
     }
   }
-  report(swarm, api, ids, controller_pid, start);
+  if (Clock::now() - last_report > 1s) report(swarm, api, ids, controller_pid, start);
   for (const auto& sample : swarm.failure_samples()) fmt::print("  a failure: {}\n", sample);
   swarm.stop();
   return 0;
