@@ -190,6 +190,7 @@ int run(const tether::config::Options& options) {
   while (!stop_requested && Clock::now() < end) {
     std::this_thread::sleep_for(100ms);
     if (Clock::now() >= next_report) {
+      swarm.clear_records();  // nothing here reads them: keep their memory bounded
       report(swarm, api, ids, controller_pid, start);
       last_report = Clock::now();
       next_report += std::chrono::seconds(report_seconds);

@@ -214,8 +214,8 @@ int run(const tether::config::Options& options) {
                                          "another with --tag",
                                          tally.others_with_tag, tag));
   }
-  fmt::print("GET /api/servers: {} of the fleet listed, {} connected, {} active\n\n", tally.listed, tally.connected,
-             tally.active);
+  fmt::print("GET /api/servers: {} of the fleet listed, {} connected, {} active; controller before the runs: {}\n\n",
+             tally.listed, tally.connected, tally.active, bench::controller_memory(settings));
 
   fmt::print("fanout: POST /api/automation/runs of `true` to every server of a tag (max_concurrency 100%), {} run(s) "
              "per size; ms from the POST\n",
