@@ -23,6 +23,8 @@ CONTROLLER_BIN=$BUILD_DIR/controller/tether-controller
 AGENT_BIN=$BUILD_DIR/agent/tether-agent
 BENCH_DIR=$BUILD_DIR/bench
 BENCHMARKS=(exec_latency stream_throughput)
+# Run only when named: they bring their own fleet of simulated agents (bench/agent_swarm).
+FLEET_BENCHMARKS=(fanout scheduler_lateness agent_swarm)
 FUZZ_BUILD_DIR=$ROOT/build-fuzz
 API_URL=
 API_CURL_TLS=()
@@ -59,7 +61,9 @@ Usage: ./dev.sh COMMAND
            `./dev.sh bench stream_throughput --runs 5`. ARGS without NAME go to exec_latency,
            as before: `./dev.sh bench --count 200`. `./dev.sh bench ssh_compare [--count N]`
            times `ssh 127.0.0.1 true` against a throwaway sshd instead (installing openssh-server
-           and openssh-client when missing). See bench/README.md.
+           and openssh-client when missing). `./dev.sh bench fanout|scheduler_lateness|agent_swarm
+           [ARGS]` runs one fleet benchmark against a throwaway PostgreSQL and controller with no
+           real agent: the benchmark connects thousands of simulated ones itself. See bench/README.md.
   fuzz [TARGET] [--seconds N]
            build the libFuzzer targets with clang in build-fuzz/ and run each (or TARGET) for
            N seconds (default 60), one after another; new inputs go to a scratch corpus, the
@@ -437,7 +441,7 @@ bench_selection() {
     fi
   done
   # Flags without a name go to exec_latency, as when it was the only benchmark.
-  [[ $1 == -* ]] || die "unknown benchmark '$1' (known: ${BENCHMARKS[*]})"
+  [[ $1 == -* ]] || die "unknown benchmark '$1' (known: ${BENCHMARKS[*]} ${FLEET_BENCHMARKS[*]} ssh_compare)"
   BENCH_NAMES=(exec_latency)
   BENCH_ARGS=("$@")
 }
@@ -450,11 +454,57 @@ cmd_bench_ssh_compare() {
   "$ROOT/bench/ssh_compare.sh" "$@"
 }
 
+# Fleet benchmarks: a throwaway PostgreSQL and a controller on plain HTTP, no real agent. The
+# benchmark registers its servers with the admin key (TETHER_ADMIN_KEY in its environment, not on
+# its command line) and connects a simulated agent for each (bench/agent_swarm.hpp).
+cmd_bench_fleet() {
+  local name=$1
+  shift
+  cmd_deps
+  cmd_build
+  require_binaries "$BENCH_DIR/$name" "$CONTROLLER_BIN"
+  # 10,000 agent sockets: the controller (started from here) inherits this limit. The benchmark
+  # raises its own soft limit to the hard one.
+  local hard
+  hard=$(ulimit -Hn)
+  [[ $hard == unlimited ]] && hard=1048576
+  ulimit -n "$hard" || warn "could not raise the open file limit to $hard"
+  [[ $(ulimit -n) == unlimited ]] || (($(ulimit -n) >= 10240)) ||
+    warn "open file limit $(ulimit -n): fewer than 10,000 agents will fit"
+  throwaway_begin bench
+  local logs=$THROWAWAY_DIR/logs
+  pg_start_throwaway "$THROWAWAY_DIR"
+  pg_ensure_database "$PG_THROWAWAY_PORT" tether
+  local database_url port admin_key controller_pid status=0
+  database_url=$(pg_url "$PG_THROWAWAY_PORT" tether)
+  port=$(pick_free_port)
+  API_URL=http://127.0.0.1:$port
+  API_CURL_TLS=()
+  # Agent WebSockets count toward neither connection cap; a connection does count while its TLS
+  # and WebSocket handshakes are in flight, and the benchmarks keep at most 200 of those.
+  stack_start_controller "$THROWAWAY_DIR" "$logs" "127.0.0.1:$port" "$database_url" --db-pool-size 8
+  stack_wait_healthy "$THROWAWAY_DIR" "$logs" 60
+  admin_key=$(stack_create_admin_key "$database_url" bench-admin)
+  controller_pid=$(daemon_pid "$THROWAWAY_DIR" controller)
+  say "stack ready (controller $API_URL, pid $controller_pid, no agent; PostgreSQL 127.0.0.1:$PG_THROWAWAY_PORT)"
+  say "running $name"
+  TETHER_ADMIN_KEY=$admin_key run_in_own_group "$BENCH_DIR/$name" --url "$API_URL" \
+    --controller-pid "$controller_pid" "$@" || status=$?
+  return "$status"
+}
+
 cmd_bench() {
   if [[ ${1-} == ssh_compare ]]; then
     cmd_bench_ssh_compare "${@:2}"
     return
   fi
+  local fleet
+  for fleet in "${FLEET_BENCHMARKS[@]}"; do
+    if [[ ${1-} == "$fleet" ]]; then
+      cmd_bench_fleet "$@"
+      return
+    fi
+  done
   bench_selection "$@"
   cmd_deps
   cmd_build
