@@ -51,7 +51,7 @@ CREATE INDEX jobs_by_created ON jobs (created_at DESC, id);
 -- at fire time, so a later edit of the job never changes a run already under way.
 CREATE TABLE runs (
   id                uuid PRIMARY KEY,
-  job_id            uuid REFERENCES jobs (id) ON DELETE SET NULL,
+  job_id            uuid,             -- kept when the job is deleted: the history stays whole
   trigger_id        uuid,
   fire_id           text,
   status            text NOT NULL CHECK (status IN ('scheduled', 'running', 'completed', 'failed', 'canceled')),

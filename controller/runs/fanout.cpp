@@ -248,7 +248,12 @@ proto::Dispatch Fanout::dispatch_for(pqxx::transaction_base& txn, const store::R
 AfterCommit Fanout::advance(pqxx::transaction_base& txn, const std::string& run_id) {
   AfterCommit after;
   auto run = store::runs::lock(txn, run_id);
-  if (!run || run->status == "completed" || run->status == "failed" || run->status == "canceled") return after;
+  if (!run) return after;
+  if (run->status == "completed" || run->status == "failed" || run->status == "canceled") {
+    // A canceled run's operations end after it: their targets still take their outcome.
+    store::runs::settle_started_targets(txn, run->id);
+    return after;
+  }
   const auto now = clock().now();
   if (run->status == "scheduled") {
     if (run->waiting_for == std::optional<std::string>("retry") && run->next_attempt_us &&
