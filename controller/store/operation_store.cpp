@@ -13,6 +13,8 @@ const char* const operation_columns =
     "o.stdout_truncated, o.stderr_truncated, " TETHER_SQL_TS("o.created_at") ", " TETHER_SQL_TS(
         "o.started_at") ", " TETHER_SQL_TS("o.completed_at") ", o.created_by, o.automation_run_id::text, o.run_attempt";
 
+constexpr int operation_column_count = 22;  // the columns of operation_columns, read by to_record
+
 OperationRecord to_record(const pqxx::row& row) {
   OperationRecord r;
   r.id = row[0].as<std::string>();
@@ -101,8 +103,10 @@ std::vector<OperationRecord> list(pqxx::transaction_base& txn, const ListFilter&
                "ORDER BY o.created_at DESC, o.id LIMIT $3",
            filter.run_id, filter.automation_key_id, filter.limit, filter.output_head_bytes)) {
     auto record = to_record(row);
-    if (!row[20].is_null()) record.stdout_data = pqxx::binarystring(row[20]).str();
-    if (!row[21].is_null()) record.stderr_data = pqxx::binarystring(row[21]).str();
+    // The heads follow the operation's own columns.
+    constexpr int head_column = operation_column_count;
+    if (!row[head_column].is_null()) record.stdout_data = pqxx::binarystring(row[head_column]).str();
+    if (!row[head_column + 1].is_null()) record.stderr_data = pqxx::binarystring(row[head_column + 1]).str();
     out.push_back(std::move(record));
   }
   return out;

@@ -31,8 +31,8 @@ V1Answers call_v1(testing::TetherStack& stack, const http::Headers& headers) {
 
 void check_refused(testing::TetherStack& stack, const http::Headers& headers) {
   const auto answers = call_v1(stack, headers);
-  check_error(answers.exec, 401);
-  check_error(answers.poll, 401);
+  check_v1_error(answers.exec, 401);
+  check_v1_error(answers.poll, 401);
 }
 
 void check_accepted_by_auth(testing::TetherStack& stack, const std::string& key) {

@@ -12,7 +12,7 @@ TEST_CASE("a key scoped to other servers gets 403 for this server", "[e2e][v1][4
   spec.allowed_server_ids = {string_field(other, "id")};
   const auto key = stack.create_automation_key(spec);
   auto client = stack.client();
-  check_error(exec(client, key.key, exec_body(stack.server_id(), "echo no")), 403);
+  check_v1_error(exec(client, key.key, exec_body(stack.server_id(), "echo no")), 403);
 }
 
 TEST_CASE("a key whose operations exclude exec gets 403 for exec", "[e2e][v1][403]") {
@@ -21,7 +21,7 @@ TEST_CASE("a key whose operations exclude exec gets 403 for exec", "[e2e][v1][40
   spec.allowed_operations = {"deploy", "restart"};
   const auto key = stack.create_automation_key(spec);
   auto client = stack.client();
-  check_error(exec(client, key.key, exec_body(stack.server_id(), "echo no")), 403);
+  check_v1_error(exec(client, key.key, exec_body(stack.server_id(), "echo no")), 403);
 }
 
 TEST_CASE("a key scoped to this server and to exec may exec there", "[e2e][v1][403]") {
@@ -42,12 +42,12 @@ TEST_CASE("exec on a server id that does not exist gets 404", "[e2e][v1][404]") 
   auto& stack = shared_stack();
   const auto key = stack.create_automation_key();
   auto client = stack.client();
-  check_error(exec(client, key.key, exec_body(ids::new_uuid(), "echo no")), 404);
+  check_v1_error(exec(client, key.key, exec_body(ids::new_uuid(), "echo no")), 404);
 }
 
 TEST_CASE("polling an operation id that does not exist gets 404", "[e2e][v1][404]") {
   auto& stack = shared_stack();
   const auto key = stack.create_automation_key();
   auto client = stack.client();
-  check_error(testing::get_operation(client, key.key, ids::new_uuid()), 404);
+  check_v1_error(testing::get_operation(client, key.key, ids::new_uuid()), 404);
 }

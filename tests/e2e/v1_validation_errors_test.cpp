@@ -36,11 +36,11 @@ void check_completed(const http::Response& response, const std::string& expected
 
 TEST_CASE("malformed JSON and non-object bodies are refused with 422", "[e2e][v1][422]") {
   Fixture f;
-  check_error(f.post_raw(R"({"server_id": )"), 422);
-  check_error(f.post_raw("not json at all"), 422);
-  check_error(f.post_raw("[]"), 422);
-  check_error(f.post_raw("\"a string\""), 422);
-  check_error(f.post_raw(""), 422);
+  check_v1_error(f.post_raw(R"({"server_id": )"), 422);
+  check_v1_error(f.post_raw("not json at all"), 422);
+  check_v1_error(f.post_raw("[]"), 422);
+  check_v1_error(f.post_raw("\"a string\""), 422);
+  check_v1_error(f.post_raw(""), 422);
 }
 
 TEST_CASE("a missing command or server_id is refused with 422 naming the field", "[e2e][v1][422]") {
@@ -48,23 +48,23 @@ TEST_CASE("a missing command or server_id is refused with 422 naming the field",
   auto without_command = f.valid();
   without_command.erase("command");
   const auto missing_command = f.post(without_command);
-  check_error(missing_command, 422);
+  check_v1_error(missing_command, 422);
   CHECK_THAT(detail_of(missing_command), Catch::Contains("command"));
 
   auto without_server = f.valid();
   without_server.erase("server_id");
   const auto missing_server = f.post(without_server);
-  check_error(missing_server, 422);
+  check_v1_error(missing_server, 422);
   CHECK_THAT(detail_of(missing_server), Catch::Contains("server_id"));
 }
 
 TEST_CASE("a server_id that is not a UUID is refused with 422", "[e2e][v1][422]") {
   Fixture f;
-  check_error(f.post(exec_body("web-1", "true")), 422);
-  check_error(f.post(exec_body(f.stack.server_id() + "0", "true")), 422);
+  check_v1_error(f.post(exec_body("web-1", "true")), 422);
+  check_v1_error(f.post(exec_body(f.stack.server_id() + "0", "true")), 422);
   auto numeric = f.valid();
   numeric["server_id"] = 42;
-  check_error(f.post(numeric), 422);
+  check_v1_error(f.post(numeric), 422);
 }
 
 TEST_CASE("a command of 8,192 characters runs and one of 8,193 is refused with 422", "[e2e][v1][422]") {
@@ -73,7 +73,7 @@ TEST_CASE("a command of 8,192 characters runs and one of 8,193 is refused with 4
   const std::string longest = head + std::string(8192 - head.size(), 'x');
   REQUIRE(longest.size() == 8192);
   check_completed(f.post(f.valid(longest)), "ok\n");
-  check_error(f.post(f.valid(longest + "x")), 422);
+  check_v1_error(f.post(f.valid(longest + "x")), 422);
 }
 
 TEST_CASE("env of 200 keys runs and of 201 keys is refused with 422", "[e2e][v1][422]") {
@@ -87,7 +87,7 @@ TEST_CASE("env of 200 keys runs and of 201 keys is refused with 422", "[e2e][v1]
   env["K200"] = "v";
   auto over_limit = f.valid();
   over_limit["env"] = env;
-  check_error(f.post(over_limit), 422);
+  check_v1_error(f.post(over_limit), 422);
 }
 
 TEST_CASE("env of 60,000 bytes reaches the command and more than 64 KB is refused with 422", "[e2e][v1][422]") {
@@ -98,23 +98,23 @@ TEST_CASE("env of 60,000 bytes reaches the command and more than 64 KB is refuse
 
   auto one_large = f.valid();
   one_large["env"] = {{"BIG", std::string(70000, 'a')}};
-  check_error(f.post(one_large), 422);
+  check_v1_error(f.post(one_large), 422);
 
   boost::json::object many;  // 100 values of 700 bytes: each small, together 70 KB
   for (int i = 0; i < 100; ++i) many["V" + std::to_string(i)] = std::string(700, 'b');
   auto many_large = f.valid();
   many_large["env"] = many;
-  check_error(f.post(many_large), 422);
+  check_v1_error(f.post(many_large), 422);
 }
 
 TEST_CASE("env that is not an object of strings is refused with 422", "[e2e][v1][422]") {
   Fixture f;
   auto number_value = f.valid();
   number_value["env"] = {{"PORT", 8080}};
-  check_error(f.post(number_value), 422);
+  check_v1_error(f.post(number_value), 422);
   auto array_env = f.valid();
   array_env["env"] = boost::json::array{"A=1"};
-  check_error(f.post(array_env), 422);
+  check_v1_error(f.post(array_env), 422);
 }
 
 TEST_CASE("timeout_seconds must be an integer from 1 to 900 (422 otherwise)", "[e2e][v1][422]") {
@@ -124,7 +124,7 @@ TEST_CASE("timeout_seconds must be an integer from 1 to 900 (422 otherwise)", "[
     INFO("timeout_seconds " << boost::json::serialize(bad));
     auto request = f.valid();
     request["timeout_seconds"] = bad;
-    check_error(f.post(request), 422);
+    check_v1_error(f.post(request), 422);
   }
   for (int good : {1, 900}) {
     INFO("timeout_seconds " << good);
@@ -138,16 +138,16 @@ TEST_CASE("optional fields of the wrong type are refused with 422", "[e2e][v1][4
   Fixture f;
   auto workdir = f.valid();
   workdir["working_directory"] = 7;
-  check_error(f.post(workdir), 422);
+  check_v1_error(f.post(workdir), 422);
   auto run_id = f.valid();
   run_id["run_id"] = boost::json::array{"x"};
-  check_error(f.post(run_id), 422);
+  check_v1_error(f.post(run_id), 422);
   auto run_context = f.valid();
   run_context["run_context"] = "github";
-  check_error(f.post(run_context), 422);
+  check_v1_error(f.post(run_context), 422);
   auto command = f.valid();
   command["command"] = boost::json::array{"echo", "hi"};
-  check_error(f.post(command), 422);
+  check_v1_error(f.post(command), 422);
 }
 
 TEST_CASE("run_id of 200 characters is accepted however many bytes they take, 201 is 422", "[e2e][v1][422]") {
@@ -161,7 +161,7 @@ TEST_CASE("run_id of 200 characters is accepted however many bytes they take, 20
   auto over_limit = f.valid();
   over_limit["run_id"] = two_hundred + "x";
   const auto refused = f.post(over_limit);
-  check_error(refused, 422);
+  check_v1_error(refused, 422);
   CHECK_THAT(detail_of(refused), Catch::Contains("run_id"));
 }
 
@@ -176,7 +176,7 @@ TEST_CASE("a NUL in run_context, run_id or env is 422 naming the field, not a 50
   for (const auto& [field_json, field] : cases) {
     INFO(field_json);
     const auto response = f.post_raw(R"({"server_id":")" + server + R"(","command":"true",)" + field_json + "}");
-    check_error(response, 422);
+    check_v1_error(response, 422);
     CHECK_THAT(detail_of(response), Catch::StartsWith(field + ": "));
   }
 }
