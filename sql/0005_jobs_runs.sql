@@ -94,6 +94,7 @@ CREATE TABLE run_targets (
 );
 CREATE INDEX run_targets_pending ON run_targets (run_id, attempt, ordinal) WHERE state = 'pending';
 CREATE INDEX run_targets_started ON run_targets (run_id) WHERE state = 'started';
+CREATE INDEX run_targets_by_operation ON run_targets (operation_id) WHERE operation_id IS NOT NULL;
 
 ALTER TABLE operations ADD COLUMN automation_run_id uuid REFERENCES runs (id) ON DELETE SET NULL;
 ALTER TABLE operations ADD COLUMN run_attempt integer;

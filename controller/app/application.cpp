@@ -87,7 +87,8 @@ int serve(const ControllerSettings& settings) {
   runs::Fanout fanout(lifecycle, registry_credentials, secrets);
   services::Jobs jobs(clock, secrets);
   auto run_driver = std::make_shared<runs::RunDriver>(io, db, fanout);
-  lifecycle.on_runs_touched([run_driver](const std::vector<std::string>& ids) { run_driver->advance(ids); });
+  lifecycle.on_runs_touched(
+      [run_driver](const std::map<std::string, std::vector<std::string>>& ended) { run_driver->ended(ended); });
   auto scheduler = std::make_shared<scheduler::Scheduler>(
       io, db, fanout, [run_driver](const std::vector<std::string>& ids) { run_driver->advance(ids); });
   AppContext context{db,

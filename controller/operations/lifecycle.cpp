@@ -14,22 +14,49 @@ namespace tether::operations {
 using services::Refusal;
 using services::ServiceError;
 
-Submitted Lifecycle::submit(pqxx::transaction_base& txn, const Submission& submission) {
+namespace {
+store::NewOperation stored_form(const Submission& submission, const std::string& status) {
   const auto& dispatch = submission.dispatch;
+  std::vector<std::string> env_keys;
+  for (const auto& [name, value] : dispatch.env) env_keys.push_back(name);
+  return store::NewOperation{dispatch.operation_id, dispatch.operation_type, submission.server_id,
+                             dispatch::params_json(dispatch), env_keys, status, dispatch.timeout_seconds,
+                             submission.ci_run_id, submission.run_context_json, submission.created_by,
+                             submission.automation_key_id, submission.automation_run_id, submission.run_attempt};
+}
+}  // namespace
+
+Submitted Lifecycle::submit(pqxx::transaction_base& txn, const Submission& submission) {
   const auto server = store::servers::find(txn, submission.server_id);
   if (!server || server->status == "decommissioned") {
     throw ServiceError(Refusal::not_found, "server " + submission.server_id + " not found");
   }
-  std::vector<std::string> env_keys;
-  for (const auto& [name, value] : dispatch.env) env_keys.push_back(name);
-  Submitted submitted{dispatch, submission.server_id,
+  Submitted submitted{submission.dispatch, submission.server_id,
                       dispatcher_.connected(submission.server_id) ? "dispatched" : "queued"};
-  store::operations::insert(
-      txn, store::NewOperation{dispatch.operation_id, dispatch.operation_type, submission.server_id,
-                               dispatch::params_json(dispatch), env_keys, submitted.status, dispatch.timeout_seconds,
-                               submission.ci_run_id, submission.run_context_json, submission.created_by,
-                               submission.automation_key_id, submission.automation_run_id, submission.run_attempt});
+  store::operations::insert(txn, stored_form(submission, submitted.status));
   return submitted;
+}
+
+std::vector<std::optional<Submitted>> Lifecycle::submit_many(pqxx::transaction_base& txn,
+                                                             const std::vector<Submission>& submissions) {
+  std::vector<std::string> server_ids;
+  for (const auto& submission : submissions) server_ids.push_back(submission.server_id);
+  const auto live_ids = store::servers::live_among(txn, server_ids);
+  const std::set<std::string> live(live_ids.begin(), live_ids.end());
+  std::vector<std::optional<Submitted>> out;
+  std::vector<store::NewOperation> rows;
+  for (const auto& submission : submissions) {
+    if (!live.count(submission.server_id)) {
+      out.emplace_back(std::nullopt);
+      continue;
+    }
+    Submitted submitted{submission.dispatch, submission.server_id,
+                        dispatcher_.connected(submission.server_id) ? "dispatched" : "queued"};
+    rows.push_back(stored_form(submission, submitted.status));
+    out.emplace_back(std::move(submitted));
+  }
+  store::operations::insert_many(txn, rows);
+  return out;
 }
 
 void Lifecycle::launch(const Submitted& submitted) {
@@ -63,7 +90,7 @@ void Lifecycle::after_cancel(const CancelOutcome& outcome) {
     EndNotice notice;
     notice.operation_ids = {operation.id};
     notice.for_waiters = {operation};
-    if (operation.automation_run_id) notice.run_ids = {*operation.automation_run_id};
+    if (operation.automation_run_id) notice.by_run[*operation.automation_run_id] = {operation.id};
     announce_end(notice);
   } else {
     // If the agent is not connected here, its next hello delivers the cancel.
@@ -79,7 +106,7 @@ EndNotice Lifecycle::prepare_end(pqxx::transaction_base& read, std::vector<std::
       notice.for_waiters.push_back(std::move(*record));
     }
   }
-  notice.run_ids = store::operations::runs_of(read, ids);
+  notice.by_run = store::operations::by_run(read, ids);
   notice.operation_ids = std::move(ids);
   return notice;
 }
@@ -87,13 +114,13 @@ EndNotice Lifecycle::prepare_end(pqxx::transaction_base& read, std::vector<std::
 void Lifecycle::announce_end(const EndNotice& notice) {
   for (const auto& id : notice.operation_ids) dispatcher_.forget(id);
   for (const auto& record : notice.for_waiters) dispatcher_.waiters().notify(record);
-  if (notice.run_ids.empty()) return;
+  if (notice.by_run.empty()) return;
   std::vector<RunsEnded> listeners;
   {
     std::lock_guard lock(listeners_mutex_);
     listeners = run_listeners_;
   }
-  for (const auto& listener : listeners) listener(notice.run_ids);
+  for (const auto& listener : listeners) listener(notice.by_run);
 }
 
 void Lifecycle::end(pqxx::connection& connection, std::vector<std::string> ids) {

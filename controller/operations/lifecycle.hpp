@@ -20,6 +20,7 @@
 #include <pqxx/pqxx>
 
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -55,7 +56,7 @@ struct CancelOutcome {
 struct EndNotice {
   std::vector<std::string> operation_ids;
   std::vector<store::OperationRecord> for_waiters;
-  std::vector<std::string> run_ids;
+  std::map<std::string, std::vector<std::string>> by_run;  // run id -> its ended operations
   bool empty() const { return operation_ids.empty(); }
 };
 
@@ -70,7 +71,8 @@ struct HelloSettlement {
 
 class Lifecycle {
  public:
-  using RunsEnded = std::function<void(const std::vector<std::string>& run_ids)>;
+  // Run id -> the operations of it that ended.
+  using RunsEnded = std::function<void(const std::map<std::string, std::vector<std::string>>& ended)>;
 
   Lifecycle(dispatch::Dispatcher& dispatcher, const Clock& clock) : dispatcher_(dispatcher), clock_(clock) {}
 
@@ -80,6 +82,10 @@ class Lifecycle {
   // In the caller's transaction: stores the operation without its secrets. Refuses (not_found) an
   // unknown or decommissioned server.
   Submitted submit(pqxx::transaction_base& txn, const Submission& submission);
+  // Many at once (a run's fan-out), stored in one statement; nullopt where the server is unknown
+  // or decommissioned (nothing stored for it).
+  std::vector<std::optional<Submitted>> submit_many(pqxx::transaction_base& txn,
+                                                    const std::vector<Submission>& submissions);
   // After the caller's commit: keeps the secrets until the agent accepts, and sends the dispatch
   // if its agent is connected here (else the agent's hello or the sweep delivers it).
   void launch(const Submitted& submitted);

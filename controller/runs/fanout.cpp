@@ -218,10 +218,9 @@ Created Fanout::start(pqxx::transaction_base& txn, store::RunRecord run, const s
   return created;
 }
 
-proto::Dispatch Fanout::dispatch_for(pqxx::transaction_base& txn, const store::RunRecord& run, std::string& server_id) {
+proto::Dispatch Fanout::dispatch_for(pqxx::transaction_base& txn, const store::RunRecord& run) {
   const auto fields = operations::fields_from_params(run.operation_type, run.operation_params_json);
   proto::Dispatch dispatch;
-  dispatch.operation_id = ids::new_uuid();
   dispatch.operation_type = run.operation_type;
   dispatch.timeout_seconds = fields.timeout_seconds;
   dispatch.command = fields.command;
@@ -235,7 +234,6 @@ proto::Dispatch Fanout::dispatch_for(pqxx::transaction_base& txn, const store::R
     dispatch.command = application->deploy_command;
     dispatch.working_directory = application->directory;
     dispatch.commit_ref = fields.commit_ref.value_or(application->deploy_branch);
-    server_id = application->server_id;
   } else if (run.operation_type == "registry_login") {
     const auto credential = credentials_.get(txn, fields.credential_id.value_or(""));
     dispatch.registry_url = credential.registry_url;
@@ -245,13 +243,21 @@ proto::Dispatch Fanout::dispatch_for(pqxx::transaction_base& txn, const store::R
   return dispatch;
 }
 
-AfterCommit Fanout::advance(pqxx::transaction_base& txn, const std::string& run_id) {
+AfterCommit Fanout::advance(pqxx::transaction_base& txn, const std::string& run_id,
+                            const std::vector<std::string>* ended_operations) {
+  const auto settle = [&](const std::string& id) {
+    if (ended_operations) {
+      store::runs::settle_targets_of(txn, id, *ended_operations);
+    } else {
+      store::runs::settle_started_targets(txn, id);
+    }
+  };
   AfterCommit after;
   auto run = store::runs::lock(txn, run_id);
   if (!run) return after;
   if (run->status == "completed" || run->status == "failed" || run->status == "canceled") {
     // A canceled run's operations end after it: their targets still take their outcome.
-    store::runs::settle_started_targets(txn, run->id);
+    settle(run->id);
     return after;
   }
   const auto now = clock().now();
@@ -269,7 +275,7 @@ AfterCommit Fanout::advance(pqxx::transaction_base& txn, const std::string& run_
     run->status = "running";
   }
 
-  store::runs::settle_started_targets(txn, run->id);
+  settle(run->id);
   auto counts = store::runs::attempt_counts(txn, run->id, run->attempt);
   const bool over_errors = run->max_errors && counts.failed > *run->max_errors;
   if (over_errors && counts.pending > 0) {
@@ -281,22 +287,39 @@ AfterCommit Fanout::advance(pqxx::transaction_base& txn, const std::string& run_
   while (slots > 0 && counts.pending > 0) {
     const auto batch = store::runs::next_pending(txn, run->id, run->attempt, slots);
     if (batch.empty()) break;
-    for (const auto& target : batch) {
-      std::string server_id = target;
-      try {
-        auto dispatch = dispatch_for(txn, *run, server_id);
-        operations::Submission submission{dispatch, target, "run:" + run->id, std::nullopt, std::nullopt,
-                                          std::nullopt, run->id, run->attempt};
-        // Refuses before it writes anything, so a refusal needs no savepoint.
-        auto submitted = lifecycle_.submit(txn, submission);
-        store::runs::mark_target(txn, run->id, run->attempt, target, "started", dispatch.operation_id, std::nullopt);
-        after.launches.push_back(std::move(submitted));
-        --slots;
-      } catch (const ServiceError& e) {
-        // The target cannot take the operation (gone, or its inputs are): it fails, the run goes on.
+    // One dispatch serves every target of the pass (its secrets opened once); each gets its own id.
+    std::optional<proto::Dispatch> prototype;
+    try {
+      prototype = dispatch_for(txn, *run);
+    } catch (const ServiceError& e) {
+      // The run's inputs are gone (an application, a credential): its targets fail with why.
+      for (const auto& target : batch) {
         store::runs::mark_target(txn, run->id, run->attempt, target, "failed", std::nullopt, e.what());
       }
+      counts = store::runs::attempt_counts(txn, run->id, run->attempt);
+      continue;
     }
+    std::vector<operations::Submission> submissions;
+    const auto& targets = batch;
+    for (const auto& target : batch) {
+      auto dispatch = *prototype;
+      dispatch.operation_id = ids::new_uuid();
+      submissions.push_back(operations::Submission{std::move(dispatch), target, "run:" + run->id, std::nullopt,
+                                                   std::nullopt, std::nullopt, run->id, run->attempt});
+    }
+    auto submitted = lifecycle_.submit_many(txn, submissions);
+    std::vector<std::pair<std::string, std::string>> started;
+    for (std::size_t i = 0; i < submitted.size(); ++i) {
+      if (!submitted[i]) {
+        store::runs::mark_target(txn, run->id, run->attempt, targets[i], "failed", std::nullopt,
+                                 "the server was decommissioned before the run reached it");
+        continue;
+      }
+      started.emplace_back(targets[i], submitted[i]->dispatch.operation_id);
+      after.launches.push_back(std::move(*submitted[i]));
+      --slots;
+    }
+    store::runs::mark_started(txn, run->id, run->attempt, started);
     counts = store::runs::attempt_counts(txn, run->id, run->attempt);
   }
 

@@ -86,9 +86,11 @@ class Fanout {
   // with its reason.
   Created fire_job(pqxx::transaction_base& txn, const store::JobRecord& job, Clock::time_point scheduled_at,
                    const std::optional<std::string>& fire_id, const std::string& created_by);
-  // Moves the run on: settles ended targets, starts pending ones under the rate control, stops at
-  // max_errors, retries or ends it.
-  AfterCommit advance(pqxx::transaction_base& txn, const std::string& run_id);
+  // Moves the run on: settles ended targets (those of `ended_operations` when given, else every
+  // started one), starts pending ones under the rate control, stops at max_errors, retries or
+  // ends it.
+  AfterCommit advance(pqxx::transaction_base& txn, const std::string& run_id,
+                      const std::vector<std::string>* ended_operations = nullptr);
   // Ends the run as canceled: pending targets never start, operations under way are canceled.
   // Refuses (conflict) a run that has already ended, (not_found) an unknown one.
   Created cancel(pqxx::transaction_base& txn, const std::string& run_id, const std::string& actor,
@@ -103,8 +105,9 @@ class Fanout {
   Created record_skipped(pqxx::transaction_base& txn, store::RunRecord run, const std::string& reason);
   AfterCommit cancel_locked(pqxx::transaction_base& txn, const store::RunRecord& run, const std::string& actor,
                             const std::string& reason);
-  // The dispatch for one target (secrets included), built from the run's stored operation.
-  proto::Dispatch dispatch_for(pqxx::transaction_base& txn, const store::RunRecord& run, std::string& server_id);
+  // The dispatch the run's targets get (secrets included, no operation id yet), built from the
+  // run's stored operation.
+  proto::Dispatch dispatch_for(pqxx::transaction_base& txn, const store::RunRecord& run);
 
   operations::Lifecycle& lifecycle_;
   const services::RegistryCredentials& credentials_;

@@ -23,12 +23,34 @@ void RunDriver::stop() {
   });
 }
 
+void RunDriver::mark_dirty(const std::string& run_id, const std::vector<std::string>* ended_operations) {
+  auto [it, inserted] = dirty_.try_emplace(run_id);
+  if (!ended_operations) {
+    it->second.reset();  // every target
+  } else if (inserted) {
+    it->second = *ended_operations;
+  } else if (it->second) {
+    it->second->insert(it->second->end(), ended_operations->begin(), ended_operations->end());
+  }
+}
+
 void RunDriver::advance(const std::vector<std::string>& run_ids) {
   if (run_ids.empty()) return;
   {
     std::lock_guard lock(mutex_);
-    dirty_.insert(run_ids.begin(), run_ids.end());
+    for (const auto& id : run_ids) mark_dirty(id, nullptr);
     if (draining_) return;  // the pass under way takes them next
+    draining_ = true;
+  }
+  drain();
+}
+
+void RunDriver::ended(const std::map<std::string, std::vector<std::string>>& operations_by_run) {
+  if (operations_by_run.empty()) return;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [run_id, operations] : operations_by_run) mark_dirty(run_id, &operations);
+    if (draining_) return;
     draining_ = true;
   }
   drain();
@@ -39,7 +61,7 @@ void RunDriver::drain() {
   db_.submit(
       [self](pqxx::connection& connection) {
         for (;;) {
-          std::set<std::string> batch;
+          std::map<std::string, std::optional<std::vector<std::string>>> batch;
           {
             std::lock_guard lock(self->mutex_);
             if (self->dirty_.empty()) {
@@ -48,15 +70,15 @@ void RunDriver::drain() {
             }
             batch.swap(self->dirty_);
           }
-          for (const auto& run_id : batch) {
+          for (const auto& [run_id, ended] : batch) {
             try {
               pqxx::work txn(connection);
-              auto after = self->fanout_.advance(txn, run_id);
+              auto after = self->fanout_.advance(txn, run_id, ended ? &*ended : nullptr);
               txn.commit();
               self->fanout_.after_commit(after);
               if (!after.runs_to_advance.empty()) {
                 std::lock_guard lock(self->mutex_);
-                self->dirty_.insert(after.runs_to_advance.begin(), after.runs_to_advance.end());
+                for (const auto& id : after.runs_to_advance) self->mark_dirty(id, nullptr);
               }
             } catch (const pqxx::broken_connection&) {
               throw;  // the pool answers with on_failure; the sweep picks the runs up again

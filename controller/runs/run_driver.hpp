@@ -13,6 +13,8 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,11 +27,14 @@ class RunDriver : public std::enable_shared_from_this<RunDriver> {
             std::chrono::milliseconds sweep_period = std::chrono::seconds(1));
   void start();
   void stop();
-  // Any thread.
+  // Any thread. Advances the runs (their started targets all looked at).
   void advance(const std::vector<std::string>& run_ids);
+  // Any thread. These operations of these runs ended: only their targets need settling.
+  void ended(const std::map<std::string, std::vector<std::string>>& operations_by_run);
 
  private:
   void drain();
+  void mark_dirty(const std::string& run_id, const std::vector<std::string>* ended_operations);
   void schedule_sweep();
   void sweep();
 
@@ -38,7 +43,8 @@ class RunDriver : public std::enable_shared_from_this<RunDriver> {
   std::chrono::milliseconds sweep_period_;
   boost::asio::steady_timer timer_;
   std::mutex mutex_;
-  std::set<std::string> dirty_;
+  // Runs to advance: with the ended operations to settle, or nullopt to look at every target.
+  std::map<std::string, std::optional<std::vector<std::string>>> dirty_;
   bool draining_ = false;
   bool stopped_ = false;
 };

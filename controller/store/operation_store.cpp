@@ -1,6 +1,9 @@
 #include "controller/store/operation_store.hpp"
 
+#include "common/json_fields.hpp"
 #include "controller/store/sql_text.hpp"
+
+#include <boost/json.hpp>
 
 #include <fmt/format.h>
 
@@ -67,6 +70,41 @@ void insert(pqxx::transaction_base& txn, const NewOperation& op) {
       "$10, $11::uuid, CASE WHEN $6 = 'dispatched' THEN now() END, $12::uuid, $13)",
       op.id, op.type, op.server_id, op.params_json, to_json_array(op.env_keys), op.status, op.timeout_seconds,
       op.run_id, op.run_context_json, op.created_by, op.automation_key_id, op.automation_run_id, op.run_attempt);
+}
+
+void insert_many(pqxx::transaction_base& txn, const std::vector<NewOperation>& ops) {
+  if (ops.empty()) return;
+  boost::json::array rows;
+  for (const auto& op : ops) {
+    boost::json::array env_keys;
+    for (const auto& key : op.env_keys) env_keys.emplace_back(key);
+    const auto optional = [](const std::optional<std::string>& v) {
+      return v ? boost::json::value(*v) : boost::json::value(nullptr);
+    };
+    rows.push_back(boost::json::object{
+        {"id", op.id},
+        {"type", op.type},
+        {"server_id", op.server_id},
+        {"params", boost::json::parse(op.params_json)},
+        {"env_keys", std::move(env_keys)},
+        {"status", op.status},
+        {"timeout_seconds", op.timeout_seconds},
+        {"run_id", optional(op.run_id)},
+        {"run_context", op.run_context_json ? boost::json::parse(*op.run_context_json) : boost::json::value(nullptr)},
+        {"created_by", op.created_by},
+        {"automation_key_id", optional(op.automation_key_id)},
+        {"automation_run_id", optional(op.automation_run_id)},
+        {"run_attempt", op.run_attempt ? boost::json::value(*op.run_attempt) : boost::json::value(nullptr)}});
+  }
+  exec_cached(txn, "insert_operations",
+      "INSERT INTO operations (id, type, server_id, params, env_keys, status, timeout_seconds, run_id, "
+      "run_context, created_by, automation_key_id, dispatched_at, automation_run_id, run_attempt) "
+      "SELECT (r->>'id')::uuid, r->>'type', (r->>'server_id')::uuid, r->'params', "
+      "ARRAY(SELECT jsonb_array_elements_text(r->'env_keys')), r->>'status', (r->>'timeout_seconds')::int, "
+      "r->>'run_id', NULLIF(r->'run_context', 'null'::jsonb), r->>'created_by', (r->>'automation_key_id')::uuid, "
+      "CASE WHEN r->>'status' = 'dispatched' THEN now() END, (r->>'automation_run_id')::uuid, "
+      "(r->>'run_attempt')::int FROM jsonb_array_elements($1::jsonb) r",
+      json::serialize(rows));
 }
 
 std::optional<OperationRecord> find(pqxx::transaction_base& txn, const std::string& id, bool with_output) {
@@ -329,11 +367,15 @@ std::vector<std::string> fail_overdue_unconnected(pqxx::transaction_base& txn, C
       grace_seconds, epoch_micros(now)));
 }
 
-std::vector<std::string> runs_of(pqxx::transaction_base& txn, const std::vector<std::string>& ids) {
-  return id_column(exec_cached(txn, "runs_of_operations",
-      "SELECT DISTINCT automation_run_id::text FROM operations "
-      "WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::uuid)) AND automation_run_id IS NOT NULL",
-      to_json_array(ids)));
+std::map<std::string, std::vector<std::string>> by_run(pqxx::transaction_base& txn, const std::vector<std::string>& ids) {
+  std::map<std::string, std::vector<std::string>> runs;
+  for (const auto& row : exec_cached(txn, "operations_by_run",
+           "SELECT automation_run_id::text, id::text FROM operations "
+           "WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::uuid)) AND automation_run_id IS NOT NULL",
+           to_json_array(ids))) {
+    runs[row[0].as<std::string>()].push_back(row[1].as<std::string>());
+  }
+  return runs;
 }
 
 }  // namespace tether::store::operations

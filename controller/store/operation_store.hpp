@@ -4,6 +4,7 @@
 
 #include <pqxx/pqxx>
 
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -12,6 +13,8 @@
 namespace tether::store::operations {
 
 void insert(pqxx::transaction_base& txn, const NewOperation& op);
+// Many in one statement (a run's fan-out).
+void insert_many(pqxx::transaction_base& txn, const std::vector<NewOperation>& ops);
 std::optional<OperationRecord> find(pqxx::transaction_base& txn, const std::string& id, bool with_output);
 
 struct ListFilter {
@@ -116,7 +119,7 @@ std::vector<std::string> time_out_overdue_reboots(pqxx::transaction_base& txn, C
 std::vector<std::string> fail_overdue_unconnected(pqxx::transaction_base& txn, Clock::time_point now,
                                                   int grace_seconds);
 
-// The fan-out runs these operations belong to (each once).
-std::vector<std::string> runs_of(pqxx::transaction_base& txn, const std::vector<std::string>& ids);
+// Of these operations, those that belong to a fan-out run, by run.
+std::map<std::string, std::vector<std::string>> by_run(pqxx::transaction_base& txn, const std::vector<std::string>& ids);
 
 }  // namespace tether::store::operations

@@ -137,15 +137,24 @@ int fired_since(pqxx::transaction_base& txn, const std::string& job_id, Clock::t
       .as<int>();
 }
 
+// How a target takes its operation's outcome, shared by the two settle statements.
+#define TETHER_SETTLE_TARGETS                                                                              \
+  "UPDATE run_targets t SET state = CASE WHEN o.status = 'completed' AND o.exit_code = 0 "                \
+  "THEN 'succeeded' ELSE 'failed' END, "                                                                 \
+  "error = CASE WHEN o.status = 'completed' AND o.exit_code <> 0 THEN 'exit code ' || o.exit_code "      \
+  "WHEN o.status <> 'completed' THEN COALESCE(o.error, o.status) END "                                   \
+  "FROM operations o WHERE t.run_id = $1 AND t.state = 'started' AND o.id = t.operation_id "             \
+  "AND o.status IN ('completed', 'failed', 'timeout', 'canceled') "
+
 void settle_started_targets(pqxx::transaction_base& txn, const std::string& run_id) {
-  exec_cached(txn, "settle_run_targets",
-              "UPDATE run_targets t SET state = CASE WHEN o.status = 'completed' AND o.exit_code = 0 "
-              "THEN 'succeeded' ELSE 'failed' END, "
-              "error = CASE WHEN o.status = 'completed' AND o.exit_code <> 0 THEN 'exit code ' || o.exit_code "
-              "WHEN o.status <> 'completed' THEN COALESCE(o.error, o.status) END "
-              "FROM operations o WHERE t.run_id = $1 AND t.state = 'started' AND o.id = t.operation_id "
-              "AND o.status IN ('completed', 'failed', 'timeout', 'canceled')",
-              run_id);
+  exec_cached(txn, "settle_run_targets", TETHER_SETTLE_TARGETS, run_id);
+}
+
+void settle_targets_of(pqxx::transaction_base& txn, const std::string& run_id,
+                       const std::vector<std::string>& operation_ids) {
+  exec_cached(txn, "settle_run_targets_of",
+              TETHER_SETTLE_TARGETS "AND t.operation_id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::uuid))",
+              run_id, to_json_array(operation_ids));
 }
 
 TargetCounts attempt_counts(pqxx::transaction_base& txn, const std::string& run_id, int attempt) {
@@ -168,6 +177,22 @@ std::vector<std::string> next_pending(pqxx::transaction_base& txn, const std::st
                                   "SELECT server_id::text FROM run_targets WHERE run_id = $1 AND attempt = $2 "
                                   "AND state = 'pending' ORDER BY ordinal LIMIT $3",
                                   run_id, attempt, count));
+}
+
+void mark_started(pqxx::transaction_base& txn, const std::string& run_id, int attempt,
+                  const std::vector<std::pair<std::string, std::string>>& server_operations) {
+  if (server_operations.empty()) return;
+  std::vector<std::string> servers, operations;
+  for (const auto& [server, operation] : server_operations) {
+    servers.push_back(server);
+    operations.push_back(operation);
+  }
+  exec_cached(txn, "mark_run_targets_started",
+              "UPDATE run_targets t SET state = 'started', operation_id = s.operation_id::uuid, error = NULL "
+              "FROM (SELECT unnest(ARRAY(SELECT jsonb_array_elements_text($3::jsonb))) AS server_id, "
+              "unnest(ARRAY(SELECT jsonb_array_elements_text($4::jsonb))) AS operation_id) s "
+              "WHERE t.run_id = $1 AND t.attempt = $2 AND t.server_id = s.server_id::uuid",
+              run_id, attempt, to_json_array(servers), to_json_array(operations));
 }
 
 void mark_target(pqxx::transaction_base& txn, const std::string& run_id, int attempt, const std::string& server_id,

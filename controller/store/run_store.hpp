@@ -105,9 +105,15 @@ int fired_since(pqxx::transaction_base& txn, const std::string& job_id, Clock::t
 
 // Targets whose operation has ended take its outcome: succeeded (completed, exit 0) or failed.
 void settle_started_targets(pqxx::transaction_base& txn, const std::string& run_id);
+// The same for the targets of these operations only (the ones the caller heard have ended).
+void settle_targets_of(pqxx::transaction_base& txn, const std::string& run_id,
+                       const std::vector<std::string>& operation_ids);
 TargetCounts attempt_counts(pqxx::transaction_base& txn, const std::string& run_id, int attempt);
 TargetCounts latest_counts(pqxx::transaction_base& txn, const std::string& run_id);
 std::vector<std::string> next_pending(pqxx::transaction_base& txn, const std::string& run_id, int attempt, int count);
+// The targets (server id -> operation id) of the attempt have started.
+void mark_started(pqxx::transaction_base& txn, const std::string& run_id, int attempt,
+                  const std::vector<std::pair<std::string, std::string>>& server_operations);
 void mark_target(pqxx::transaction_base& txn, const std::string& run_id, int attempt, const std::string& server_id,
                  const std::string& state, const std::optional<std::string>& operation_id,
                  const std::optional<std::string>& error);

@@ -137,6 +137,17 @@ void release_all_sessions(pqxx::transaction_base& txn, const std::string& instan
   txn.exec_params("DELETE FROM agent_sessions WHERE controller_instance = $1", instance);
 }
 
+std::vector<std::string> live_among(pqxx::transaction_base& txn, const std::vector<std::string>& ids) {
+  std::vector<std::string> live;
+  for (const auto& row : txn.exec_params(
+           "SELECT id::text FROM servers WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::uuid)) "
+           "AND status <> 'decommissioned'",
+           to_json_array(ids))) {
+    live.push_back(row[0].as<std::string>());
+  }
+  return live;
+}
+
 std::vector<std::string> resolve_targets(pqxx::transaction_base& txn, const std::vector<std::string>& server_ids,
                                          const std::vector<std::string>& tags) {
   std::vector<std::string> ids;

@@ -17,6 +17,8 @@ ServerRecord insert(pqxx::transaction_base& txn, const std::string& id, const st
                     const std::vector<std::string>& tags, const std::string& token_prefix,
                     const std::string& token_hash);
 std::vector<ServerRecord> list(pqxx::transaction_base& txn);
+// Of these servers, those that exist and are not decommissioned.
+std::vector<std::string> live_among(pqxx::transaction_base& txn, const std::vector<std::string>& ids);
 // A run's targets: the listed servers plus every server carrying one of `tags`, decommissioned
 // ones left out, each once, listed ones first in their order, then the tagged ones by name.
 std::vector<std::string> resolve_targets(pqxx::transaction_base& txn, const std::vector<std::string>& server_ids,
