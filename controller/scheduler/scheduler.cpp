@@ -102,7 +102,7 @@ void Scheduler::stop() {
 
 void Scheduler::wake() {
   boost::asio::post(timer_.get_executor(), [self = shared_from_this()] {
-    if (!self->ticking_) self->sleep_for(std::chrono::milliseconds(0));
+    if (self->in_flight_ == 0) self->sleep_for(std::chrono::milliseconds(0));
   });
 }
 
@@ -110,12 +110,12 @@ void Scheduler::sleep_for(std::chrono::milliseconds delay) {
   if (stopped_) return;
   timer_.expires_after(delay);  // cancels the planned wait, if any
   timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec && !self->ticking_) self->tick();
+    if (!ec && self->in_flight_ == 0) self->tick();
   });
 }
 
 void Scheduler::tick() {
-  ticking_ = true;
+  ++in_flight_;
   auto self = shared_from_this();
   db_.submit(
       [self](pqxx::connection& connection) {
@@ -137,9 +137,15 @@ void Scheduler::tick() {
           delay = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until) + std::chrono::milliseconds(1),
                              std::chrono::milliseconds(0), self->settings_.longest_sleep);
         }
-        boost::asio::post(self->timer_.get_executor(), [self, delay] {
-          self->ticking_ = false;
-          self->sleep_for(delay);
+        const bool backlog = tick.claimed >= self->settings_.batch;
+        boost::asio::post(self->timer_.get_executor(), [self, delay, backlog] {
+          --self->in_flight_;
+          if (self->stopped_) return;
+          if (backlog) {
+            while (self->in_flight_ < self->settings_.parallel_ticks) self->tick();
+          } else if (self->in_flight_ == 0) {
+            self->sleep_for(delay);
+          }
         });
       },
       [self](std::exception_ptr error) {
@@ -149,8 +155,7 @@ void Scheduler::tick() {
           spdlog::warn("event=scheduler_tick_failed error=\"{}\"", e.what());
         }
         boost::asio::post(self->timer_.get_executor(), [self] {
-          self->ticking_ = false;
-          self->sleep_for(self->settings_.longest_sleep);
+          if (--self->in_flight_ == 0) self->sleep_for(self->settings_.longest_sleep);
         });
       });
 }

@@ -32,8 +32,10 @@ struct Tick {
 Tick fire_due(pqxx::transaction_base& txn, runs::Fanout& fanout, int limit);
 
 struct SchedulerSettings {
-  int batch = 100;
+  int batch = 25;  // jobs per transaction: small, so that a burst of due jobs is shared by parallel ticks
   std::chrono::milliseconds longest_sleep{1000};  // jobs made on another controller are seen this soon
+  // Ticks at once while full batches are due: SKIP LOCKED gives each its own jobs.
+  int parallel_ticks = 3;
 };
 
 class Scheduler : public std::enable_shared_from_this<Scheduler> {
@@ -55,7 +57,7 @@ class Scheduler : public std::enable_shared_from_this<Scheduler> {
   AdvanceRuns advance_runs_;
   SchedulerSettings settings_;
   boost::asio::steady_timer timer_;
-  bool ticking_ = false;
+  int in_flight_ = 0;  // ticks under way (several while a backlog is worked off)
   bool stopped_ = false;
 };
 

@@ -139,7 +139,7 @@ void release_all_sessions(pqxx::transaction_base& txn, const std::string& instan
 
 std::vector<std::string> live_among(pqxx::transaction_base& txn, const std::vector<std::string>& ids) {
   std::vector<std::string> live;
-  for (const auto& row : txn.exec_params(
+  for (const auto& row : exec_cached(txn, "live_servers_among",
            "SELECT id::text FROM servers WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::uuid)) "
            "AND status <> 'decommissioned'",
            to_json_array(ids))) {
@@ -151,7 +151,7 @@ std::vector<std::string> live_among(pqxx::transaction_base& txn, const std::vect
 std::vector<std::string> resolve_targets(pqxx::transaction_base& txn, const std::vector<std::string>& server_ids,
                                          const std::vector<std::string>& tags) {
   std::vector<std::string> ids;
-  for (const auto& row : txn.exec_params(
+  for (const auto& row : exec_cached(txn, "resolve_run_targets",
            "SELECT s.id::text FROM servers s "
            "LEFT JOIN jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS l(id, ordinal) ON l.id::uuid = s.id "
            "WHERE s.status <> 'decommissioned' AND (l.id IS NOT NULL "
