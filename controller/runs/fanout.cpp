@@ -28,21 +28,6 @@ namespace {
 bool is_percent(const std::string& value) { return !value.empty() && value.back() == '%'; }
 int number_of(const std::string& value) { return std::stoi(is_percent(value) ? value.substr(0, value.size() - 1) : value); }
 
-std::string sealed_env(const services::SecretBox& secrets, const std::map<std::string, std::string>& env) {
-  boost::json::object values;
-  for (const auto& [name, value] : env) values[name] = value;
-  return secrets.seal(json::serialize(values));
-}
-
-std::map<std::string, std::string> opened_env(const services::SecretBox& secrets, const std::optional<std::string>& sealed) {
-  std::map<std::string, std::string> env;
-  if (!sealed) return env;
-  for (const auto& [name, value] : json::parse_object(secrets.open(*sealed), "env values")) {
-    if (value.is_string()) env.emplace(std::string(name), std::string(value.as_string()));
-  }
-  return env;
-}
-
 std::int64_t micros(Clock::time_point when) { return store::epoch_micros(when); }
 
 // Runs asked for by a person or a key (not the scheduler's firings) are audited.
@@ -86,6 +71,27 @@ void AfterCommit::merge(AfterCommit other) {
   for (auto& r : other.runs_to_advance) runs_to_advance.push_back(std::move(r));
 }
 
+std::vector<std::string> Fanout::resolve_targets(pqxx::transaction_base& txn, store::RunRecord& run,
+                                                 const Targets& declared, const Rate& rate,
+                                                 bool refuse_missing_application) {
+  auto targets = declared;
+  if (run.operation_type == "deploy") {
+    // A deploy goes to its application's server, whatever else the targets say.
+    const auto fields = operations::fields_from_params(run.operation_type, run.operation_params_json);
+    auto application = fields.application_id ? store::applications::find(txn, *fields.application_id) : std::nullopt;
+    if (!application && refuse_missing_application) {
+      throw ServiceError(Refusal::invalid, "operation.params.application_id: application " +
+                                               fields.application_id.value_or("") + " does not exist");
+    }
+    targets = application ? Targets{{application->server_id}, {}} : Targets{};
+  }
+  auto servers = store::servers::resolve_targets(txn, targets.server_ids, targets.tags);
+  // Rate limits are resolved against the targets found now.
+  run.max_concurrency = resolve_concurrency(rate.max_concurrency, static_cast<int>(servers.size()));
+  run.max_errors = resolve_max_errors(rate.max_errors, static_cast<int>(servers.size()));
+  return servers;
+}
+
 store::RunRecord Fanout::new_run(const std::string& created_by, Clock::time_point scheduled_at) {
   store::RunRecord run;
   run.id = ids::new_uuid();
@@ -101,26 +107,11 @@ Created Fanout::create_adhoc(pqxx::transaction_base& txn, const AdHocRun& reques
   run.operation_type = request.operation.type;
   run.operation_params_json = operations::params_json(request.operation);
   for (const auto& [name, value] : request.operation.env) run.env_keys.push_back(name);
-  if (!request.operation.env.empty()) run.env_sealed = sealed_env(secrets_, request.operation.env);
+  if (!request.operation.env.empty()) run.env_sealed = secrets_.seal_env(request.operation.env);
   run.retry_strategy = request.retry.strategy;
   run.max_retries = request.retry.max_retries;
   run.retry_base_delay = request.retry.base_delay;
-  Created created;
-  created.run = run;
-  // Rate limits are resolved against the targets found now.
-  auto targets = request.targets;
-  if (run.operation_type == "deploy" && request.operation.application_id) {
-    auto application = store::applications::find(txn, *request.operation.application_id);
-    if (!application) {
-      throw ServiceError(Refusal::invalid,
-                         "operation.params.application_id: application " + *request.operation.application_id +
-                             " does not exist");
-    }
-    targets = Targets{{application->server_id}, {}};
-  }
-  const auto servers = store::servers::resolve_targets(txn, targets.server_ids, targets.tags);
-  run.max_concurrency = resolve_concurrency(request.rate.max_concurrency, static_cast<int>(servers.size()));
-  run.max_errors = resolve_max_errors(request.rate.max_errors, static_cast<int>(servers.size()));
+  const auto servers = resolve_targets(txn, run, request.targets, request.rate, true);
   auto started = start(txn, run, servers);
   audit(txn, created_by, "runs.create", run);
   return started;
@@ -138,18 +129,9 @@ Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& jo
   run.retry_strategy = job.retry_strategy;
   run.max_retries = job.max_retries;
   run.retry_base_delay = job.retry_base_delay;
-  Targets targets{job.target_server_ids, job.target_tags};
-  if (job.operation_type == "deploy") {
-    const auto fields = operations::fields_from_params(job.operation_type, job.operation_params_json);
-    if (fields.application_id) {
-      if (auto application = store::applications::find(txn, *fields.application_id)) {
-        targets = Targets{{application->server_id}, {}};
-      }
-    }
-  }
-  const auto servers = store::servers::resolve_targets(txn, targets.server_ids, targets.tags);
-  run.max_concurrency = resolve_concurrency(job.max_concurrency, static_cast<int>(servers.size()));
-  run.max_errors = resolve_max_errors(job.max_errors, static_cast<int>(servers.size()));
+  const auto servers =
+      resolve_targets(txn, run, Targets{job.target_server_ids, job.target_tags}, Rate{job.max_concurrency, job.max_errors},
+                      false);
 
   const auto now = clock().now();
   if (job.fire_limit_max && job.fire_limit_window) {
@@ -227,7 +209,7 @@ proto::Dispatch Fanout::dispatch_for(pqxx::transaction_base& txn, const store::R
   dispatch.working_directory = fields.working_directory;
   dispatch.container_name = fields.container_name;
   dispatch.registry_url = fields.registry_url;
-  dispatch.env = opened_env(secrets_, run.env_sealed);
+  if (run.env_sealed) dispatch.env = secrets_.open_env(*run.env_sealed);
   if (run.operation_type == "deploy") {
     auto application = fields.application_id ? store::applications::find(txn, *fields.application_id) : std::nullopt;
     if (!application) throw ServiceError(Refusal::not_found, "the job's application no longer exists");

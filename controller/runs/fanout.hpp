@@ -100,6 +100,9 @@ class Fanout {
 
  private:
   store::RunRecord new_run(const std::string& created_by, Clock::time_point scheduled_at);
+  // The run's servers now (a deploy's: its application's), with its rate limits resolved on them.
+  std::vector<std::string> resolve_targets(pqxx::transaction_base& txn, store::RunRecord& run, const Targets& declared,
+                                           const Rate& rate, bool refuse_missing_application);
   // Inserts the run with its first attempt's targets and starts what the rate allows.
   Created start(pqxx::transaction_base& txn, store::RunRecord run, const std::vector<std::string>& servers);
   Created record_skipped(pqxx::transaction_base& txn, store::RunRecord run, const std::string& reason);

@@ -76,11 +76,7 @@ void Jobs::fill(store::JobRecord& job, const JobSpec& spec, bool keep_env) const
     job.env_keys.clear();
     for (const auto& [name, value] : run.operation.env) job.env_keys.push_back(name);
     job.env_sealed.reset();
-    if (!run.operation.env.empty()) {
-      boost::json::object values;
-      for (const auto& [name, value] : run.operation.env) values[name] = value;
-      job.env_sealed = secrets_.seal(json::serialize(values));
-    }
+    if (!run.operation.env.empty()) job.env_sealed = secrets_.seal_env(run.operation.env);
   }
   job.target_server_ids = run.targets.server_ids;
   job.target_tags = run.targets.tags;

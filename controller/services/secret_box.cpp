@@ -1,7 +1,10 @@
 #include "controller/services/secret_box.hpp"
 
 #include "common/crypto.hpp"
+#include "common/json_fields.hpp"
 #include "controller/services/service_error.hpp"
+
+#include <boost/json.hpp>
 
 #include <stdexcept>
 
@@ -50,6 +53,20 @@ std::string SecretBox::open(std::string_view sealed_hex) const {
   } catch (const std::runtime_error&) {
     throw ServiceError(Refusal::failed, "stored env values cannot be decrypted with this controller's master key");
   }
+}
+
+std::string SecretBox::seal_env(const std::map<std::string, std::string>& env) const {
+  boost::json::object values;
+  for (const auto& [name, value] : env) values[name] = value;
+  return seal(json::serialize(values));
+}
+
+std::map<std::string, std::string> SecretBox::open_env(std::string_view sealed_hex) const {
+  std::map<std::string, std::string> env;
+  for (const auto& [name, value] : json::parse_object(open(sealed_hex), "env values")) {
+    if (value.is_string()) env.emplace(std::string(name), std::string(value.as_string()));
+  }
+  return env;
 }
 
 }  // namespace tether::services

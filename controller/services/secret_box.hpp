@@ -2,6 +2,7 @@
 // Secrets kept at rest (a job's env values) sealed with the controller's master key
 // (AES-256-GCM). Without a master key nothing can be sealed or opened: such calls are refused as
 // unavailable, and the message says which flag is missing.
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,9 @@ class SecretBox {
   // Hex text of nonce || ciphertext || tag.
   std::string seal(std::string_view plaintext) const;
   std::string open(std::string_view sealed_hex) const;
+  // Env values (a job's, an ad hoc run's) as one sealed JSON object, and back.
+  std::string seal_env(const std::map<std::string, std::string>& env) const;
+  std::map<std::string, std::string> open_env(std::string_view sealed_hex) const;
 
  private:
   const std::string& key() const;
