@@ -32,7 +32,8 @@ Submitted Lifecycle::submit(pqxx::transaction_base& txn, const Submission& submi
     throw ServiceError(Refusal::not_found, "server " + submission.server_id + " not found");
   }
   Submitted submitted{submission.dispatch, submission.server_id,
-                      dispatcher_.connected(submission.server_id) ? "dispatched" : "queued"};
+                      dispatcher_.connected(submission.server_id) ? "dispatched" : "queued",
+                      submission.automation_run_id};
   store::operations::insert(txn, stored_form(submission, submitted.status));
   return submitted;
 }
@@ -51,7 +52,8 @@ std::vector<std::optional<Submitted>> Lifecycle::submit_many(pqxx::transaction_b
       continue;
     }
     Submitted submitted{submission.dispatch, submission.server_id,
-                        dispatcher_.connected(submission.server_id) ? "dispatched" : "queued"};
+                        dispatcher_.connected(submission.server_id) ? "dispatched" : "queued",
+                        submission.automation_run_id};
     rows.push_back(stored_form(submission, submitted.status));
     out.emplace_back(std::move(submitted));
   }
@@ -64,6 +66,10 @@ void Lifecycle::launch(const Submitted& submitted) {
   spdlog::info("event=operation_created operation_id={} type={} server_id={} status={}", dispatch.operation_id,
                dispatch.operation_type, submitted.server_id, submitted.status);
   dispatcher_.remember(dispatch);
+  if (submitted.automation_run_id) {
+    std::lock_guard lock(runs_mutex_);
+    run_of_operation_[dispatch.operation_id] = *submitted.automation_run_id;
+  }
   // If the agent dropped in between, the operation stays "dispatched" and its next hello gets it
   // delivered again.
   if (submitted.status == "dispatched") dispatcher_.send(submitted.server_id, dispatch);
@@ -90,7 +96,6 @@ void Lifecycle::after_cancel(const CancelOutcome& outcome) {
     EndNotice notice;
     notice.operation_ids = {operation.id};
     notice.for_waiters = {operation};
-    if (operation.automation_run_id) notice.by_run[*operation.automation_run_id] = {operation.id};
     announce_end(notice);
   } else {
     // If the agent is not connected here, its next hello delivers the cancel.
@@ -106,7 +111,6 @@ EndNotice Lifecycle::prepare_end(pqxx::transaction_base& read, std::vector<std::
       notice.for_waiters.push_back(std::move(*record));
     }
   }
-  notice.by_run = store::operations::by_run(read, ids);
   notice.operation_ids = std::move(ids);
   return notice;
 }
@@ -114,13 +118,23 @@ EndNotice Lifecycle::prepare_end(pqxx::transaction_base& read, std::vector<std::
 void Lifecycle::announce_end(const EndNotice& notice) {
   for (const auto& id : notice.operation_ids) dispatcher_.forget(id);
   for (const auto& record : notice.for_waiters) dispatcher_.waiters().notify(record);
-  if (notice.by_run.empty()) return;
+  std::map<std::string, std::vector<std::string>> by_run;
+  {
+    std::lock_guard lock(runs_mutex_);
+    for (const auto& id : notice.operation_ids) {
+      if (auto it = run_of_operation_.find(id); it != run_of_operation_.end()) {
+        by_run[it->second].push_back(id);
+        run_of_operation_.erase(it);
+      }
+    }
+  }
+  if (by_run.empty()) return;
   std::vector<RunsEnded> listeners;
   {
     std::lock_guard lock(listeners_mutex_);
     listeners = run_listeners_;
   }
-  for (const auto& listener : listeners) listener(notice.by_run);
+  for (const auto& listener : listeners) listener(by_run);
 }
 
 void Lifecycle::end(pqxx::connection& connection, std::vector<std::string> ids) {

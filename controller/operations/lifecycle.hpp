@@ -23,6 +23,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,7 @@ struct Submitted {
   proto::Dispatch dispatch;
   std::string server_id;
   std::string status;  // "dispatched" (its agent is connected here) or "queued"
+  std::optional<std::string> automation_run_id;
 };
 
 struct CancelOutcome {
@@ -52,11 +54,10 @@ struct CancelOutcome {
   bool ended_now = false;            // it was still queued: canceled without the agent
 };
 
-// What announce_end tells: the ended operations their waiters want, and the runs they belong to.
+// What announce_end tells: the ended operations, with the records their waiters want.
 struct EndNotice {
   std::vector<std::string> operation_ids;
   std::vector<store::OperationRecord> for_waiters;
-  std::map<std::string, std::vector<std::string>> by_run;  // run id -> its ended operations
   bool empty() const { return operation_ids.empty(); }
 };
 
@@ -71,7 +72,7 @@ struct HelloSettlement {
 
 class Lifecycle {
  public:
-  // Run id -> the operations of it that ended.
+  // Run id -> its operations that ended.
   using RunsEnded = std::function<void(const std::map<std::string, std::vector<std::string>>& ended)>;
 
   Lifecycle(dispatch::Dispatcher& dispatcher, const Clock& clock) : dispatcher_(dispatcher), clock_(clock) {}
@@ -103,7 +104,9 @@ class Lifecycle {
   void announce_end(const EndNotice& notice);
   // Prepares and announces in one go, for callers with nothing to publish in between.
   void end(pqxx::connection& connection, std::vector<std::string> ids);
-  // Called with the runs whose operations ended (the fan-out advances them).
+  // Called with the runs whose operations ended, for the operations of runs launched by this
+  // process (known from memory, so that no query is added to the path that answers a waiting
+  // caller); the run driver's sweep finds the others (launched by another controller).
   void on_runs_touched(RunsEnded listener);
 
   // In the hello's transaction: settles the operations the agent lists against what is stored,
@@ -131,6 +134,8 @@ class Lifecycle {
   const Clock& clock_;
   std::mutex listeners_mutex_;
   std::vector<RunsEnded> run_listeners_;
+  std::mutex runs_mutex_;
+  std::unordered_map<std::string, std::string> run_of_operation_;  // launched here, not yet ended
 };
 
 }  // namespace tether::operations

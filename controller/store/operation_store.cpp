@@ -367,15 +367,4 @@ std::vector<std::string> fail_overdue_unconnected(pqxx::transaction_base& txn, C
       grace_seconds, epoch_micros(now)));
 }
 
-std::map<std::string, std::vector<std::string>> by_run(pqxx::transaction_base& txn, const std::vector<std::string>& ids) {
-  std::map<std::string, std::vector<std::string>> runs;
-  for (const auto& row : exec_cached(txn, "operations_by_run",
-           "SELECT automation_run_id::text, id::text FROM operations "
-           "WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::uuid)) AND automation_run_id IS NOT NULL",
-           to_json_array(ids))) {
-    runs[row[0].as<std::string>()].push_back(row[1].as<std::string>());
-  }
-  return runs;
-}
-
 }  // namespace tether::store::operations

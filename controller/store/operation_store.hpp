@@ -119,7 +119,5 @@ std::vector<std::string> time_out_overdue_reboots(pqxx::transaction_base& txn, C
 std::vector<std::string> fail_overdue_unconnected(pqxx::transaction_base& txn, Clock::time_point now,
                                                   int grace_seconds);
 
-// Of these operations, those that belong to a fan-out run, by run.
-std::map<std::string, std::vector<std::string>> by_run(pqxx::transaction_base& txn, const std::vector<std::string>& ids);
 
 }  // namespace tether::store::operations
