@@ -2,14 +2,20 @@
 // One operation's own fields: what its type needs, apart from the server it runs on. Declared
 // once for every caller: the v1 bodies (api/v1/requests.hpp parses them), a job's or an ad hoc
 // run's `operation.params`, and the dispatch the fan-out builds from them.
+#include <cstddef>
 #include <map>
-#include <string>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace tether::operations {
 
 inline constexpr int default_timeout_seconds = 60;
+inline constexpr std::size_t max_command_chars = 8192;
+
+// The rules of two fields, shared by every caller that takes them (v1, jobs, applications).
+bool valid_container_name(std::string_view name);
+bool valid_git_ref(std::string_view ref);
 
 // What a CI call may carry to group and describe its workflow run (seed 003's run_id, run_context).
 struct CiRunFields {

@@ -2,7 +2,7 @@
 
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
-#include "controller/api/v1/requests.hpp"
+#include "controller/operations/operation_fields.hpp"
 #include "controller/services/service_error.hpp"
 #include "controller/store/audit_store.hpp"
 #include "controller/store/server_store.hpp"
@@ -25,8 +25,8 @@ void validate(pqxx::transaction_base& txn, const store::applications::Applicatio
       a.directory.find('\0') != std::string::npos) {
     throw json::FieldError("directory: must be an absolute path");
   }
-  if (!api::v1::valid_git_ref(a.deploy_branch)) throw json::FieldError("deploy_branch: must be a valid branch name");
-  if (a.deploy_command.empty() || a.deploy_command.size() > api::v1::max_command_chars) {
+  if (!operations::valid_git_ref(a.deploy_branch)) throw json::FieldError("deploy_branch: must be a valid branch name");
+  if (a.deploy_command.empty() || a.deploy_command.size() > operations::max_command_chars) {
     throw json::FieldError("deploy_command: must be 1 to 8192 characters");
   }
 }

@@ -93,25 +93,6 @@ auto parse_body(std::string_view text, Fill fill) {
 
 }  // namespace
 
-bool valid_container_name(std::string_view name) {
-  if (name.empty() || name.size() > 255 || !std::isalnum(static_cast<unsigned char>(name[0]))) return false;
-  for (char c : name) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) return false;
-  }
-  return true;
-}
-
-bool valid_git_ref(std::string_view ref) {
-  if (ref.empty() || ref.size() > 255 || ref.front() == '-') return false;
-  for (unsigned char c : ref) {
-    if (c < 0x20 || c == 0x7f || c == ' ' || c == '~' || c == '^' || c == ':' || c == '?' || c == '*' || c == '[' ||
-        c == '\\') {
-      return false;
-    }
-  }
-  return ref.find("..") == std::string_view::npos;
-}
-
 OperationFields parse_operation_fields(std::string_view type, const boost::json::object& body,
                                        const std::string& prefix) {
   OperationFields out;

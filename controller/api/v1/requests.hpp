@@ -12,7 +12,7 @@
 
 namespace tether::api::v1 {
 
-inline constexpr std::size_t max_command_chars = 8192;
+using operations::max_command_chars;
 inline constexpr std::size_t max_run_id_chars = 200;
 inline constexpr std::size_t max_env_keys = 200;
 inline constexpr std::size_t max_env_bytes = 64 * 1024;
@@ -54,7 +54,7 @@ RebootRequest parse_reboot_request(std::string_view body);
 RegistryLoginRequest parse_registry_login_request(std::string_view body);
 RegistryLogoutRequest parse_registry_logout_request(std::string_view body);
 
-bool valid_container_name(std::string_view name);
-bool valid_git_ref(std::string_view ref);
+using operations::valid_container_name;
+using operations::valid_git_ref;
 
 }  // namespace tether::api::v1
