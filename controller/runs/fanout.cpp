@@ -112,13 +112,14 @@ Created Fanout::create_adhoc(pqxx::transaction_base& txn, const AdHocRun& reques
   run.max_retries = request.retry.max_retries;
   run.retry_base_delay = request.retry.base_delay;
   const auto servers = resolve_targets(txn, run, request.targets, request.rate, true);
-  auto started = start(txn, run, servers);
+  auto started = start(txn, run, servers, FanOut::now);
   audit(txn, created_by, "runs.create", run);
   return started;
 }
 
 Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& job, Clock::time_point scheduled_at,
-                         const std::optional<std::string>& fire_id, const std::string& created_by) {
+                         const std::optional<std::string>& fire_id, const std::string& created_by,
+                         FanOut fan_out) {
   auto run = new_run(created_by, scheduled_at);
   run.job_id = job.id;
   run.fire_id = fire_id;
@@ -174,7 +175,7 @@ Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& jo
       }
     }
   }
-  auto created = start(txn, run, servers);
+  auto created = start(txn, run, servers, fan_out);
   created.after.merge(std::move(canceled));
   if (created_by.rfind("job:", 0) != 0) audit(txn, created_by, "jobs.trigger", created.run);
   return created;
@@ -190,11 +191,17 @@ Created Fanout::record_skipped(pqxx::transaction_base& txn, store::RunRecord run
   return Created{run, {}};
 }
 
-Created Fanout::start(pqxx::transaction_base& txn, store::RunRecord run, const std::vector<std::string>& servers) {
+Created Fanout::start(pqxx::transaction_base& txn, store::RunRecord run, const std::vector<std::string>& servers,
+                      FanOut fan_out) {
   run.started_us = run.created_us;
   store::runs::insert(txn, run);
   store::runs::add_targets(txn, run.id, 1, servers);
   Created created;
+  if (fan_out == FanOut::by_driver) {
+    created.run = run;
+    created.after.runs_to_advance.push_back(run.id);
+    return created;
+  }
   created.after = advance(txn, run.id);
   created.run = *store::runs::find(txn, run.id);
   return created;

@@ -71,6 +71,11 @@ struct Created {
   AfterCommit after;
 };
 
+// Whether a new run's first operations are created in the transaction that creates it (an API
+// call answers with them) or by the run driver after its commit (the scheduler: a firing's
+// transaction stays short, so that jobs due together are all fired on time).
+enum class FanOut { now, by_driver };
+
 class Fanout {
  public:
   Fanout(operations::Lifecycle& lifecycle, const services::RegistryCredentials& credentials,
@@ -85,7 +90,8 @@ class Fanout {
   // else the actor of a manual trigger (audited). A firing that is not run is still recorded, canceled
   // with its reason.
   Created fire_job(pqxx::transaction_base& txn, const store::JobRecord& job, Clock::time_point scheduled_at,
-                   const std::optional<std::string>& fire_id, const std::string& created_by);
+                   const std::optional<std::string>& fire_id, const std::string& created_by,
+                   FanOut fan_out = FanOut::now);
   // Moves the run on: settles ended targets (those of `ended_operations` when given, else every
   // started one), starts pending ones under the rate control, stops at max_errors, retries or
   // ends it.
@@ -104,7 +110,8 @@ class Fanout {
   std::vector<std::string> resolve_targets(pqxx::transaction_base& txn, store::RunRecord& run, const Targets& declared,
                                            const Rate& rate, bool refuse_missing_application);
   // Inserts the run with its first attempt's targets and starts what the rate allows.
-  Created start(pqxx::transaction_base& txn, store::RunRecord run, const std::vector<std::string>& servers);
+  Created start(pqxx::transaction_base& txn, store::RunRecord run, const std::vector<std::string>& servers,
+                FanOut fan_out);
   Created record_skipped(pqxx::transaction_base& txn, store::RunRecord run, const std::string& reason);
   AfterCommit cancel_locked(pqxx::transaction_base& txn, const store::RunRecord& run, const std::string& actor,
                             const std::string& reason);

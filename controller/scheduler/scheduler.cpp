@@ -54,7 +54,8 @@ store::jobs::Firing fire_job(pqxx::transaction_base& txn, runs::Fanout& fanout, 
                  job.catch_up_policy, firings.size());
   }
   for (const auto& scheduled_at : firings) {
-    auto created = fanout.fire_job(txn, job, scheduled_at, fire_id_of(scheduled_at), "job:" + job.id);
+    auto created =
+        fanout.fire_job(txn, job, scheduled_at, fire_id_of(scheduled_at), "job:" + job.id, runs::FanOut::by_driver);
     tick.runs.push_back(created.run.id);
     tick.after.merge(std::move(created.after));
     firing.last_run_us = firing.now_us;

@@ -7,7 +7,8 @@
 // Per claimed job: a due time missed by more than misfire_grace_seconds is a misfire (counted;
 // catch_up_policy skip runs none of the missed times, run_once the latest, run_all each, at most
 // 100); a one-time `at` job disables itself; each firing goes to the fan-out, where the fire limit
-// and the overlap policy apply.
+// and the overlap policy apply. A firing's transaction creates its run and targets; the run
+// driver fans it out after the commit (tick.after.runs_to_advance).
 #include "controller/runs/fanout.hpp"
 #include "controller/store/db_pool.hpp"
 
@@ -28,7 +29,7 @@ struct Tick {
 };
 
 // Claims up to `limit` jobs due at the clock's now and fires them in the caller's transaction; the
-// caller commits, then hands tick.after to the fan-out.
+// caller commits, then hands tick.after to the fan-out and its runs_to_advance to the run driver.
 Tick fire_due(pqxx::transaction_base& txn, runs::Fanout& fanout, int limit);
 
 struct SchedulerSettings {

@@ -57,10 +57,19 @@ struct SchedulerFixture {
     return job;
   }
 
+  // A scheduler tick, then what the run driver does with the runs it fired: fan them out.
   scheduler::Tick tick() {
-    pqxx::work txn(fx.connection);
-    auto result = scheduler::fire_due(txn, fanout, 100);
-    txn.commit();
+    scheduler::Tick result;
+    {
+      pqxx::work txn(fx.connection);
+      result = scheduler::fire_due(txn, fanout, 100);
+      txn.commit();
+    }
+    for (const auto& run_id : result.after.runs_to_advance) {
+      pqxx::work txn(fx.connection);
+      result.after.merge(fanout.advance(txn, run_id));
+      txn.commit();
+    }
     return result;
   }
 
