@@ -19,8 +19,9 @@ namespace tether::api {
 
 using DbWork = std::function<http::Response(pqxx::connection&)>;
 
-// Runs `work` off the I/O threads and sends its response. ApiError -> its status; malformed input
-// (json::FieldError) -> 422; a lost database -> 503; anything else -> 500 (logged, not leaked).
+// Runs `work` off the I/O threads and sends its response. ApiError -> its status; a service's
+// refusal (ServiceError) -> status_of(refusal); malformed input (json::FieldError, an invalid
+// schedule) -> 422; a lost database -> 503; anything else -> 500 (logged, not leaked).
 // A failed authentication is counted against the caller's address (refuse_unauthenticated).
 void answer_from_db(app::AppContext& app, const http::RequestContext& context, DbWork work);
 
