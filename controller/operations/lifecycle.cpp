@@ -151,6 +151,7 @@ void Lifecycle::on_runs_touched(RunsEnded listener) {
 std::optional<proto::Dispatch> Lifecycle::redeliver(pqxx::transaction_base& txn, const store::OperationRecord& record,
                                                     std::vector<std::string>& ended) {
   auto dispatch = dispatcher_.redelivery(record);
+  if (!dispatch && record.automation_run_id && secret_source_) dispatch = secret_source_(txn, record);
   if (!dispatch) {
     store::operations::fail(txn, record.server_id, record.id,
                             "the controller restarted before the agent accepted the operation, and its "

@@ -8,7 +8,8 @@
 // Invariants kept here:
 // - Secrets (env values, registry passwords) live only in the dispatcher's memory until the agent
 //   accepts; an operation whose secrets this process no longer holds is never sent without them:
-//   it fails with a message that says so.
+//   a run's operation gets them again from its run (sealed there), any other fails with a message
+//   that says so.
 // - Everyone who must hear of an operation's end (sync waiters, the run it belongs to) hears of it
 //   once its end is committed, through announce_end, whoever ended it.
 #include "common/clock.hpp"
@@ -124,6 +125,13 @@ class Lifecycle {
   // Sends what a sweep or a hello took, after the commit.
   void send_all(const std::vector<std::pair<std::string, proto::Dispatch>>& dispatches);
 
+  // Where the secrets of an operation this process does not hold may be found again: a run's
+  // operation is rebuilt from its run, whose env values are stored sealed (the fan-out sets this).
+  // nullopt: not to be found.
+  using SecretSource =
+      std::function<std::optional<proto::Dispatch>(pqxx::transaction_base&, const store::OperationRecord&)>;
+  void set_secret_source(SecretSource source) { secret_source_ = std::move(source); }
+
  private:
   // The redelivery policy: the dispatch to send for a stored operation (marking a queued one
   // dispatched), or nullopt after failing it when its secrets are gone.
@@ -134,6 +142,7 @@ class Lifecycle {
   const Clock& clock_;
   std::mutex listeners_mutex_;
   std::vector<RunsEnded> run_listeners_;
+  SecretSource secret_source_;  // set once at start-up, before any operation
   std::mutex runs_mutex_;
   std::unordered_map<std::string, std::string> run_of_operation_;  // launched here, not yet ended
 };

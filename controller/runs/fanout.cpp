@@ -92,6 +92,29 @@ std::vector<std::string> Fanout::resolve_targets(pqxx::transaction_base& txn, st
   return servers;
 }
 
+Fanout::Fanout(operations::Lifecycle& lifecycle, const services::RegistryCredentials& credentials,
+               const services::SecretBox& secrets)
+    : lifecycle_(lifecycle), credentials_(credentials), secrets_(secrets) {
+  lifecycle_.set_secret_source([this](pqxx::transaction_base& txn, const store::OperationRecord& operation) {
+    return rebuild(txn, operation);
+  });
+}
+
+std::optional<proto::Dispatch> Fanout::rebuild(pqxx::transaction_base& txn, const store::OperationRecord& operation) {
+  if (!operation.automation_run_id) return std::nullopt;
+  const auto run = store::runs::find(txn, *operation.automation_run_id);
+  if (!run) return std::nullopt;
+  try {
+    auto dispatch = dispatch_for(txn, *run);
+    dispatch.operation_id = operation.id;
+    dispatch.timeout_seconds = operation.timeout_seconds;
+    return dispatch;
+  } catch (const ServiceError& e) {
+    spdlog::warn("event=run_operation_not_rebuilt operation_id={} error=\"{}\"", operation.id, e.what());
+    return std::nullopt;
+  }
+}
+
 store::RunRecord Fanout::new_run(const std::string& created_by, Clock::time_point scheduled_at) {
   store::RunRecord run;
   run.id = ids::new_uuid();

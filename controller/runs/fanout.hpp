@@ -78,9 +78,9 @@ enum class FanOut { now, by_driver };
 
 class Fanout {
  public:
+  // Registers itself with the lifecycle as where a run's operation finds its secrets again.
   Fanout(operations::Lifecycle& lifecycle, const services::RegistryCredentials& credentials,
-         const services::SecretBox& secrets)
-      : lifecycle_(lifecycle), credentials_(credentials), secrets_(secrets) {}
+         const services::SecretBox& secrets);
 
   const Clock& clock() const { return lifecycle_.clock(); }
 
@@ -118,6 +118,8 @@ class Fanout {
   // The dispatch the run's targets get (secrets included, no operation id yet), built from the
   // run's stored operation.
   proto::Dispatch dispatch_for(pqxx::transaction_base& txn, const store::RunRecord& run);
+  // The dispatch of a stored operation of a run, secrets included, for its redelivery.
+  std::optional<proto::Dispatch> rebuild(pqxx::transaction_base& txn, const store::OperationRecord& operation);
 
   operations::Lifecycle& lifecycle_;
   const services::RegistryCredentials& credentials_;

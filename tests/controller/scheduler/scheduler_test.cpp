@@ -13,6 +13,7 @@
 #include "controller/store/operation_store.hpp"
 #include "controller/store/run_store.hpp"
 #include "controller/store/sql_text.hpp"
+#include "common/ids.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -33,7 +34,7 @@ struct SchedulerFixture {
   ManualClock clock{t0};
   operations::Lifecycle lifecycle{dispatcher, clock};
   services::RegistryCredentials credentials{std::nullopt};
-  services::SecretBox secrets{std::nullopt};
+  services::SecretBox secrets{std::string(32, 'k')};  // a master key: env values can be sealed
   runs::Fanout fanout{lifecycle, credentials, secrets};
   services::Jobs jobs{clock, secrets};
   auth::Operator actor{"00000000-0000-0000-0000-000000000001", "test", auth::Role::admin};
@@ -373,4 +374,49 @@ TEST_CASE("max_concurrency and max_errors resolve numbers and percentages of the
   CHECK(runs::resolve_max_errors(std::nullopt, 6) == std::nullopt);
   CHECK(runs::resolve_max_errors("1", 6) == 1);
   CHECK(runs::resolve_max_errors("50%", 7) == 3);
+}
+
+TEST_CASE("a run's operation whose secrets a restarted controller lost is delivered with them from its run",
+          "[runs][secrets]") {
+  SchedulerFixture s;
+  runs::AdHocRun request;
+  request.operation.type = "exec";
+  request.operation.command = "echo \"$RUN_SECRET\"";
+  request.operation.env = {{"RUN_SECRET", "s3cret-value"}};
+  request.targets.server_ids = {s.fx.server_id};
+  std::string run_id;
+  {
+    pqxx::work txn(s.fx.connection);
+    run_id = s.fanout.create_adhoc(txn, request, "test").run.id;
+    txn.commit();
+  }
+  // An operation outside any run, with env values, submitted before the restart too.
+  operations::Submission plain;
+  plain.dispatch.operation_id = ids::new_uuid();
+  plain.dispatch.operation_type = "exec";
+  plain.dispatch.command = "true";
+  plain.dispatch.env = {{"PLAIN_SECRET", "x"}};
+  plain.server_id = s.fx.server_id;
+  plain.created_by = "test";
+  {
+    pqxx::work txn(s.fx.connection);
+    s.lifecycle.submit(txn, plain);
+    txn.commit();
+  }
+
+  // The restart: a new process's memory holds no secrets.
+  dispatch::Dispatcher dispatcher{s.pool, {}};
+  operations::Lifecycle lifecycle{dispatcher, s.clock};
+  runs::Fanout fanout{lifecycle, s.credentials, s.secrets};
+  pqxx::work txn(s.fx.connection);
+  const auto sweep = lifecycle.sweep(txn, {s.fx.server_id}, 60);
+  txn.commit();
+
+  REQUIRE(sweep.to_send.size() == 1);
+  const auto& dispatch = sweep.to_send[0].second;
+  CHECK(dispatch.operation_id == *s.operations_of(run_id)[0].operation_id);
+  CHECK(dispatch.env == std::map<std::string, std::string>{{"RUN_SECRET", "s3cret-value"}});
+  CHECK(dispatch.command == "echo \"$RUN_SECRET\"");
+  // The other cannot be rebuilt: it fails at once, saying why.
+  CHECK(sweep.ended == std::vector<std::string>{plain.dispatch.operation_id});
 }
