@@ -28,8 +28,6 @@ namespace {
 bool is_percent(const std::string& value) { return !value.empty() && value.back() == '%'; }
 int number_of(const std::string& value) { return std::stoi(is_percent(value) ? value.substr(0, value.size() - 1) : value); }
 
-std::int64_t micros(Clock::time_point when) { return store::epoch_micros(when); }
-
 // Runs asked for by a person or a key (not the scheduler's firings) are audited.
 void audit(pqxx::transaction_base& txn, const std::string& actor, const std::string& action,
            const store::RunRecord& run) {
@@ -119,9 +117,9 @@ store::RunRecord Fanout::new_run(const std::string& created_by, Clock::time_poin
   store::RunRecord run;
   run.id = ids::new_uuid();
   run.status = "running";
-  run.scheduled_us = micros(scheduled_at);
+  run.scheduled_us = store::epoch_micros(scheduled_at);
   run.created_by = created_by;
-  run.created_us = micros(clock().now());
+  run.created_us = store::epoch_micros(clock().now());
   return run;
 }
 
@@ -275,7 +273,7 @@ AfterCommit Fanout::advance(pqxx::transaction_base& txn, const std::string& run_
   const auto now = clock().now();
   if (run->status == "scheduled") {
     if (run->waiting_for == std::optional<std::string>("retry") && run->next_attempt_us &&
-        *run->next_attempt_us > micros(now)) {
+        *run->next_attempt_us > store::epoch_micros(now)) {
       return after;
     }
     if (run->waiting_for == std::optional<std::string>("previous_run") && run->job_id) {

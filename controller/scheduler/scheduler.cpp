@@ -11,8 +11,6 @@
 namespace tether::scheduler {
 namespace {
 
-Clock::time_point at_micros(std::int64_t us) { return Clock::time_point(std::chrono::microseconds(us)); }
-
 std::string fire_id_of(Clock::time_point due) { return "schedule:" + std::to_string(store::epoch_micros(due)); }
 
 // Fires one claimed job; returns the scheduler state to record.
@@ -21,7 +19,7 @@ store::jobs::Firing fire_job(pqxx::transaction_base& txn, runs::Fanout& fanout, 
   const auto now = fanout.clock().now();
   store::jobs::Firing firing;
   firing.now_us = store::epoch_micros(now);
-  const auto due = at_micros(*job.next_run_us);
+  const auto due = store::from_epoch_micros(*job.next_run_us);
   std::vector<Clock::time_point> firings;
   std::optional<Clock::time_point> next;
   try {
@@ -134,7 +132,7 @@ void Scheduler::tick() {
         if (tick.claimed >= self->settings_.batch) {
           delay = std::chrono::milliseconds(0);  // more are due
         } else if (earliest) {
-          const auto until = at_micros(*earliest) - self->fanout_.clock().now();
+          const auto until = store::from_epoch_micros(*earliest) - self->fanout_.clock().now();
           delay = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until) + std::chrono::milliseconds(1),
                              std::chrono::milliseconds(0), self->settings_.longest_sleep);
         }

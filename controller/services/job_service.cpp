@@ -14,8 +14,6 @@ namespace tether::services {
 
 namespace {
 
-Clock::time_point at_micros(std::int64_t us) { return Clock::time_point(std::chrono::microseconds(us)); }
-
 std::string audit_detail(const store::JobRecord& job) {
   boost::json::array env_keys;
   for (const auto& key : job.env_keys) env_keys.emplace_back(key);
@@ -33,7 +31,7 @@ std::optional<schedule::Spec> schedule_of(const store::JobRecord& job) {
   if (*job.schedule_mode == "at") {
     schedule::Spec spec;
     spec.mode = schedule::Spec::Mode::at;
-    if (job.schedule_time_us) spec.at = at_micros(*job.schedule_time_us);
+    if (job.schedule_time_us) spec.at = store::from_epoch_micros(*job.schedule_time_us);
     return spec;
   }
   std::optional<std::string> time;
@@ -47,7 +45,7 @@ std::optional<Clock::time_point> next_due_of(const store::JobRecord& job, Clock:
   const auto spec = schedule_of(job);
   if (!spec) return std::nullopt;
   const auto zone = schedule::load_zone(job.timezone);
-  const auto anchor = job.schedule_anchor_us ? at_micros(*job.schedule_anchor_us) : after;
+  const auto anchor = job.schedule_anchor_us ? store::from_epoch_micros(*job.schedule_anchor_us) : after;
   return schedule::next_due(*spec, zone, anchor, after);
 }
 

@@ -72,7 +72,6 @@ std::vector<JobRecord> to_jobs(const pqxx::result& result) {
       job.fire_limit_window, job.overlap_policy, job.misfire_grace_seconds, job.catch_up_policy,                 \
       job.schedule_anchor_us, job.next_run_us, job.updated_us
 
-#define TETHER_AT_OR_NULL(param) "CASE WHEN " param " IS NULL THEN NULL ELSE " TETHER_SQL_AT(param) " END"
 
 }  // namespace
 
@@ -82,11 +81,11 @@ void insert(pqxx::transaction_base& txn, const JobRecord& job) {
       "timezone, operation_type, operation_params, env_keys, env_sealed, target_server_ids, target_tags, "
       "max_concurrency, max_errors, retry_strategy, max_retries, retry_base_delay, fire_limit_max, "
       "fire_limit_window, overlap_policy, misfire_grace_seconds, catch_up_policy, schedule_anchor, next_run_at, "
-      "updated_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, " TETHER_AT_OR_NULL("$8::bigint") ", "
+      "updated_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, " TETHER_SQL_AT_OR_NULL("$8::bigint") ", "
       "$9, $10, $11::jsonb, ARRAY(SELECT jsonb_array_elements_text($12::jsonb)), $13, "
       "ARRAY(SELECT jsonb_array_elements_text($14::jsonb)::uuid), ARRAY(SELECT jsonb_array_elements_text($15::jsonb)), "
-      "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, " TETHER_AT_OR_NULL("$26::bigint") ", "
-      TETHER_AT_OR_NULL("$27::bigint") ", " TETHER_SQL_AT("$28") ", $29, " TETHER_SQL_AT("$30") ")",
+      "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, " TETHER_SQL_AT_OR_NULL("$26::bigint") ", "
+      TETHER_SQL_AT_OR_NULL("$27::bigint") ", " TETHER_SQL_AT("$28") ", $29, " TETHER_SQL_AT("$30") ")",
       job.id, TETHER_JOB_FIELDS, job.created_by, job.created_us);
 }
 
@@ -94,15 +93,15 @@ bool update(pqxx::transaction_base& txn, const JobRecord& job) {
   return txn
              .exec_params(
                  "UPDATE jobs SET name = $2, enabled = $3, source = $4, schedule_mode = $5, schedule_expr = $6, "
-                 "schedule_interval = $7, schedule_time = " TETHER_AT_OR_NULL("$8::bigint") ", timezone = $9, "
+                 "schedule_interval = $7, schedule_time = " TETHER_SQL_AT_OR_NULL("$8::bigint") ", timezone = $9, "
                  "operation_type = $10, operation_params = $11::jsonb, "
                  "env_keys = ARRAY(SELECT jsonb_array_elements_text($12::jsonb)), env_sealed = $13, "
                  "target_server_ids = ARRAY(SELECT jsonb_array_elements_text($14::jsonb)::uuid), "
                  "target_tags = ARRAY(SELECT jsonb_array_elements_text($15::jsonb)), max_concurrency = $16, "
                  "max_errors = $17, retry_strategy = $18, max_retries = $19, retry_base_delay = $20, "
                  "fire_limit_max = $21, fire_limit_window = $22, overlap_policy = $23, misfire_grace_seconds = $24, "
-                 "catch_up_policy = $25, schedule_anchor = " TETHER_AT_OR_NULL("$26::bigint") ", "
-                 "next_run_at = " TETHER_AT_OR_NULL("$27::bigint") ", updated_at = " TETHER_SQL_AT("$28") " "
+                 "catch_up_policy = $25, schedule_anchor = " TETHER_SQL_AT_OR_NULL("$26::bigint") ", "
+                 "next_run_at = " TETHER_SQL_AT_OR_NULL("$27::bigint") ", updated_at = " TETHER_SQL_AT("$28") " "
                  "WHERE id = $1",
                  job.id, TETHER_JOB_FIELDS)
              .affected_rows() == 1;
@@ -143,9 +142,9 @@ std::optional<std::int64_t> earliest_due_us(pqxx::transaction_base& txn) {
 
 void record_firing(pqxx::transaction_base& txn, const std::string& id, const Firing& firing) {
   exec_cached(txn, "record_job_firing",
-              "UPDATE jobs SET next_run_at = " TETHER_AT_OR_NULL("$2::bigint") ", enabled = $3, "
-              "last_run_at = COALESCE(" TETHER_AT_OR_NULL("$4::bigint") ", last_run_at), "
-              "last_scheduled_at = COALESCE(" TETHER_AT_OR_NULL("$5::bigint") ", last_scheduled_at), "
+              "UPDATE jobs SET next_run_at = " TETHER_SQL_AT_OR_NULL("$2::bigint") ", enabled = $3, "
+              "last_run_at = COALESCE(" TETHER_SQL_AT_OR_NULL("$4::bigint") ", last_run_at), "
+              "last_scheduled_at = COALESCE(" TETHER_SQL_AT_OR_NULL("$5::bigint") ", last_scheduled_at), "
               "last_fire_id = COALESCE($6, last_fire_id), misfire_count = misfire_count + $7, "
               "last_misfire_at = CASE WHEN $7 > 0 THEN " TETHER_SQL_AT("$8") " ELSE last_misfire_at END, "
               "scheduler_updated_at = " TETHER_SQL_AT("$8") " WHERE id = $1",

@@ -5,7 +5,6 @@
 namespace tether::store::runs {
 namespace {
 
-#define TETHER_AT_OR_NULL(param) "CASE WHEN " param " IS NULL THEN NULL ELSE " TETHER_SQL_AT(param) " END"
 
 const char* const run_columns =
     "id::text, job_id::text, trigger_id::text, fire_id, status, waiting_for, attempt, " TETHER_SQL_US(
@@ -79,7 +78,7 @@ void insert(pqxx::transaction_base& txn, const RunRecord& r) {
               "started_at, ended_at, error, skipped, operation_type, operation_params, env_keys, env_sealed, "
               "max_concurrency, max_errors, retry_strategy, max_retries, retry_base_delay, created_by, created_at) "
               "VALUES ($1, $2::uuid, $3::uuid, $4, $5, $6, $7, " TETHER_SQL_AT("$8") ", "
-              TETHER_AT_OR_NULL("$9::bigint") ", " TETHER_AT_OR_NULL("$10::bigint") ", $11, $12, $13, $14::jsonb, "
+              TETHER_SQL_AT_OR_NULL("$9::bigint") ", " TETHER_SQL_AT_OR_NULL("$10::bigint") ", $11, $12, $13, $14::jsonb, "
               "ARRAY(SELECT jsonb_array_elements_text($15::jsonb)), $16, $17, $18, $19, $20, $21, $22, "
               TETHER_SQL_AT("$23") ")",
               r.id, r.job_id, r.trigger_id, r.fire_id, r.status, r.waiting_for, r.attempt, r.scheduled_us,

@@ -21,8 +21,14 @@ namespace tether::store {
 #define TETHER_SQL_AT(param) "(timestamptz 'epoch' + (" param ")::bigint * interval '1 microsecond')"
 // A timestamptz column read back as epoch microseconds (exact: extract gives a numeric).
 #define TETHER_SQL_US(column) "(extract(epoch from " column ") * 1000000)::bigint"
+// The same for an optional parameter: NULL stays NULL.
+#define TETHER_SQL_AT_OR_NULL(param) "CASE WHEN " param " IS NULL THEN NULL ELSE " TETHER_SQL_AT(param) " END"
 inline std::int64_t epoch_micros(std::chrono::system_clock::time_point when) {
   return std::chrono::duration_cast<std::chrono::microseconds>(when.time_since_epoch()).count();
+}
+// The way back, for the epoch-microsecond fields of the records (`*_us`).
+inline std::chrono::system_clock::time_point from_epoch_micros(std::int64_t micros) {
+  return std::chrono::system_clock::time_point(std::chrono::microseconds(micros));
 }
 
 std::optional<std::string> optional_text(const pqxx::field& field);
