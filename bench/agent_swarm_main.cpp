@@ -205,23 +205,13 @@ int run(const tether::config::Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    const tether::config::Options options(
-        argc, argv,
-        {"url", "admin-key", "count", "tokens-file", "write-tokens", "ca-file", "insecure", "concurrency", "threads",
-         "finish-delay-ms", "no-output", "tag", "controller-pid", "exec-check", "duration", "report-seconds"},
-        {"insecure", "no-output", "exec-check"});
-    return run(options);
-  } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "agent_swarm: {}\n", e.what());
-    fmt::print(stderr,
-               "usage: agent_swarm --url URL (--admin-key tak_... --count N | --tokens-file FILE) [--ca-file PEM | "
-               "--insecure] [--concurrency 200] [--threads 2] [--finish-delay-ms 0] [--no-output] [--tag swarm] "
-               "[--write-tokens FILE] [--controller-pid PID] [--exec-check] [--duration SECONDS] "
-               "[--report-seconds 10]\n");
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "agent_swarm: {}\n", e.what());
-    return 1;
-  }
+  return tether::bench::run_main(
+      argc, argv, "agent_swarm",
+      {"url", "admin-key", "count", "tokens-file", "write-tokens", "ca-file", "insecure", "concurrency", "threads",
+       "finish-delay-ms", "no-output", "tag", "controller-pid", "exec-check", "duration", "report-seconds"},
+      {"insecure", "no-output", "exec-check"},
+      "--url URL (--admin-key tak_... --count N | --tokens-file FILE) [--ca-file PEM | --insecure] "
+      "[--concurrency 200] [--threads 2] [--finish-delay-ms 0] [--no-output] [--tag swarm] [--write-tokens FILE] "
+      "[--controller-pid PID] [--exec-check] [--duration SECONDS] [--report-seconds 10]",
+      run);
 }

@@ -1,5 +1,7 @@
 #include "bench/bench_api.hpp"
 
+#include "common/config.hpp"
+
 #include "common/crypto.hpp"
 
 #include <fmt/format.h>
@@ -12,6 +14,22 @@
 #include <thread>
 
 namespace tether::bench {
+
+int run_main(int argc, char** argv, std::string_view name, std::set<std::string> known,
+             std::set<std::string> switches, std::string_view usage,
+             const std::function<int(const config::Options&)>& run) {
+  try {
+    const config::Options options(argc, argv, std::move(known), std::move(switches));
+    return run(options);
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "{}: {}\nusage: {} {}\n", name, e.what(), name, usage);
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", name, e.what());
+    return 1;
+  }
+}
+
 
 http::Client make_client(const ApiSettings& api) {
   auto options = http::ClientOptions::from_url(api.url);

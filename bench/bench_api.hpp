@@ -16,7 +16,18 @@
 #include <string_view>
 #include <vector>
 
+namespace tether::config {
+class Options;
+}
+
 namespace tether::bench {
+
+// The main() of a benchmark program: reads its flags (`known`, of which `switches` take no value)
+// and runs it. A bad command line prints the message and `usage` and exits 2; a failure prints
+// its message and exits 1.
+int run_main(int argc, char** argv, std::string_view name, std::set<std::string> known,
+             std::set<std::string> switches, std::string_view usage,
+             const std::function<int(const config::Options&)>& run);
 
 struct ApiSettings {
   std::string url;        // http(s)://host:port

@@ -250,21 +250,12 @@ int run(const tether::config::Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    auto known = bench::fleet_flags;
-    known.insert({"sizes", "runs", "tag", "poll-ms", "run-timeout-seconds"});
-    const tether::config::Options options(argc, argv, known, {"insecure"});
-    return run(options);
-  } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "fanout: {}\n", e.what());
-    fmt::print(stderr,
-               "usage: fanout --url URL --admin-key tak_... [--sizes 1000,10000] [--runs 3] [--controller-pid PID] "
-               "[--tag swarm] [--poll-ms 20] [--run-timeout-seconds 300] [--ca-file PEM] [--insecure] "
-               "[--concurrency 200] [--swarm-threads 2] [--api-parallel 8] [--agent-url URL] "
-               "[--connect-timeout-seconds 600]\n");
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "fanout: {}\n", e.what());
-    return 1;
-  }
+  auto known = bench::fleet_flags;
+  known.insert({"sizes", "runs", "tag", "poll-ms", "run-timeout-seconds"});
+  return bench::run_main(argc, argv, "fanout", known, {"insecure"},
+                         "--url URL --admin-key tak_... [--sizes 1000,10000] [--runs 3] [--controller-pid PID] "
+                         "[--tag swarm] [--poll-ms 20] [--run-timeout-seconds 300] [--ca-file PEM] [--insecure] "
+                         "[--concurrency 200] [--swarm-threads 2] [--api-parallel 8] [--agent-url URL] "
+                         "[--connect-timeout-seconds 600]",
+                         run);
 }

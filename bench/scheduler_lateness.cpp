@@ -246,20 +246,11 @@ int run(const tether::config::Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    auto known = bench::fleet_flags;
-    known.insert({"jobs", "agents", "seconds", "interval"});
-    const tether::config::Options options(argc, argv, known, {"insecure"});
-    return run(options);
-  } catch (const std::invalid_argument& e) {
-    fmt::print(stderr, "scheduler_lateness: {}\n", e.what());
-    fmt::print(stderr,
-               "usage: scheduler_lateness --url URL --admin-key tak_... [--jobs 1000] [--agents N] [--seconds 60] "
-               "[--interval 1s] [--controller-pid PID] [--ca-file PEM] [--insecure] [--concurrency 200] "
-               "[--swarm-threads 2] [--api-parallel 8] [--agent-url URL] [--connect-timeout-seconds 600]\n");
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "scheduler_lateness: {}\n", e.what());
-    return 1;
-  }
+  auto known = bench::fleet_flags;
+  known.insert({"jobs", "agents", "seconds", "interval"});
+  return bench::run_main(argc, argv, "scheduler_lateness", known, {"insecure"},
+                         "--url URL --admin-key tak_... [--jobs 1000] [--agents N] [--seconds 60] [--interval 1s] "
+                         "[--controller-pid PID] [--ca-file PEM] [--insecure] [--concurrency 200] "
+                         "[--swarm-threads 2] [--api-parallel 8] [--agent-url URL] [--connect-timeout-seconds 600]",
+                         run);
 }
