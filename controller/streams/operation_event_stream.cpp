@@ -229,10 +229,7 @@ void OperationEventStream::send(std::string text, std::function<void()> then) {
   // An empty HTTP chunk would end the body: with nothing to say, go straight on.
   if (text.empty()) return then();
   writing_ = true;
-  // Charged until written: a reader that does not read keeps it (up to the stall timeout).
-  auto charge = services_.hub.charge(text.size());
-  writer_->write(std::move(text), [self = shared_from_this(), then = std::move(then), charge](bool ok) mutable {
-    charge.reset();
+  write_charged(services_.hub, *writer_, std::move(text), [self = shared_from_this(), then = std::move(then)](bool ok) {
     self->writing_ = false;
     if (!ok) {
       spdlog::info("event=output_stream_closed operation_id={} reason=\"the reader went away or took nothing for "

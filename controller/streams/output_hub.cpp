@@ -1,5 +1,7 @@
 #include "controller/streams/output_hub.hpp"
 
+#include "controller/http/types.hpp"
+
 #include <algorithm>
 #include <utility>
 
@@ -135,6 +137,14 @@ void OutputHub::publish(const std::string& operation_id, std::vector<store::Outp
     }
   }
   for (auto& wake : wakes) wake();
+}
+
+void write_charged(OutputHub& hub, http::StreamWriter& writer, std::string text, std::function<void(bool ok)> done) {
+  auto charge = hub.charge(text.size());
+  writer.write(std::move(text), [charge = std::move(charge), done = std::move(done)](bool ok) mutable {
+    charge.reset();
+    done(ok);
+  });
 }
 
 }  // namespace tether::streams

@@ -24,6 +24,10 @@
 #include <unordered_map>
 #include <vector>
 
+namespace tether::http {
+class StreamWriter;
+}
+
 namespace tether::streams {
 
 using SharedChunk = std::shared_ptr<const store::OutputChunk>;
@@ -139,5 +143,10 @@ class OutputHub {
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::vector<OutputSubscription*>> readers_;
 };
+
+// Writes one piece of a reader's body, counted against the hub's budget until it is written: a
+// reader that does not read keeps it (up to the stall timeout), so formatted text stays bounded
+// like queued chunks. `done(ok)` as StreamWriter::write.
+void write_charged(OutputHub& hub, http::StreamWriter& writer, std::string text, std::function<void(bool ok)> done);
 
 }  // namespace tether::streams

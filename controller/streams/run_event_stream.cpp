@@ -195,9 +195,7 @@ void RunEventStream::send(std::string text, std::function<void()> then) {
   // An empty HTTP chunk would end the body: with nothing to say, go straight on.
   if (text.empty()) return then();
   writing_ = true;
-  auto charge = services_.hub.charge(text.size());
-  writer_->write(std::move(text), [self = shared_from_this(), then = std::move(then), charge](bool ok) mutable {
-    charge.reset();
+  write_charged(services_.hub, *writer_, std::move(text), [self = shared_from_this(), then = std::move(then)](bool ok) {
     self->writing_ = false;
     self->last_write_ = std::chrono::steady_clock::now();
     if (!ok) {
