@@ -11,7 +11,7 @@ const char* const run_columns =
         "scheduled_at") ", " TETHER_SQL_US("started_at") ", " TETHER_SQL_US("ended_at") ", " TETHER_SQL_US(
         "next_attempt_at") ", error, skipped, operation_type, operation_params::text, "
     "array_to_json(env_keys)::text, env_sealed, max_concurrency, max_errors, retry_strategy, max_retries, "
-    "retry_base_delay, created_by, " TETHER_SQL_US("created_at");
+    "retry_base_delay, created_by, " TETHER_SQL_US("created_at") ", event_id, chain_depth, event_env::text";
 
 RunRecord to_run(const pqxx::row& row) {
   RunRecord r;
@@ -40,6 +40,9 @@ RunRecord to_run(const pqxx::row& row) {
   r.retry_base_delay = row[i++].as<std::string>();
   r.created_by = row[i++].as<std::string>();
   r.created_us = row[i++].as<std::int64_t>();
+  r.event_id = optional_int64(row[i++]);
+  r.chain_depth = row[i++].as<int>();
+  r.event_env_json = optional_text(row[i++]);
   return r;
 }
 
@@ -76,15 +79,17 @@ void insert(pqxx::transaction_base& txn, const RunRecord& r) {
   exec_cached(txn, "insert_run",
               "INSERT INTO runs (id, job_id, trigger_id, fire_id, status, waiting_for, attempt, scheduled_at, "
               "started_at, ended_at, error, skipped, operation_type, operation_params, env_keys, env_sealed, "
-              "max_concurrency, max_errors, retry_strategy, max_retries, retry_base_delay, created_by, created_at) "
+              "max_concurrency, max_errors, retry_strategy, max_retries, retry_base_delay, created_by, created_at, "
+              "event_id, chain_depth, event_env) "
               "VALUES ($1, $2::uuid, $3::uuid, $4, $5, $6, $7, " TETHER_SQL_AT("$8") ", "
               TETHER_SQL_AT_OR_NULL("$9::bigint") ", " TETHER_SQL_AT_OR_NULL("$10::bigint") ", $11, $12, $13, $14::jsonb, "
               "ARRAY(SELECT jsonb_array_elements_text($15::jsonb)), $16, $17, $18, $19, $20, $21, $22, "
-              TETHER_SQL_AT("$23") ")",
+              TETHER_SQL_AT("$23") ", $24, $25, $26::jsonb)",
               r.id, r.job_id, r.trigger_id, r.fire_id, r.status, r.waiting_for, r.attempt, r.scheduled_us,
               r.started_us, r.ended_us, r.error, r.skipped, r.operation_type, r.operation_params_json,
               to_json_array(r.env_keys), r.env_sealed, r.max_concurrency, r.max_errors, r.retry_strategy,
-              r.max_retries, r.retry_base_delay, r.created_by, r.created_us);
+              r.max_retries, r.retry_base_delay, r.created_by, r.created_us, r.event_id, r.chain_depth,
+              r.event_env_json);
 }
 
 void add_targets(pqxx::transaction_base& txn, const std::string& run_id, int attempt,
@@ -127,6 +132,14 @@ std::vector<RunRecord> active_of_job(pqxx::transaction_base& txn, const std::str
                                  " FROM runs WHERE job_id = $1 AND status IN ('scheduled', 'running') "
                                  "ORDER BY scheduled_at",
                              job_id));
+}
+
+int fired_by_trigger_since(pqxx::transaction_base& txn, const std::string& trigger_id, Clock::time_point since) {
+  return exec_cached(txn, "trigger_fired_since",
+                     "SELECT count(*) FROM runs WHERE trigger_id = $1 AND NOT skipped AND created_at > "
+                     TETHER_SQL_AT("$2"),
+                     trigger_id, epoch_micros(since))[0][0]
+      .as<int>();
 }
 
 int fired_since(pqxx::transaction_base& txn, const std::string& job_id, Clock::time_point since) {

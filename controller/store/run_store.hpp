@@ -39,6 +39,11 @@ struct RunRecord {
   std::string retry_base_delay = "30s";
   std::string created_by;
   std::int64_t created_us = 0;
+  // Fired by an event trigger or a webhook: the event, how many event-fired runs led to this one,
+  // and the event's fields as environment variables (JSON object; not secret).
+  std::optional<std::int64_t> event_id;
+  int chain_depth = 0;
+  std::optional<std::string> event_env_json;
 };
 
 // Per target, the state of its latest attempt.
@@ -100,6 +105,8 @@ std::vector<RunRecord> list(pqxx::transaction_base& txn, const ListFilter& filte
 
 // Runs of the job that are not over (running, or scheduled for a retry or behind a previous run).
 std::vector<RunRecord> active_of_job(pqxx::transaction_base& txn, const std::string& job_id);
+// Firings by the trigger that were run (not skipped or dropped) created since `since`.
+int fired_by_trigger_since(pqxx::transaction_base& txn, const std::string& trigger_id, Clock::time_point since);
 // Firings of the job that were run (not skipped or dropped) created since `since`.
 int fired_since(pqxx::transaction_base& txn, const std::string& job_id, Clock::time_point since);
 

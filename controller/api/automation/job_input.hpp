@@ -3,6 +3,7 @@
 // an ad hoc run. Every parser throws http::ApiError 422 whose detail names the field at fault
 // ("rate.max_concurrency: ...", "schedule.expr: ..."). Fields it does not know are ignored, as
 // seed 002's clients send their own (agent_name, prompt, scope, ...).
+#include "controller/api/automation/body_fields.hpp"
 #include "controller/runs/fanout.hpp"
 #include "controller/services/job_service.hpp"
 #include "controller/store/run_store.hpp"
@@ -18,7 +19,6 @@ inline constexpr std::size_t max_job_name_chars = 200;
 inline constexpr std::size_t max_target_server_ids = 1000;
 inline constexpr std::size_t max_target_tags = 50;
 inline constexpr std::size_t max_tag_chars = 64;
-inline constexpr int max_retries_limit = 100;
 inline constexpr int max_misfire_grace_seconds = 86400;
 
 // A job as POST declares it (name, operation and targets required; the rest defaulted).

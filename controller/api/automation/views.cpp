@@ -102,6 +102,46 @@ boost::json::object render_job(const store::JobRecord& job) {
           {"updated_at", time_text(job.updated_us)}};
 }
 
+boost::json::object render_trigger(const store::TriggerRecord& trigger) {
+  boost::json::value fire_limit = nullptr;
+  if (trigger.fire_limit_max) {
+    fire_limit = boost::json::object{{"max", *trigger.fire_limit_max}, {"window", nullable(trigger.fire_limit_window)}};
+  }
+  boost::json::value retry = nullptr;
+  if (trigger.retry_strategy) {
+    retry = boost::json::object{{"strategy", *trigger.retry_strategy},
+                                {"max_retries", trigger.max_retries.value_or(0)},
+                                {"base_delay", trigger.retry_base_delay.value_or("30s")}};
+  }
+  boost::json::object filter;
+  for (const auto& [key, value] : trigger.filter) filter[key] = value;
+  const bool has_secret = trigger.secret_sealed.has_value() || trigger.token_hash.has_value();
+  boost::json::value url = nullptr;
+  if (trigger.webhook_id && trigger.provider != std::optional<std::string>("token")) {
+    url = "/api/webhooks/global/" + *trigger.webhook_id;
+  }
+  return {{"id", trigger.id},
+          {"name", trigger.name},
+          {"enabled", trigger.enabled},
+          {"source", trigger.source},
+          {"scope", "global"},
+          {"job_id", trigger.job_id},
+          {"event", trigger.event},
+          {"filter", std::move(filter)},
+          {"fire_limit", std::move(fire_limit)},
+          {"retry", std::move(retry)},
+          {"provider", nullable(trigger.provider)},
+          {"endpoint_slug", nullable(trigger.endpoint_slug)},
+          {"webhook_id", nullable(trigger.webhook_id)},
+          {"webhook_url", std::move(url)},
+          {"webhook_secret_present", has_secret},
+          {"webhook_secret_hash", nullable(trigger.secret_fingerprint)},
+          {"commit_ref_from", nullable(trigger.commit_ref_from)},
+          {"created_by", trigger.created_by},
+          {"created_at", time_text(trigger.created_us)},
+          {"updated_at", time_text(trigger.updated_us)}};
+}
+
 boost::json::object render_run(const store::RunRecord& run, const store::TargetCounts& counts) {
   return {{"id", run.id},
           {"job_id", nullable(run.job_id)},
@@ -121,6 +161,8 @@ boost::json::object render_run(const store::RunRecord& run, const store::TargetC
           {"task_run_id", nullptr},
           {"operation_type", run.operation_type},
           {"created_by", run.created_by},
+          {"event_id", nullable_int64(run.event_id)},
+          {"chain_depth", run.chain_depth},
           {"targets",
            boost::json::object{{"total", counts.total},
                                {"pending", counts.pending},

@@ -3,6 +3,7 @@
 // shapes). Times are RFC 3339 UTC with microseconds.
 #include "controller/store/job_store.hpp"
 #include "controller/store/run_store.hpp"
+#include "controller/store/trigger_store.hpp"
 
 #include <boost/json.hpp>
 
@@ -19,6 +20,10 @@ boost::json::value nullable_time(const std::optional<std::int64_t>& epoch_us);
 
 // JOB: never the env values, only operation.env_keys.
 boost::json::object render_job(const store::JobRecord& job);
+
+// TRIGGER: never the secret; webhook_secret_hash is its fingerprint, webhook_url the path a
+// sender posts to.
+boost::json::object render_trigger(const store::TriggerRecord& trigger);
 
 // RUN as lists show it.
 boost::json::object render_run(const store::RunRecord& run, const store::TargetCounts& counts);
