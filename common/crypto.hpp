@@ -14,6 +14,8 @@ std::string random_bytes(std::size_t count);
 std::string new_secret(std::string_view prefix);
 
 std::string sha256_hex(std::string_view data);
+// HMAC-SHA256 of `data` under `key`, raw 32 bytes (webhook signatures, TOTP).
+std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string hex_encode(std::string_view bytes);
 
 std::string base64_encode(std::string_view bytes);

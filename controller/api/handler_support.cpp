@@ -24,6 +24,7 @@ using http::bhttp::status;
 http::bhttp::status status_of(services::Refusal refusal) {
   switch (refusal) {
     case services::Refusal::invalid: return status::unprocessable_entity;
+    case services::Refusal::unauthenticated: return status::unauthorized;
     case services::Refusal::forbidden: return status::forbidden;
     case services::Refusal::not_found: return status::not_found;
     case services::Refusal::conflict: return status::conflict;

@@ -13,6 +13,8 @@ void add_registry_credential_routes(http::Router& router, app::AppContext& app);
 void add_operation_routes(http::Router& router, app::AppContext& app);
 void add_job_routes(http::Router& router, app::AppContext& app);
 void add_run_routes(http::Router& router, app::AppContext& app);
+void add_trigger_routes(http::Router& router, app::AppContext& app);
+void add_webhook_routes(http::Router& router, app::AppContext& app);
 
 inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_health_routes(router, app);
@@ -24,6 +26,8 @@ inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_operation_routes(router, app);
   add_job_routes(router, app);
   add_run_routes(router, app);
+  add_trigger_routes(router, app);
+  add_webhook_routes(router, app);
 }
 
 }  // namespace tether::api

@@ -8,6 +8,8 @@
 #include "controller/runs/fanout.hpp"
 #include "controller/services/job_service.hpp"
 #include "controller/services/registry_service.hpp"
+#include "controller/services/trigger_service.hpp"
+#include "controller/services/webhook_service.hpp"
 #include "controller/store/db_pool.hpp"
 #include "controller/streams/open_streams.hpp"
 
@@ -65,6 +67,8 @@ struct AppContext {
   auth::AuthFailureLimiter& auth_failures;
   operations::Lifecycle& lifecycle;
   services::Jobs& jobs;
+  services::Triggers& triggers;
+  services::Webhooks& webhooks;
   runs::Fanout& fanout;
   // Wake the run driver for these runs (after a commit that created or changed them).
   std::function<void(const std::vector<std::string>&)> advance_runs;

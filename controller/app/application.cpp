@@ -2,6 +2,7 @@
 
 #include "controller/agents/agent_gateway.hpp"
 #include "controller/api/routes.hpp"
+#include "controller/events/event_router.hpp"
 #include "controller/operations/maintenance.hpp"
 #include "controller/runs/run_driver.hpp"
 #include "controller/scheduler/scheduler.hpp"
@@ -86,11 +87,18 @@ int serve(const ControllerSettings& settings) {
   operations::Lifecycle lifecycle(dispatcher, clock);
   runs::Fanout fanout(lifecycle, registry_credentials, secrets);
   services::Jobs jobs(clock, secrets);
+  services::Triggers triggers(clock, secrets);
+  services::Webhooks webhooks(triggers, fanout);
   auto run_driver = std::make_shared<runs::RunDriver>(io, db, fanout);
-  lifecycle.on_runs_touched(
-      [run_driver](const std::map<std::string, std::vector<std::string>>& ended) { run_driver->ended(ended); });
-  auto scheduler = std::make_shared<scheduler::Scheduler>(
-      io, db, fanout, [run_driver](const std::vector<std::string>& ids) { run_driver->advance(ids); });
+  const auto advance_runs = [run_driver](const std::vector<std::string>& ids) { run_driver->advance(ids); };
+  auto scheduler = std::make_shared<scheduler::Scheduler>(io, db, fanout, advance_runs);
+  auto event_router = std::make_shared<events::EventRouter>(io, db, fanout, advance_runs);
+  // Operations of runs ended: their runs move on, and their events (if any trigger listens) are
+  // looked at now rather than at the router's next poll.
+  lifecycle.on_runs_touched([run_driver, event_router](const std::map<std::string, std::vector<std::string>>& ended) {
+    run_driver->ended(ended);
+    event_router->wake();
+  });
   AppContext context{db,
                      dispatcher,
                      io,
@@ -102,8 +110,10 @@ int serve(const ControllerSettings& settings) {
                      auth_failures,
                      lifecycle,
                      jobs,
+                     triggers,
+                     webhooks,
                      fanout,
-                     [run_driver](const std::vector<std::string>& ids) { run_driver->advance(ids); },
+                     advance_runs,
                      [scheduler] { scheduler->wake(); }};
 
   http::Router router;
@@ -126,6 +136,7 @@ int serve(const ControllerSettings& settings) {
   maintenance->start();
   run_driver->start();
   scheduler->start();
+  event_router->start();
 
   const auto bound = listener->local_endpoint();
   spdlog::info("event=listening address={}:{} tls={} instance={}", bound.address().to_string(), bound.port(),
@@ -137,6 +148,7 @@ int serve(const ControllerSettings& settings) {
     listener->stop();
     maintenance->stop();
     scheduler->stop();
+    event_router->stop();
     run_driver->stop();
     open_streams->stop();
     io.stop();

@@ -40,6 +40,28 @@ void audit(pqxx::transaction_base& txn, const std::string& actor, const std::str
                                                                  {"env_keys", std::move(env_keys)}})});
 }
 
+// A trigger's firing: the event's id, depth and env, its retry policy, and a deploy's commit_ref.
+void apply_firing(store::RunRecord& run, const FireContext& fired_by) {
+  run.trigger_id = fired_by.trigger_id;
+  run.event_id = fired_by.event_id;
+  run.chain_depth = fired_by.chain_depth;
+  if (!fired_by.event_env.empty()) {
+    boost::json::object env;
+    for (const auto& [name, value] : fired_by.event_env) env[name] = value;
+    run.event_env_json = json::serialize(env);
+  }
+  if (fired_by.retry) {
+    run.retry_strategy = fired_by.retry->strategy;
+    run.max_retries = fired_by.retry->max_retries;
+    run.retry_base_delay = fired_by.retry->base_delay;
+  }
+  if (fired_by.commit_ref && run.operation_type == "deploy") {
+    auto params = boost::json::parse(run.operation_params_json);
+    params.as_object()["commit_ref"] = *fired_by.commit_ref;
+    run.operation_params_json = json::serialize(params);
+  }
+}
+
 }  // namespace
 
 int resolve_concurrency(const std::string& value, int total) {
@@ -140,7 +162,7 @@ Created Fanout::create_adhoc(pqxx::transaction_base& txn, const AdHocRun& reques
 
 Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& job, Clock::time_point scheduled_at,
                          const std::optional<std::string>& fire_id, const std::string& created_by,
-                         FanOut fan_out) {
+                         FanOut fan_out, const FireContext* fired_by) {
   auto run = new_run(created_by, scheduled_at);
   run.job_id = job.id;
   run.fire_id = fire_id;
@@ -151,11 +173,29 @@ Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& jo
   run.retry_strategy = job.retry_strategy;
   run.max_retries = job.max_retries;
   run.retry_base_delay = job.retry_base_delay;
+  if (fired_by) apply_firing(run, *fired_by);
   const auto servers =
       resolve_targets(txn, run, Targets{job.target_server_ids, job.target_tags}, Rate{job.max_concurrency, job.max_errors},
                       false);
 
   const auto now = clock().now();
+  if (fired_by) {
+    if (fired_by->refusal) return record_skipped(txn, run, *fired_by->refusal);
+    if (fired_by->chain_depth > max_chain_depth) {
+      return record_skipped(txn, run,
+                            fmt::format("refused: this run would be number {} in a chain of event-fired runs; at most "
+                                        "{} are allowed",
+                                        fired_by->chain_depth, max_chain_depth));
+    }
+    if (fired_by->fire_limit_max && fired_by->fire_limit_window) {
+      const auto window = schedule::parse_duration(*fired_by->fire_limit_window, "fire_limit.window");
+      if (store::runs::fired_by_trigger_since(txn, fired_by->trigger_id, now - window) >= *fired_by->fire_limit_max) {
+        return record_skipped(txn, run,
+                              fmt::format("dropped: the trigger's fire limit of {} per {} is reached",
+                                          *fired_by->fire_limit_max, *fired_by->fire_limit_window));
+      }
+    }
+  }
   if (job.fire_limit_max && job.fire_limit_window) {
     const auto window = schedule::parse_duration(*job.fire_limit_window, "fire_limit.window");
     if (store::runs::fired_since(txn, job.id, now - window) >= *job.fire_limit_max) {
@@ -198,7 +238,7 @@ Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& jo
   }
   auto created = start(txn, run, servers, fan_out);
   created.after.merge(std::move(canceled));
-  if (created_by.rfind("job:", 0) != 0) audit(txn, created_by, "jobs.trigger", created.run);
+  if (created_by.rfind("job:", 0) != 0 && !fired_by) audit(txn, created_by, "jobs.trigger", created.run);
   return created;
 }
 
@@ -237,7 +277,15 @@ proto::Dispatch Fanout::dispatch_for(pqxx::transaction_base& txn, const store::R
   dispatch.working_directory = fields.working_directory;
   dispatch.container_name = fields.container_name;
   dispatch.registry_url = fields.registry_url;
-  if (run.env_sealed) dispatch.env = secrets_.open_env(*run.env_sealed);
+  // The event's fields first: the job's own env values win over them.
+  if (run.event_env_json) {
+    for (const auto& [name, value] : boost::json::parse(*run.event_env_json).as_object()) {
+      if (value.is_string()) dispatch.env[std::string(name)] = std::string(value.as_string());
+    }
+  }
+  if (run.env_sealed) {
+    for (auto& [name, value] : secrets_.open_env(*run.env_sealed)) dispatch.env[name] = std::move(value);
+  }
   if (run.operation_type == "deploy") {
     auto application = fields.application_id ? store::applications::find(txn, *fields.application_id) : std::nullopt;
     if (!application) throw ServiceError(Refusal::not_found, "the job's application no longer exists");

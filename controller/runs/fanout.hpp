@@ -18,6 +18,8 @@
 
 #include <pqxx/pqxx>
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +60,22 @@ std::optional<int> resolve_max_errors(const std::optional<std::string>& value, i
 // The delay before retry number `attempt` (1 for the first retry), capped at an hour.
 std::chrono::seconds retry_delay(const RetryPolicy& policy, int attempt);
 
+// A firing by a trigger: what the event brings to the run. Event fields reach the command only as
+// environment variables (never in its text); a deploy's commit_ref may come from the event.
+struct FireContext {
+  std::string trigger_id;
+  std::optional<std::int64_t> event_id;  // a controller event (webhook deliveries have none)
+  int chain_depth = 1;                   // event-fired runs leading to this one, this one included
+  std::map<std::string, std::string> event_env;  // TETHER_EVENT_* (not secret)
+  std::optional<std::string> commit_ref;         // a deploy job's ref from the event
+  std::optional<RetryPolicy> retry;              // the trigger's, over the job's
+  std::optional<int> fire_limit_max;             // the trigger's own fire limit
+  std::optional<std::string> fire_limit_window;
+  std::optional<std::string> refusal;  // the firing is recorded but not run, for this reason
+};
+// Runs started by events lead to more events; a chain deeper than this is refused.
+inline constexpr int max_chain_depth = 5;
+
 // What to do after the commit.
 struct AfterCommit {
   std::vector<operations::Submitted> launches;
@@ -87,11 +105,11 @@ class Fanout {
   Created create_adhoc(pqxx::transaction_base& txn, const AdHocRun& request, const std::string& created_by);
   // One firing of `job` for due time `scheduled_at` (the scheduler's, or now for a manual trigger);
   // fire limit and overlap policy apply. `created_by` is "job:<id>" for the scheduler's firings,
-  // else the actor of a manual trigger (audited). A firing that is not run is still recorded, canceled
-  // with its reason.
+  // "trigger:<id>" for a trigger's, else the actor of a manual trigger (audited). A firing that is
+  // not run (fire limits, overlap, a chain too deep) is still recorded, canceled with its reason.
   Created fire_job(pqxx::transaction_base& txn, const store::JobRecord& job, Clock::time_point scheduled_at,
                    const std::optional<std::string>& fire_id, const std::string& created_by,
-                   FanOut fan_out = FanOut::now);
+                   FanOut fan_out = FanOut::now, const FireContext* fired_by = nullptr);
   // Moves the run on: settles ended targets (those of `ended_operations` when given, else every
   // started one), starts pending ones under the rate control, stops at max_errors, retries or
   // ends it.

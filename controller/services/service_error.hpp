@@ -8,7 +8,8 @@
 namespace tether::services {
 
 enum class Refusal {
-  invalid,      // the input breaks a rule (HTTP 422); the message names the field
+  invalid,          // the input breaks a rule (HTTP 422); the message names the field
+  unauthenticated,  // the caller proved nothing, e.g. a webhook signature that does not match (401)
   forbidden,    // outside the caller's reach (403)
   not_found,    // no such thing, or not one the caller may know of (404)
   conflict,     // the thing is not in a state that allows it (409)

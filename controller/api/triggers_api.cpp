@@ -1,0 +1,153 @@
+// Triggers: what fires a job on a controller event or an inbound webhook (seed 002's paths and
+// wrappers). A webhook trigger's secret is in the answer of its creation or rotation only.
+#include "controller/api/automation/job_input.hpp"
+#include "controller/api/automation/trigger_input.hpp"
+#include "controller/api/automation/views.hpp"
+#include "controller/api/handler_support.hpp"
+#include "controller/api/routes.hpp"
+#include "controller/auth/authenticator.hpp"
+#include "controller/services/service_error.hpp"
+
+namespace tether::api {
+namespace {
+
+using http::bhttp::status;
+using http::bhttp::verb;
+
+std::string trigger_id_param(const std::map<std::string, std::string>& params) {
+  return uuid_path_param(params, "id", "trigger");  // "trigger not found"
+}
+
+// {"trigger": …}, with the secret when one was just given ("webhook_secret", or "webhook_token"
+// for a token trigger).
+boost::json::object trigger_body(const services::TriggerWithSecret& created) {
+  boost::json::object body{{"trigger", automation::render_trigger(created.trigger)}};
+  if (created.secret) {
+    const bool token = created.trigger.provider == std::optional<std::string>("token");
+    body[token ? "webhook_token" : "webhook_secret"] = *created.secret;
+  }
+  return body;
+}
+
+struct ListQuery {
+  std::optional<std::string> source;
+  std::optional<std::string> event;
+  int limit = 100;
+};
+
+ListQuery parse_list_query(const http::Request& request) {
+  const auto params = query_params(request);
+  ListQuery query;
+  if (auto it = params.find("source"); it != params.end()) {
+    if (it->second != "config" && it->second != "dynamic") {
+      throw http::ApiError(status::unprocessable_entity, "source: must be one of config, dynamic");
+    }
+    query.source = it->second;
+  }
+  if (auto it = params.find("event"); it != params.end()) query.event = it->second;
+  query.limit = limit_query_param(params, 100, 1000);
+  return query;
+}
+
+}  // namespace
+
+void add_trigger_routes(http::Router& router, app::AppContext& app) {
+  router.add(verb::get, "/api/automation/triggers", [&app](http::RequestContext& context) {
+    auto query = Deferred<ListQuery>::from([&] { return parse_list_query(context.request); });
+    answer_from_db(app, context, [&app, request = context.request, query](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      const auto& q = query.get();
+      boost::json::array triggers;
+      for (const auto& trigger : app.triggers.list(txn, q.source, q.event, q.limit)) {
+        triggers.push_back(automation::render_trigger(trigger));
+      }
+      return http::json_response(status::ok, boost::json::object{{"triggers", std::move(triggers)}});
+    });
+  });
+
+  router.add(verb::post, "/api/automation/triggers", [&app](http::RequestContext& context) {
+    auto spec = Deferred<services::TriggerSpec>::from(
+        [&] { return automation::parse_trigger(parse_json_body(context.request)); });
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, spec](pqxx::connection& c) {
+      pqxx::work txn(c);
+      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+      auto created = app.triggers.create(txn, actor, spec.get(), ip);
+      txn.commit();
+      return http::json_response(status::created, trigger_body(created));
+    });
+  });
+
+  router.add(verb::get, "/api/automation/triggers/{id}", [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      return http::json_response(status::ok, trigger_body({app.triggers.get(txn, trigger_id_param(params)), {}}));
+    });
+  });
+
+  // RFC 7396 merge patch over the trigger as GET shows it, validated as a whole declaration.
+  router.add(verb::patch, "/api/automation/triggers/{id}", [&app](http::RequestContext& context) {
+    auto patch = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
+    answer_from_db(app, context,
+                   [&app, request = context.request, params = context.path_params, ip = context.client_ip,
+                    patch](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto id = trigger_id_param(params);
+                     const auto& changes = patch.get();
+                     const auto current = app.triggers.get(txn, id);
+                     auto merged = automation::merge_patch(automation::render_trigger(current), changes);
+                     const auto spec = automation::parse_trigger(merged.as_object());
+                     auto updated = app.triggers.update(txn, actor, id, spec, ip);
+                     txn.commit();
+                     return http::json_response(status::ok, trigger_body(updated));
+                   });
+  });
+
+  router.add(verb::delete_, "/api/automation/triggers/{id}", [&app](http::RequestContext& context) {
+    answer_from_db(app, context,
+                   [&app, request = context.request, params = context.path_params,
+                    ip = context.client_ip](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     app.triggers.remove(txn, actor, trigger_id_param(params), ip);
+                     txn.commit();
+                     http::Response response{status::no_content, 11};
+                     response.set(http::bhttp::field::cache_control, "no-store");
+                     response.prepare_payload();
+                     return response;
+                   });
+  });
+
+  router.add(verb::post, "/api/automation/triggers/{id}/rotate-secret", [&app](http::RequestContext& context) {
+    answer_from_db(app, context,
+                   [&app, request = context.request, params = context.path_params,
+                    ip = context.client_ip](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     auto rotated = app.triggers.rotate_secret(txn, actor, trigger_id_param(params), ip);
+                     txn.commit();
+                     return http::json_response(status::ok, trigger_body(rotated));
+                   });
+  });
+
+  router.add(verb::get, "/api/automation/triggers/{id}/runs", [&app](http::RequestContext& context) {
+    auto filter = Deferred<store::runs::ListFilter>::from(
+        [&] { return automation::parse_run_filter(query_params(context.request), false); });
+    answer_from_db(app, context,
+                   [&app, request = context.request, params = context.path_params, filter](pqxx::connection& c) {
+                     pqxx::read_transaction txn(c);
+                     auth::authenticate_operator(txn, request, auth::Role::viewer);
+                     const auto id = trigger_id_param(params);
+                     auto query = filter.get();
+                     app.triggers.get(txn, id);
+                     query.trigger_id = id;
+                     const auto runs = store::runs::list(txn, query);
+                     return http::json_response(status::ok,
+                                                boost::json::object{{"runs", automation::render_runs(txn, runs)}});
+                   });
+  });
+}
+
+}  // namespace tether::api

@@ -1,0 +1,65 @@
+#pragma once
+// The event router: takes events from the outbox and fires the jobs of the triggers that match
+// them. A pass claims unprocessed events FOR UPDATE SKIP LOCKED, fires each matching trigger's job
+// (fire_id "event:<id>:<trigger>", unique per job) and marks the events processed, all in one
+// transaction: each trigger fires exactly once per event, whichever controller takes it and
+// however often controllers restart. A run fired by an event is one deeper in its chain than the
+// event; the fan-out refuses a chain deeper than runs::max_chain_depth.
+#include "controller/runs/fanout.hpp"
+#include "controller/store/db_pool.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tether::events {
+
+struct Routed {
+  int events = 0;                 // claimed and marked processed
+  std::vector<std::string> runs;  // created (refused firings included)
+  runs::AfterCommit after;
+};
+
+// One pass in the caller's transaction; the caller commits, then hands `after` to the fan-out.
+Routed route_events(pqxx::transaction_base& txn, runs::Fanout& fanout, int limit);
+
+struct EventRouterSettings {
+  int batch = 200;
+  std::chrono::milliseconds poll{250};  // events written by another controller are seen this soon
+  std::chrono::hours keep_processed{24};
+  // Accepted webhook delivery ids are remembered this long: a signed delivery is refused anyway
+  // once its timestamp is older than the skew window; a GitHub one carries no timestamp.
+  std::chrono::hours keep_deliveries{24 * 30};
+};
+
+class EventRouter : public std::enable_shared_from_this<EventRouter> {
+ public:
+  using AdvanceRuns = std::function<void(const std::vector<std::string>&)>;
+  EventRouter(boost::asio::io_context& io, store::DbPool& db, runs::Fanout& fanout, AdvanceRuns advance_runs,
+              EventRouterSettings settings = {});
+  void start();
+  void stop();
+  // Any thread: something here may have written events; look now.
+  void wake();
+
+ private:
+  void sleep_for(std::chrono::milliseconds delay);
+  void pass();
+
+  store::DbPool& db_;
+  runs::Fanout& fanout_;
+  AdvanceRuns advance_runs_;
+  EventRouterSettings settings_;
+  boost::asio::steady_timer timer_;
+  bool in_flight_ = false;
+  bool again_ = false;  // woken during a pass
+  bool stopped_ = false;
+  std::chrono::steady_clock::time_point last_prune_{};
+};
+
+}  // namespace tether::events
