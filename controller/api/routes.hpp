@@ -13,6 +13,7 @@ void add_registry_credential_routes(http::Router& router, app::AppContext& app);
 void add_operation_routes(http::Router& router, app::AppContext& app);
 void add_job_routes(http::Router& router, app::AppContext& app);
 void add_run_routes(http::Router& router, app::AppContext& app);
+void add_template_routes(http::Router& router, app::AppContext& app);
 
 inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_health_routes(router, app);
@@ -24,6 +25,7 @@ inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_operation_routes(router, app);
   add_job_routes(router, app);
   add_run_routes(router, app);
+  add_template_routes(router, app);
 }
 
 }  // namespace tether::api
