@@ -51,7 +51,10 @@ std::optional<std::string> env_text(const boost::json::value& value) {
 }
 
 std::string text_at(const boost::json::object& payload, std::string_view path) {
-  const auto* value = field_at(payload, path);
+  // Walked from the object itself: field_at(payload, …) would point into a temporary copy of it.
+  const auto dot = path.find('.');
+  const auto* top = payload.if_contains(path.substr(0, dot));
+  const auto* value = top && dot != std::string_view::npos ? field_at(*top, path.substr(dot + 1)) : top;
   if (!value) return {};
   return scalar_text(*value).value_or("");
 }
