@@ -1,5 +1,6 @@
 #include "controller/events/event_fields.hpp"
 
+#include <fmt/format.h>
 #include <fnmatch.h>
 
 #include <algorithm>
@@ -51,7 +52,10 @@ std::optional<std::string> env_text(const boost::json::value& value) {
 }
 
 std::string text_at(const boost::json::object& payload, std::string_view path) {
-  const auto* value = field_at(payload, path);
+  // Walked from the object itself: field_at(payload, …) would point into a temporary copy of it.
+  const auto dot = path.find('.');
+  const auto* top = payload.if_contains(path.substr(0, dot));
+  const auto* value = top && dot != std::string_view::npos ? field_at(*top, path.substr(dot + 1)) : top;
   if (!value) return {};
   return scalar_text(*value).value_or("");
 }
@@ -76,7 +80,8 @@ std::optional<std::string> scalar_text(const boost::json::value& value) {
   if (value.is_bool()) return value.as_bool() ? "true" : "false";
   if (value.is_int64()) return std::to_string(value.as_int64());
   if (value.is_uint64()) return std::to_string(value.as_uint64());
-  if (value.is_double()) return boost::json::serialize(value);
+  // The shortest text that reads back as the same number ("1.5", not serialize's "1.5E0").
+  if (value.is_double()) return fmt::format("{}", value.as_double());
   return std::nullopt;
 }
 

@@ -279,6 +279,7 @@ proto::Dispatch Fanout::dispatch_for(pqxx::transaction_base& txn, const store::R
   dispatch.registry_url = fields.registry_url;
   // The event's fields first: the job's own env values win over them.
   if (run.event_env_json) {
+    // Named, so that it outlives the loop (a range over a temporary's member would not).
     const auto event_env = boost::json::parse(*run.event_env_json);
     for (const auto& [name, value] : event_env.as_object()) {
       if (value.is_string()) dispatch.env[std::string(name)] = std::string(value.as_string());

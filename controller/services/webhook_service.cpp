@@ -13,6 +13,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace tether::services {
 namespace {
 
@@ -55,6 +58,17 @@ std::optional<boost::json::object> payload_of(const std::string& body) {
   return std::move(value.as_object());
 }
 
+// What identifies a delivery for replay detection: its id, else its signature. A signature's
+// hex matches in either case, so its key is the lower-case form: the same signature re-cased is
+// the same delivery.
+std::string delivery_key(const std::optional<std::string>& id, const std::string& signature) {
+  if (id) return "id:" + *id;
+  std::string lowered = signature;
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return "sig:" + lowered;
+}
+
 // The delivery's own check for one trigger; the reason when it fails.
 struct Check {
   bool verified = false;
@@ -75,8 +89,7 @@ Check check_signed(const std::string& secret, const Delivery& delivery, Clock::t
     return {true, fmt::format("the timestamp is more than {} s away from the controller's clock", events::max_skew.count()),
             std::nullopt};
   }
-  const auto id = webhook_header(delivery.headers, "delivery-id");
-  return {true, "", id ? "id:" + *id : "sig:" + *signature};
+  return {true, "", delivery_key(webhook_header(delivery.headers, "delivery-id"), *signature)};
 }
 
 Check check_github(const std::string& secret, const Delivery& delivery) {
@@ -85,8 +98,7 @@ Check check_github(const std::string& secret, const Delivery& delivery) {
   if (!events::signature_matches(events::github_signature(secret, delivery.body), *signature)) {
     return {false, "the signature does not match", std::nullopt};
   }
-  const auto id = header(delivery.headers, "x-github-delivery");
-  return {true, "", id ? "id:" + *id : "sig:" + *signature};
+  return {true, "", delivery_key(header(delivery.headers, "x-github-delivery"), *signature)};
 }
 
 }  // namespace

@@ -199,12 +199,16 @@ TEST_CASE("a trigger's fire limit drops firings beyond it, recorded with the rea
     s.clock.set(s.clock.now() + 1s);
   }
   s.route();
+  // The three firings share one due time: which one is dropped is the order of the events.
   const auto runs = s.runs_of(follow_up.id);
   REQUIRE(runs.size() == 3);
-  CHECK_FALSE(runs[0].skipped);
-  CHECK_FALSE(runs[1].skipped);
-  CHECK(runs[2].skipped);
-  CHECK(runs[2].error.value_or("").find("fire limit") != std::string::npos);
+  std::vector<store::RunRecord> dropped;
+  for (const auto& run : runs) {
+    if (run.skipped) dropped.push_back(run);
+  }
+  REQUIRE(dropped.size() == 1);
+  CHECK(dropped[0].event_id == std::max({*runs[0].event_id, *runs[1].event_id, *runs[2].event_id}));
+  CHECK(dropped[0].error.value_or("").find("fire limit") != std::string::npos);
 }
 
 TEST_CASE("a new server and its status changes are events with its tags", "[events]") {
