@@ -23,6 +23,8 @@ inline constexpr std::size_t max_env_fields = 50;
 
 // The value at a dot path; nullptr when absent.
 const boost::json::value* field_at(const boost::json::value& fields, std::string_view path);
+// An object would be copied into a temporary value and the answer would point into it.
+const boost::json::value* field_at(const boost::json::object& fields, std::string_view path) = delete;
 // A scalar's text ("12", "true", "x"); nullopt for null, objects and arrays.
 std::optional<std::string> scalar_text(const boost::json::value& value);
 

@@ -58,47 +58,49 @@ std::optional<boost::json::object> payload_of(const std::string& body) {
   return std::move(value.as_object());
 }
 
-// What identifies a delivery for replay detection: its id, else its signature. A signature's
-// hex matches in either case, so its key is the lower-case form: the same signature re-cased is
-// the same delivery.
-std::string delivery_key(const std::optional<std::string>& id, const std::string& signature) {
-  if (id) return "id:" + *id;
+// What identifies a delivery for replay detection: its signature and, when it has one, its id.
+// Either seen before makes it a replay: the id is not signed, so a captured delivery resent under
+// a new id is still caught by its signature. A signature's hex matches in either case, so its key
+// is the lower-case form: the same signature re-cased is the same delivery.
+std::vector<std::string> delivery_keys(const std::optional<std::string>& id, const std::string& signature) {
   std::string lowered = signature;
   std::transform(lowered.begin(), lowered.end(), lowered.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return "sig:" + lowered;
+  std::vector<std::string> keys{"sig:" + lowered};
+  if (id) keys.push_back("id:" + *id);
+  return keys;
 }
 
 // The delivery's own check for one trigger; the reason when it fails.
 struct Check {
   bool verified = false;
   std::string reason;
-  std::optional<std::string> delivery_key;
+  std::vector<std::string> delivery_keys;  // empty when refused
 };
 
 Check check_signed(const std::string& secret, const Delivery& delivery, Clock::time_point now) {
   const auto timestamp = webhook_header(delivery.headers, "timestamp");
   const auto signature = webhook_header(delivery.headers, "signature");
-  if (!timestamp || !signature) return {false, "the timestamp or signature header is missing", std::nullopt};
+  if (!timestamp || !signature) return {false, "the timestamp or signature header is missing", {}};
   if (!events::signature_matches(events::signed_signature(secret, *timestamp, delivery.body), *signature)) {
-    return {false, "the signature does not match", std::nullopt};
+    return {false, "the signature does not match", {}};
   }
   const auto at = events::parse_webhook_timestamp(*timestamp);
-  if (!at) return {true, "timestamp: must be Unix seconds or an RFC 3339 date-time", std::nullopt};
+  if (!at) return {true, "timestamp: must be Unix seconds or an RFC 3339 date-time", {}};
   if (*at < now - events::max_skew || *at > now + events::max_skew) {
     return {true, fmt::format("the timestamp is more than {} s away from the controller's clock", events::max_skew.count()),
-            std::nullopt};
+            {}};
   }
-  return {true, "", delivery_key(webhook_header(delivery.headers, "delivery-id"), *signature)};
+  return {true, "", delivery_keys(webhook_header(delivery.headers, "delivery-id"), *signature)};
 }
 
 Check check_github(const std::string& secret, const Delivery& delivery) {
   const auto signature = header(delivery.headers, "x-hub-signature-256");
-  if (!signature) return {false, "the X-Hub-Signature-256 header is missing", std::nullopt};
+  if (!signature) return {false, "the X-Hub-Signature-256 header is missing", {}};
   if (!events::signature_matches(events::github_signature(secret, delivery.body), *signature)) {
-    return {false, "the signature does not match", std::nullopt};
+    return {false, "the signature does not match", {}};
   }
-  return {true, "", delivery_key(header(delivery.headers, "x-github-delivery"), *signature)};
+  return {true, "", delivery_keys(header(delivery.headers, "x-github-delivery"), *signature)};
 }
 
 }  // namespace
@@ -130,18 +132,18 @@ DeliveryResult Webhooks::deliver(pqxx::connection& connection, const Delivery& d
   const auto triggers = store::triggers::at_endpoint(txn, delivery.endpoint);
 
   // Which triggers this delivery was signed for; the first reason a signed one is refused.
-  std::vector<std::pair<const store::TriggerRecord*, std::string>> verified;  // trigger, delivery key
+  std::vector<std::pair<const store::TriggerRecord*, std::vector<std::string>>> verified;  // trigger, its keys
   std::optional<std::pair<std::string, std::string>> refused;                 // trigger id, reason
   for (const auto& trigger : triggers) {
     const auto secret = triggers_.secret_of(trigger);
     const auto check = *trigger.provider == "github" ? check_github(secret, delivery)
                                                      : check_signed(secret, delivery, now);
     if (!check.verified) continue;
-    if (!check.delivery_key) {
+    if (check.delivery_keys.empty()) {
       if (!refused) refused.emplace(trigger.id, check.reason);
       continue;
     }
-    verified.emplace_back(&trigger, *check.delivery_key);
+    verified.emplace_back(&trigger, check.delivery_keys);
   }
   if (verified.empty()) {
     txn.abort();
@@ -165,9 +167,11 @@ DeliveryResult Webhooks::deliver(pqxx::connection& connection, const Delivery& d
   if (!note.delivery_id) note.delivery_id = header(delivery.headers, "x-github-delivery");
   DeliveryResult result;
   int replays = 0;
-  for (const auto& [trigger, key] : verified) {
+  for (const auto& [trigger, keys] : verified) {
     note.triggers.push_back(trigger->id);
-    if (!store::triggers::record_delivery(txn, trigger->id, key, now)) {
+    bool replay = false;
+    for (const auto& key : keys) replay = !store::triggers::record_delivery(txn, trigger->id, key, now) || replay;
+    if (replay) {
       ++replays;
       continue;
     }

@@ -118,10 +118,10 @@ TEST_CASE("a delivery signed under either header family (X-Tether-Webhook-* or X
   const auto hook = signed_trigger(api, job_id, "families");
   CHECK(is_secret(hook.secret, "whsec_"));
   Sender sender("203.0.113.1");
-  const std::string body = R"({"event":"build","ok":true})";
-
   for (const std::string family : {"X-Tether-Webhook-", "X-AGH-Webhook-"}) {
     INFO("header family " << family);
+    // Bodies differ: the same body signed at the same second would be the same delivery.
+    const std::string body = R"({"event":"build","ok":true,"family":")" + family + "\"}";
     const auto delivery_id = new_delivery_id();
     const auto timestamp = unix_seconds(std::chrono::system_clock::now());
     const auto response =
@@ -287,8 +287,8 @@ TEST_CASE("a delivery id accepted once is a replay: the same id again is 409 eve
                    409);
   CHECK(run_count(api, job_id) == 1);
 
-  INFO("a new id is a new delivery");
-  fired_run(sender.send_signed("replay-id", hook.secret, R"({"attempt":1})", new_delivery_id()));
+  INFO("a new id with a new body is a new delivery");
+  fired_run(sender.send_signed("replay-id", hook.secret, R"({"attempt":4})", new_delivery_id()));
   CHECK(run_count(api, job_id) == 2);
 }
 
@@ -311,6 +311,12 @@ TEST_CASE("without a delivery id the signature identifies a delivery: the same s
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   REQUIRE(upper.back().first == "X-Tether-Webhook-Signature");
   check_jobs_error(sender.send("replay-signature", body, upper), 409);
+  CHECK(run_count(api, job_id) == 1);
+
+  INFO("the delivery id is not signed: the captured delivery resent under a new id is still a replay");
+  auto with_new_id = headers;
+  with_new_id.emplace_back("X-Tether-Webhook-Delivery-ID", "a-fresh-id-for-an-old-delivery");
+  check_jobs_error(sender.send("replay-signature", body, with_new_id), 409);
   CHECK(run_count(api, job_id) == 1);
 
   INFO("the same body at another second is signed differently: a new delivery");
