@@ -368,6 +368,11 @@ AfterCommit Fanout::advance(pqxx::transaction_base& txn, const std::string& run_
                                                    std::nullopt, std::nullopt, run->id, run->attempt});
     }
     auto submitted = lifecycle_.submit_many(txn, submissions);
+    // A deploy is a deployment of its application, as one made through the v1 API is.
+    const auto application_id = run->operation_type == "deploy"
+                                    ? operations::fields_from_params(run->operation_type, run->operation_params_json)
+                                          .application_id
+                                    : std::nullopt;
     std::vector<std::pair<std::string, std::string>> started;
     for (std::size_t i = 0; i < submitted.size(); ++i) {
       if (!submitted[i]) {
@@ -376,6 +381,10 @@ AfterCommit Fanout::advance(pqxx::transaction_base& txn, const std::string& run_
         continue;
       }
       started.emplace_back(targets[i], submitted[i]->dispatch.operation_id);
+      if (application_id && submitted[i]->dispatch.commit_ref) {
+        store::applications::insert_deployment(txn, ids::new_uuid(), *application_id, submitted[i]->dispatch.operation_id,
+                                               *submitted[i]->dispatch.commit_ref);
+      }
       after.launches.push_back(std::move(*submitted[i]));
       --slots;
     }

@@ -204,6 +204,16 @@ TEST_CASE("a GitHub push to main of acme/app deploys exactly the pushed commit, 
   CHECK(commit_ref == repo.pushed);
   const auto view = operation_view(setup.api, operation_id);
   CHECK(string_field(view, "operation_type") == "deploy");
+  INFO("the deploy is a deployment of the application, as one through the v1 API is");
+  const auto deployments = json_object(setup.api.call("GET", "/api/deployments"));
+  int listed = 0;
+  for (const auto& deployment : objects(array_at(deployments, "deployments"))) {
+    if (string_field(deployment, "operation_id") != operation_id) continue;
+    ++listed;
+    CHECK(string_field(deployment, "commit_ref") == repo.pushed);
+    CHECK(string_field(deployment, "status") == "completed");
+  }
+  CHECK(listed == 1);
 
   const auto output = operation_stdout(setup.api, operation_id);
   INFO("stdout:\n" << output);
