@@ -49,12 +49,7 @@ struct ListQuery {
 ListQuery parse_list_query(const http::Request& request) {
   const auto params = query_params(request);
   ListQuery query;
-  if (auto it = params.find("source"); it != params.end()) {
-    if (it->second != "config" && it->second != "dynamic") {
-      throw http::ApiError(status::unprocessable_entity, "source: must be one of config, dynamic");
-    }
-    query.source = it->second;
-  }
+  query.source = automation::parse_source_param(params);
   query.limit = limit_query_param(params, default_list_limit, max_list_limit);
   return query;
 }
@@ -132,10 +127,7 @@ void add_job_routes(http::Router& router, app::AppContext& app) {
                      });
                      txn.commit();
                      if (app.wake_scheduler) app.wake_scheduler();
-                     http::Response response{status::no_content, 11};
-                     response.set(http::bhttp::field::cache_control, "no-store");
-                     response.prepare_payload();
-                     return response;
+                     return http::no_content_response();
                    });
   });
 

@@ -38,12 +38,7 @@ struct ListQuery {
 ListQuery parse_list_query(const http::Request& request) {
   const auto params = query_params(request);
   ListQuery query;
-  if (auto it = params.find("source"); it != params.end()) {
-    if (it->second != "config" && it->second != "dynamic") {
-      throw http::ApiError(status::unprocessable_entity, "source: must be one of config, dynamic");
-    }
-    query.source = it->second;
-  }
+  query.source = automation::parse_source_param(params);
   if (auto it = params.find("event"); it != params.end()) query.event = it->second;
   query.limit = limit_query_param(params, 100, 1000);
   return query;
@@ -113,10 +108,7 @@ void add_trigger_routes(http::Router& router, app::AppContext& app) {
                      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
                      app.triggers.remove(txn, actor, trigger_id_param(params), ip);
                      txn.commit();
-                     http::Response response{status::no_content, 11};
-                     response.set(http::bhttp::field::cache_control, "no-store");
-                     response.prepare_payload();
-                     return response;
+                     return http::no_content_response();
                    });
   });
 

@@ -11,6 +11,13 @@ Response json_response(bhttp::status status, const boost::json::value& body) {
   return response;
 }
 
+Response no_content_response() {
+  Response response{bhttp::status::no_content, 11};
+  response.set(bhttp::field::cache_control, "no-store");
+  response.prepare_payload();
+  return response;
+}
+
 Response error_response(bhttp::status status, const std::string& detail) {
   return json_response(status, boost::json::object{{"detail", detail}});
 }

@@ -26,6 +26,8 @@ class ApiError : public std::runtime_error {
 
 // HTTP version and keep-alive are filled in by the connection that sends the response.
 Response json_response(bhttp::status status, const boost::json::value& body);
+// 204, for a DELETE that succeeded.
+Response no_content_response();
 Response error_response(bhttp::status status, const std::string& detail);
 Response error_response(const ApiError& error);
 

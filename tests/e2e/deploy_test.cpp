@@ -16,43 +16,23 @@ using testing::git;
 
 namespace {
 
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-}
-
-std::string commit(const std::filesystem::path& repo, const std::string& label) {
-  write_text(repo / "app.txt", label + "\n");
-  git(repo, {"add", "app.txt"});
-  git(repo, {"commit", "-q", "-m", label});
-  return git(repo, {"rev-parse", "HEAD"});
-}
-
 // An "origin" bare repository and the application's checkout cloned from it:
 //   main:    first -- second -- fourth   (fourth is pushed after the clone: only a fetch finds it)
 //   release: first -- third
 //   v1.0:    annotated tag on first
-struct DeployRepository {
-  std::filesystem::path origin, checkout, authoring;
+struct DeployRepository : testing::AuthoredOrigin {
   std::string first, second, third, fourth;
 
-  explicit DeployRepository(const std::filesystem::path& dir) {
-    std::filesystem::create_directories(dir);
-    origin = dir / "origin.git";
-    authoring = dir / "authoring";
-    checkout = dir / "checkout";
-    git(dir, {"init", "-q", "--bare", "-b", "main", origin.string()});
-    git(dir, {"init", "-q", "-b", "main", authoring.string()});
-    git(authoring, {"remote", "add", "origin", origin.string()});
-    first = commit(authoring, "first");
+  explicit DeployRepository(const std::filesystem::path& dir) : AuthoredOrigin(dir) {
+    first = testing::commit_label(authoring, "first");
     git(authoring, {"tag", "-a", "v1.0", "-m", "release 1.0"});
-    second = commit(authoring, "second");
+    second = testing::commit_label(authoring, "second");
     git(authoring, {"checkout", "-q", "-b", "release", first});
-    third = commit(authoring, "third");
+    third = testing::commit_label(authoring, "third");
     git(authoring, {"push", "-q", "origin", "main", "release", "v1.0"});
     git(dir, {"clone", "-q", "-b", "main", origin.string(), checkout.string()});
     git(authoring, {"checkout", "-q", "main"});
-    fourth = commit(authoring, "fourth");
+    fourth = testing::commit_label(authoring, "fourth");
     git(authoring, {"push", "-q", "origin", "main"});
   }
 };

@@ -33,36 +33,21 @@ testing::TetherStack& github_stack() {
   return shared_stack(options);
 }
 
-std::string commit(const std::filesystem::path& repo, const std::string& label) {
-  std::ofstream(repo / "app.txt", std::ios::trunc) << label << "\n";
-  git(repo, {"add", "app.txt"});
-  git(repo, {"commit", "-q", "-m", label});
-  return git(repo, {"rev-parse", "HEAD"});
-}
-
 // "origin" (bare) and the application's checkout cloned from it at `first`; then, pushed to origin
 // only, main gains `pushed` and `later` on top of it, and branch feature gains `feature`.
 //   main:    first -- pushed -- later
 //   feature: first -- feature
-struct PushRepository {
-  std::filesystem::path origin, authoring, checkout;
+struct PushRepository : testing::AuthoredOrigin {
   std::string first, pushed, later, feature;
 
-  explicit PushRepository(const std::filesystem::path& dir) {
-    std::filesystem::create_directories(dir);
-    origin = dir / "origin.git";
-    authoring = dir / "authoring";
-    checkout = dir / "checkout";
-    git(dir, {"init", "-q", "--bare", "-b", "main", origin.string()});
-    git(dir, {"init", "-q", "-b", "main", authoring.string()});
-    git(authoring, {"remote", "add", "origin", origin.string()});
-    first = commit(authoring, "first");
+  explicit PushRepository(const std::filesystem::path& dir) : AuthoredOrigin(dir) {
+    first = testing::commit_label(authoring, "first");
     git(authoring, {"push", "-q", "origin", "main"});
     git(dir, {"clone", "-q", "-b", "main", origin.string(), checkout.string()});
-    pushed = commit(authoring, "pushed");
-    later = commit(authoring, "later");
+    pushed = testing::commit_label(authoring, "pushed");
+    later = testing::commit_label(authoring, "later");
     git(authoring, {"checkout", "-q", "-b", "feature", first});
-    feature = commit(authoring, "feature");
+    feature = testing::commit_label(authoring, "feature");
     git(authoring, {"push", "-q", "origin", "main", "feature"});
   }
 };

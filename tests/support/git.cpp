@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
+
 #include <stdexcept>
 
 namespace tether::testing {
@@ -26,6 +28,21 @@ std::string git(const std::filesystem::path& dir, const std::vector<std::string>
   std::string out = std::move(result.out);
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
+}
+
+std::string commit_label(const std::filesystem::path& repo, const std::string& label) {
+  std::ofstream(repo / "app.txt", std::ios::trunc) << label << "\n";
+  git(repo, {"add", "app.txt"});
+  git(repo, {"commit", "-q", "-m", label});
+  return git(repo, {"rev-parse", "HEAD"});
+}
+
+AuthoredOrigin::AuthoredOrigin(const std::filesystem::path& dir)
+    : origin(dir / "origin.git"), authoring(dir / "authoring"), checkout(dir / "checkout") {
+  std::filesystem::create_directories(dir);
+  git(dir, {"init", "-q", "--bare", "-b", "main", origin.string()});
+  git(dir, {"init", "-q", "-b", "main", authoring.string()});
+  git(authoring, {"remote", "add", "origin", origin.string()});
 }
 
 }  // namespace tether::testing

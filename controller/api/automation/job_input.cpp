@@ -203,6 +203,13 @@ bool patch_names_env(const boost::json::object& patch) {
   return params->as_object().contains("env") || params->as_object().contains("env_overrides");
 }
 
+std::optional<std::string> parse_source_param(const std::map<std::string, std::string>& params) {
+  auto it = params.find("source");
+  if (it == params.end()) return std::nullopt;
+  if (it->second != "config" && it->second != "dynamic") invalid("source: must be one of config, dynamic");
+  return it->second;
+}
+
 store::runs::ListFilter parse_run_filter(const std::map<std::string, std::string>& params, bool with_ids) {
   store::runs::ListFilter filter;
   if (auto it = params.find("status"); it != params.end()) {
