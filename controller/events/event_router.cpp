@@ -7,13 +7,14 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/json.hpp>
+#include <pqxx/subtransaction>
 #include <spdlog/spdlog.h>
 
 #include <set>
 
 namespace tether::events {
 
-Routed route_events(pqxx::transaction_base& txn, runs::Fanout& fanout, int limit) {
+Routed route_events(pqxx::dbtransaction& txn, runs::Fanout& fanout, int limit) {
   Routed routed;
   const auto events = store::events::claim(txn, limit);
   routed.events = static_cast<int>(events.size());
@@ -32,7 +33,20 @@ Routed route_events(pqxx::transaction_base& txn, runs::Fanout& fanout, int limit
       if (trigger.event != event.type || !filter_matches(trigger.filter, fields)) continue;
       Firing firing{fields, env_of_fields(fields.as_object()), event.id, event.chain_depth + 1,
                     "event:" + std::to_string(event.id) + ":" + trigger.id};
-      auto created = fire_trigger(txn, fanout, trigger, firing, runs::FanOut::by_driver);
+      // A firing that fails is logged and left out, inside its own savepoint: one bad trigger
+      // must not keep every other event of the batch from being handled.
+      std::optional<runs::Created> created;
+      try {
+        pqxx::subtransaction savepoint(txn, "fire_trigger");
+        created = fire_trigger(savepoint, fanout, trigger, firing, runs::FanOut::by_driver);
+        savepoint.commit();
+      } catch (const pqxx::broken_connection&) {
+        throw;
+      } catch (const std::exception& e) {
+        spdlog::warn("event=trigger_fire_failed trigger_id={} event_id={} error=\"{}\"", trigger.id, event.id,
+                     e.what());
+        continue;
+      }
       if (!created) continue;
       spdlog::info("event=trigger_fired trigger_id={} event_id={} event_type={} run_id={} status={}", trigger.id,
                    event.id, event.type, created->run.id, created->run.status);

@@ -26,7 +26,7 @@ struct Routed {
 };
 
 // One pass in the caller's transaction; the caller commits, then hands `after` to the fan-out.
-Routed route_events(pqxx::transaction_base& txn, runs::Fanout& fanout, int limit);
+Routed route_events(pqxx::dbtransaction& txn, runs::Fanout& fanout, int limit);
 
 struct EventRouterSettings {
   int batch = 200;

@@ -246,3 +246,24 @@ TEST_CASE("a disabled trigger records no events and fires nothing", "[events]") 
   CHECK(s.count("SELECT count(*) FROM events") == 0);
   CHECK(s.route().runs.empty());
 }
+
+TEST_CASE("a trigger whose firing fails is left out without holding back the other triggers or events", "[events]") {
+  EventFixture s;
+  const auto watched = s.manual_job("watched");
+  const auto broken = s.manual_job("broken");
+  const auto healthy = s.manual_job("healthy");
+  const auto bad = s.trigger(broken.id, "operation.completed");
+  s.trigger(healthy.id, "operation.completed");
+  {
+    // Stored data the fan-out cannot use: the firing throws.
+    pqxx::work txn(s.fx.connection);
+    txn.exec_params("UPDATE triggers SET fire_limit_max = 1, fire_limit_window = 'soon' WHERE id = $1", bad.id);
+    txn.commit();
+  }
+  s.end_operations(s.fire(watched).id, 0);
+  const auto routed = s.route();
+  CHECK(routed.events == 1);
+  CHECK(s.runs_of(broken.id).empty());
+  CHECK(s.runs_of(healthy.id).size() == 1);
+  CHECK(s.count("SELECT count(*) FROM events WHERE processed_at IS NULL") == 0);
+}
