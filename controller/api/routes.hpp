@@ -17,6 +17,7 @@ void add_trigger_routes(http::Router& router, app::AppContext& app);
 void add_webhook_routes(http::Router& router, app::AppContext& app);
 void add_template_routes(http::Router& router, app::AppContext& app);
 void add_portability_routes(http::Router& router, app::AppContext& app);
+void add_seed000_automation_routes(http::Router& router, app::AppContext& app);
 
 inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_health_routes(router, app);
@@ -32,6 +33,7 @@ inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_webhook_routes(router, app);
   add_template_routes(router, app);
   add_portability_routes(router, app);
+  add_seed000_automation_routes(router, app);
 }
 
 }  // namespace tether::api

@@ -1,0 +1,281 @@
+// Seed 000's Automations API (/api/automations): a thin adapter over jobs, triggers and runs, so
+// that a client written for that API works unchanged. An automation is a job (its id is the job's
+// id) with a label (the type and icon it was declared with) and a token trigger: the webhook token
+// created with it and shown once. Viewers read; operators write; the token webhook needs no key.
+#include "controller/api/automation/views.hpp"
+#include "controller/api/event_streams.hpp"
+#include "controller/api/handler_support.hpp"
+#include "controller/api/routes.hpp"
+#include "controller/api/seed000/automation_input.hpp"
+#include "controller/api/seed000/automation_views.hpp"
+#include "controller/auth/authenticator.hpp"
+#include "controller/services/portability.hpp"
+#include "controller/services/service_error.hpp"
+#include "controller/store/automation_summary_store.hpp"
+#include "controller/store/run_output_store.hpp"
+#include "controller/streams/run_event_stream.hpp"
+
+namespace tether::api {
+namespace {
+
+using http::bhttp::status;
+using http::bhttp::verb;
+
+constexpr int default_list_limit = 100;
+constexpr int max_list_limit = 1000;
+
+std::string automation_id_param(const std::map<std::string, std::string>& params) {
+  return uuid_path_param(params, "id", "automation");  // "automation not found"
+}
+
+std::string run_id_param(const std::map<std::string, std::string>& params) {
+  return uuid_path_param(params, "run_id", "run");  // "run not found"
+}
+
+store::JobRecord automation_or_404(pqxx::transaction_base& txn, const std::string& id) {
+  auto job = store::jobs::find(txn, id);
+  if (!job) throw http::ApiError(status::not_found, "automation not found");
+  return std::move(*job);
+}
+
+store::RunRecord run_or_404(pqxx::transaction_base& txn, const std::string& id) {
+  auto run = store::runs::find(txn, id);
+  if (!run) throw http::ApiError(status::not_found, "run not found");
+  return std::move(*run);
+}
+
+// A service's not_found for the job reads as this API has it.
+template <class Call>
+auto automation_call(Call&& call) {
+  try {
+    return call();
+  } catch (const services::ServiceError& e) {
+    if (e.refusal() == services::Refusal::not_found) throw http::ApiError(status::not_found, "automation not found");
+    throw;
+  }
+}
+
+std::string webhook_url(const std::string& token) { return "/api/automations/webhook/" + token; }
+
+// After the commit: send what the run started, wake the runs it names.
+void after_commit(app::AppContext& app, const runs::AfterCommit& after) {
+  app.fanout.after_commit(after);
+  if (app.advance_runs && !after.runs_to_advance.empty()) app.advance_runs(after.runs_to_advance);
+}
+
+// The automations the list shows: the newest `limit` jobs, each with its label and latest run.
+boost::json::array automation_list(pqxx::transaction_base& txn, const app::AppContext& app, int limit) {
+  const auto jobs = app.jobs.list(txn, std::nullopt, limit);
+  std::vector<std::string> ids;
+  for (const auto& job : jobs) ids.push_back(job.id);
+  const auto labels = store::automation_labels::of_jobs(txn, ids);
+  const auto last_runs = store::automation_labels::last_runs(txn, ids);
+  boost::json::array out;
+  for (const auto& job : jobs) {
+    const auto label = labels.find(job.id);
+    const auto last = last_runs.find(job.id);
+    out.push_back(seed000::render_automation(
+        job, label == labels.end() ? std::nullopt : std::optional<store::AutomationLabel>(label->second),
+        last == last_runs.end() ? std::nullopt : std::optional<store::LastRun>(last->second)));
+  }
+  return out;
+}
+
+boost::json::array export_list(pqxx::transaction_base& txn, const app::AppContext& app) {
+  const auto set = services::Portability(app.jobs, app.triggers).export_all(txn);
+  std::map<std::string, std::vector<store::TriggerRecord>> triggers;
+  for (const auto& trigger : set.triggers) triggers[trigger.job_id].push_back(trigger);
+  boost::json::array out;
+  for (const auto& job : set.jobs) {
+    const auto label = set.labels.find(job.id);
+    out.push_back(seed000::render_exported(
+        job, label == set.labels.end() ? std::nullopt : std::optional<store::AutomationLabel>(label->second),
+        triggers[job.id]));
+  }
+  return out;
+}
+
+// {"imported": N automations, "automations": [{"id", "webhook_token", "webhook_url"}...]} in the
+// document's order, and the env keys left to set when there are any.
+boost::json::object import_answer(const services::ImportResult& result) {
+  std::map<std::string, std::string> tokens;
+  for (const auto& created : result.triggers) {
+    if (created.secret && seed000::is_webhook_token(created.trigger)) tokens[created.trigger.job_id] = *created.secret;
+  }
+  boost::json::array automations;
+  for (const auto& job : result.jobs) {
+    boost::json::object item{{"id", job.id}};
+    if (auto it = tokens.find(job.id); it != tokens.end()) {
+      item["webhook_token"] = it->second;
+      item["webhook_url"] = webhook_url(it->second);
+    }
+    automations.push_back(std::move(item));
+  }
+  boost::json::object body{{"imported", result.jobs.size()}, {"automations", std::move(automations)}};
+  if (!result.env_to_set.empty()) {
+    boost::json::array env_to_set;
+    for (const auto& [job_id, keys] : result.env_to_set) {
+      env_to_set.push_back({{"id", job_id}, {"keys", string_array(keys)}});
+    }
+    body["env_to_set"] = std::move(env_to_set);
+  }
+  return body;
+}
+
+}  // namespace
+
+void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
+  // ---- the list and its exports (literal paths first: the router takes the first match)
+
+  router.add(verb::get, "/api/automations", [&app](http::RequestContext& context) {
+    auto limit = Deferred<int>::from(
+        [&] { return limit_query_param(query_params(context.request), default_list_limit, max_list_limit); });
+    answer_from_db(app, context, [&app, request = context.request, limit](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      return http::json_response(status::ok, automation_list(txn, app, limit.get()));
+    });
+  });
+
+  router.add(verb::post, "/api/automations", [&app](http::RequestContext& context) {
+    auto declaration = Deferred<seed000::Declaration>::from(
+        [&] { return seed000::parse_declaration(parse_json_body(context.request)); });
+    answer_from_db(app, context,
+                   [&app, request = context.request, ip = context.client_ip, declaration](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto& declared = declaration.get();
+                     const auto job = app.jobs.create(txn, actor, declared.job, ip);
+                     auto label = declared.label;
+                     label.job_id = job.id;
+                     store::automation_labels::put(txn, label);
+                     const auto token = app.triggers.create(txn, actor, seed000::webhook_token_trigger(job.id), ip);
+                     txn.commit();
+                     if (app.wake_scheduler) app.wake_scheduler();
+                     const auto secret = token.secret.value_or("");
+                     return http::json_response(status::created, boost::json::object{{"id", job.id},
+                                                                                     {"status", "created"},
+                                                                                     {"webhook_token", secret},
+                                                                                     {"webhook_url", webhook_url(secret)}});
+                   });
+  });
+
+  // Every automation with its whole job and its triggers (never a secret): operators only.
+  router.add(verb::get, "/api/automations/export", [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [&app, request = context.request](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      auth::authenticate_operator(txn, request, auth::Role::operator_);
+      return http::json_response(status::ok, export_list(txn, app));
+    });
+  });
+
+  // All or nothing, in one transaction; new ids, and a fresh webhook token for each automation.
+  router.add(verb::post, "/api/automations/import", [&app](http::RequestContext& context) {
+    auto plan = Deferred<services::ImportPlan>::from([&] { return seed000::parse_import(context.request.body()); });
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, plan](pqxx::connection& c) {
+      pqxx::work txn(c);
+      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+      const auto result = services::Portability(app.jobs, app.triggers).import(txn, actor, plan.get(), ip);
+      txn.commit();
+      if (app.wake_scheduler) app.wake_scheduler();
+      return http::json_response(status::ok, import_answer(result));
+    });
+  });
+
+  // ---- runs
+
+  router.add(verb::get, "/api/automations/runs/{run_id}", [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, params = context.path_params](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      const auto run = run_or_404(txn, run_id_param(params));
+      const auto output = store::run_output::of_run(txn, run.id, seed000::max_run_output_bytes);
+      return http::json_response(status::ok, seed000::render_run(run, &output));
+    });
+  });
+
+  // The run's SSE stream, as GET /api/automation/runs/{id}/stream serves it; the key may come as
+  // ?token= (EventSource cannot set headers).
+  router.add(verb::get, "/api/automations/runs/{run_id}/stream", [&app](http::RequestContext& context) {
+    stream_from_db(app, context, [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      const auto viewer = auth::authenticate_operator(txn, with_query_token(request), auth::Role::viewer);
+      limit_operator_stream_rate(app, viewer.key_id);
+      const auto id = run_id_param(params);
+      run_or_404(txn, id);
+      auto ticket = admit_stream(app, {streams::StreamOwner::Kind::operator_key, viewer.key_id});
+      streams::RunStreamServices services{app.db, app.dispatcher.output_hub(), app.settings.stream_keep_alive};
+      std::optional<store::runs::StreamCursor> after;
+      if (auto it = request.find("Last-Event-ID"); it != request.end()) after = streams::parse_run_event_id(it->value());
+      streams::RunStreamRequest stream{
+          id, after.value_or(store::runs::StreamCursor{}),
+          [](const store::RunRecord& run, const store::TargetCounts&) {
+            return boost::json::value(seed000::render_run(run));
+          },
+          std::move(ticket)};
+      return std::make_shared<streams::RunEventStream>(services, std::move(stream));
+    });
+  });
+
+  // ---- one automation
+
+  router.add(verb::put, "/api/automations/{id}", [&app](http::RequestContext& context) {
+    auto declaration = Deferred<seed000::Declaration>::from(
+        [&] { return seed000::parse_declaration(parse_json_body(context.request)); });
+    answer_from_db(app, context,
+                   [&app, request = context.request, params = context.path_params, ip = context.client_ip,
+                    declaration](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto id = automation_id_param(params);
+                     const auto& declared = declaration.get();
+                     const auto current = automation_or_404(txn, id);
+                     // The env values stay unless the body names them or the operation changes.
+                     const bool keep_env =
+                         !declared.names_env && declared.job.run.operation.type == current.operation_type;
+                     automation_call([&] { return app.jobs.update(txn, actor, id, declared.job, keep_env, ip); });
+                     auto label = declared.label;
+                     label.job_id = id;
+                     store::automation_labels::put(txn, label);
+                     txn.commit();
+                     if (app.wake_scheduler) app.wake_scheduler();
+                     return http::json_response(status::ok, boost::json::object{{"status", "updated"}});
+                   });
+  });
+
+  // The automation's runs stay in the history; its triggers and label go with it.
+  router.add(verb::delete_, "/api/automations/{id}", [&app](http::RequestContext& context) {
+    answer_from_db(app, context,
+                   [&app, request = context.request, params = context.path_params,
+                    ip = context.client_ip](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto id = automation_id_param(params);
+                     automation_call([&] {
+                       app.jobs.remove(txn, actor, id, ip);
+                       return 0;
+                     });
+                     txn.commit();
+                     if (app.wake_scheduler) app.wake_scheduler();
+                     return http::json_response(status::ok, boost::json::object{{"status", "deleted"}});
+                   });
+  });
+
+  // Runs the automation now, whatever its schedule; its overlap policy and fire limit apply (a
+  // firing they refuse answers with the run "canceled").
+  router.add(verb::post, "/api/automations/{id}/run", [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+      pqxx::work txn(c);
+      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+      const auto job = automation_or_404(txn, automation_id_param(params));
+      auto created = app.fanout.fire_job(txn, job, app.fanout.clock().now(), std::nullopt, actor.actor());
+      txn.commit();
+      after_commit(app, created.after);
+      boost::json::object body{{"run_id", created.run.id}, {"status", seed000::run_status(created.run.status)}};
+      if (created.run.error) body["error"] = *created.run.error;
+      return http::json_response(status::ok, body);
+    });
+  });
+}
+
+}  // namespace tether::api
