@@ -7,6 +7,7 @@
 #include "controller/api/automation/job_input.hpp"
 #include "controller/api/v1/requests.hpp"
 #include "controller/http/responses.hpp"
+#include "controller/services/service_error.hpp"
 
 #include <fmt/format.h>
 
@@ -169,6 +170,54 @@ Declaration parse_declaration(const boost::json::object& body) {
     out.label.icon = *icon;
   }
   out.label.params_json = json::serialize(shown);
+  return out;
+}
+
+Declaration parse_template_application(const services::templates::Template& tmpl, const boost::json::object& body) {
+  boost::json::object apply = body;
+  const bool seed_words = !present(body, "parameters") && present(body, "params");
+  if (seed_words) {
+    const auto& params = *present(body, "params");
+    if (!params.is_object()) invalid("params: must be an object of the template's parameters");
+    auto parameters = params.as_object();
+    if (const auto* targets = present(parameters, "targets"); targets && !present(body, "targets")) {
+      apply["targets"] = *targets;
+    }
+    parameters.erase("targets");
+    apply["parameters"] = std::move(parameters);
+  }
+  apply.erase("params");
+  bool schedule_was_text = false;
+  if (const auto* schedule = present(body, "schedule")) {
+    schedule_was_text = schedule->is_string();
+    apply["schedule"] = schedule_object(*schedule);
+  }
+
+  Declaration out;
+  boost::json::object job;
+  try {
+    job = services::templates::job_body_from_template(tmpl, apply);
+  } catch (const services::ServiceError& e) {
+    std::string message = e.what();
+    if (seed_words && message.rfind("parameters", 0) == 0) message = "params" + message.substr(10);
+    if (e.refusal() == services::Refusal::invalid) invalid(message);
+    throw services::ServiceError(e.refusal(), message);
+  }
+  try {
+    out.job = automation::parse_job(job);
+  } catch (const http::ApiError& e) {
+    if (e.status() != http::bhttp::status::unprocessable_entity) throw;
+    invalid(in_client_terms(e.what(), "", schedule_was_text));
+  }
+  out.label.type = tmpl.operation_type == "exec" ? "script" : tmpl.operation_type;
+  out.label.icon = tmpl.icon;
+  if (const auto icon = string_field(body, "icon", "icon")) {
+    if (!valid_icon(*icon)) invalid("icon: must be a font-awesome icon name such as fa-database");
+    out.label.icon = *icon;
+  }
+  out.label.template_id = tmpl.id;
+  const auto* parameters = present(apply, "parameters");
+  out.label.params_json = json::serialize(parameters && parameters->is_object() ? *parameters : boost::json::object{});
   return out;
 }
 

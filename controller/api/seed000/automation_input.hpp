@@ -12,6 +12,7 @@
 // systemd's unit-name characters, so it cannot carry shell syntax).
 #include "controller/services/job_service.hpp"
 #include "controller/services/portability.hpp"
+#include "controller/services/templates.hpp"
 #include "controller/services/trigger_service.hpp"
 #include "controller/store/automation_summary_store.hpp"
 
@@ -30,6 +31,13 @@ struct Declaration {
 };
 
 Declaration parse_declaration(const boost::json::object& body);
+
+// POST /api/automations/templates/{id}/apply: the template's job (templates.hpp), made from the
+// body's `targets` (or params.targets), `parameters` (or seed 000's word, `params`), `name`,
+// `schedule` (a cron line, "@every 5m", a schedule object, or null for none; default: the
+// template's), `timezone`, `enabled` and `icon` (default: the template's). Labelled "script" for an
+// exec template, else by its operation type.
+Declaration parse_template_application(const services::templates::Template& tmpl, const boost::json::object& body);
 
 // The icon an automation of `type` shows when it was not given one.
 std::string default_icon(std::string_view type);

@@ -1,7 +1,9 @@
 // Seed 000's Automations API (/api/automations): a thin adapter over jobs, triggers and runs, so
 // that a client written for that API works unchanged. An automation is a job (its id is the job's
 // id) with a label (the type and icon it was declared with) and a token trigger: the webhook token
-// created with it and shown once. Viewers read; operators write; the token webhook needs no key.
+// created with it and shown once. Viewers read; operators write. The token webhook itself
+// (POST /api/automations/webhook/{token}, no key) is served with the other webhooks
+// (webhooks_api.cpp).
 #include "controller/api/automation/views.hpp"
 #include "controller/api/event_streams.hpp"
 #include "controller/api/handler_support.hpp"
@@ -11,6 +13,7 @@
 #include "controller/auth/authenticator.hpp"
 #include "controller/services/portability.hpp"
 #include "controller/services/service_error.hpp"
+#include "controller/services/templates.hpp"
 #include "controller/store/automation_summary_store.hpp"
 #include "controller/store/run_output_store.hpp"
 #include "controller/streams/run_event_stream.hpp"
@@ -61,6 +64,19 @@ std::string webhook_url(const std::string& token) { return "/api/automations/web
 void after_commit(app::AppContext& app, const runs::AfterCommit& after) {
   app.fanout.after_commit(after);
   if (app.advance_runs && !after.runs_to_advance.empty()) app.advance_runs(after.runs_to_advance);
+}
+
+// Creates the automation: its job, its label and its token trigger. Returns the 201 answer, which
+// shows the token this once.
+boost::json::object create_automation(pqxx::transaction_base& txn, app::AppContext& app, const auth::Operator& actor,
+                                      const seed000::Declaration& declared, const std::string& client_ip) {
+  const auto job = app.jobs.create(txn, actor, declared.job, client_ip);
+  auto label = declared.label;
+  label.job_id = job.id;
+  store::automation_labels::put(txn, label);
+  const auto token = app.triggers.create(txn, actor, seed000::webhook_token_trigger(job.id), client_ip);
+  const auto secret = token.secret.value_or("");
+  return {{"id", job.id}, {"status", "created"}, {"webhook_token", secret}, {"webhook_url", webhook_url(secret)}};
 }
 
 // The automations the list shows: the newest `limit` jobs, each with its label and latest run.
@@ -144,19 +160,10 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
                    [&app, request = context.request, ip = context.client_ip, declaration](pqxx::connection& c) {
                      pqxx::work txn(c);
                      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
-                     const auto& declared = declaration.get();
-                     const auto job = app.jobs.create(txn, actor, declared.job, ip);
-                     auto label = declared.label;
-                     label.job_id = job.id;
-                     store::automation_labels::put(txn, label);
-                     const auto token = app.triggers.create(txn, actor, seed000::webhook_token_trigger(job.id), ip);
+                     const auto created = create_automation(txn, app, actor, declaration.get(), ip);
                      txn.commit();
                      if (app.wake_scheduler) app.wake_scheduler();
-                     const auto secret = token.secret.value_or("");
-                     return http::json_response(status::created, boost::json::object{{"id", job.id},
-                                                                                     {"status", "created"},
-                                                                                     {"webhook_token", secret},
-                                                                                     {"webhook_url", webhook_url(secret)}});
+                     return http::json_response(status::created, created);
                    });
   });
 
@@ -180,6 +187,37 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
       if (app.wake_scheduler) app.wake_scheduler();
       return http::json_response(status::ok, import_answer(result));
     });
+  });
+
+  // ---- the template library
+
+  router.add(verb::get, "/api/automations/templates", [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request](pqxx::connection& c) {
+      pqxx::read_transaction txn(c);
+      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      boost::json::array templates;
+      for (const auto& tmpl : services::templates::list()) templates.push_back(services::templates::to_json(tmpl));
+      return http::json_response(status::ok, templates);
+    });
+  });
+
+  // 201 {"id", "status": "created", "webhook_token", "webhook_url"}; 404 for an unknown template
+  // (after authentication, as every refusal of the body).
+  router.add(verb::post, "/api/automations/templates/{template_id}/apply", [&app](http::RequestContext& context) {
+    auto declaration = Deferred<seed000::Declaration>::from([&] {
+      const auto* tmpl = services::templates::find(context.path_params.at("template_id"));
+      if (!tmpl) throw http::ApiError(status::not_found, "template not found");
+      return seed000::parse_template_application(*tmpl, parse_json_body(context.request));
+    });
+    answer_from_db(app, context,
+                   [&app, request = context.request, ip = context.client_ip, declaration](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto created = create_automation(txn, app, actor, declaration.get(), ip);
+                     txn.commit();
+                     if (app.wake_scheduler) app.wake_scheduler();
+                     return http::json_response(status::created, created);
+                   });
   });
 
   // ---- runs
