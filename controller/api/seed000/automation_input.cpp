@@ -7,6 +7,7 @@
 #include "controller/api/automation/job_input.hpp"
 #include "controller/api/v1/requests.hpp"
 #include "controller/http/responses.hpp"
+#include "controller/services/automation_service.hpp"
 #include "controller/services/service_error.hpp"
 
 #include <fmt/format.h>
@@ -221,19 +222,6 @@ Declaration parse_template_application(const services::templates::Template& tmpl
   return out;
 }
 
-services::TriggerSpec webhook_token_trigger(const std::string& job_id) {
-  services::TriggerSpec spec;
-  spec.name = "automation webhook token";
-  spec.job_id = job_id;
-  spec.event = "webhook";
-  spec.provider = "token";
-  return spec;
-}
-
-bool is_webhook_token(const store::TriggerRecord& trigger) {
-  return trigger.event == "webhook" && trigger.provider == std::optional<std::string>("token");
-}
-
 namespace {
 
 // One item of an import array at `place` ("[2]"): its job (with its label) and its triggers. Ids
@@ -299,7 +287,7 @@ void add_item(services::ImportPlan& plan, const boost::json::object& item, const
     services::ImportedTrigger token;
     token.place = place + ".webhook_token";
     token.old_id = place + "/webhook_token";
-    token.spec = webhook_token_trigger(job.old_id);
+    token.spec = services::webhook_token_trigger(job.old_id);
     triggers.push_back(std::move(token));
   }
   plan.jobs.push_back(std::move(job));

@@ -10,10 +10,8 @@
 // command, run by exec) and "service_control" (params.service, a systemd unit name, and
 // params.action: systemctl start|stop|restart|reload|enable|disable; the name is checked against
 // systemd's unit-name characters, so it cannot carry shell syntax).
-#include "controller/services/job_service.hpp"
 #include "controller/services/portability.hpp"
 #include "controller/services/templates.hpp"
-#include "controller/services/trigger_service.hpp"
 #include "controller/store/automation_summary_store.hpp"
 
 #include <boost/json.hpp>
@@ -41,10 +39,6 @@ Declaration parse_template_application(const services::templates::Template& tmpl
 
 // The icon an automation of `type` shows when it was not given one.
 std::string default_icon(std::string_view type);
-
-// The trigger that holds an automation's webhook token (event "webhook", provider "token").
-services::TriggerSpec webhook_token_trigger(const std::string& job_id);
-bool is_webhook_token(const store::TriggerRecord& trigger);
 
 // The body of POST /api/automations/import: a JSON array of automations, each either as
 // GET /api/automations/export shows it (with its `job` and `triggers`) or as POST /api/automations

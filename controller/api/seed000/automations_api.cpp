@@ -11,10 +11,10 @@
 #include "controller/api/seed000/automation_input.hpp"
 #include "controller/api/seed000/automation_views.hpp"
 #include "controller/auth/authenticator.hpp"
+#include "controller/services/automation_service.hpp"
 #include "controller/services/portability.hpp"
 #include "controller/services/service_error.hpp"
 #include "controller/services/templates.hpp"
-#include "controller/store/automation_summary_store.hpp"
 #include "controller/store/run_output_store.hpp"
 #include "controller/streams/run_event_stream.hpp"
 
@@ -66,35 +66,11 @@ void after_commit(app::AppContext& app, const runs::AfterCommit& after) {
   if (app.advance_runs && !after.runs_to_advance.empty()) app.advance_runs(after.runs_to_advance);
 }
 
-// Creates the automation: its job, its label and its token trigger. Returns the 201 answer, which
-// shows the token this once.
-boost::json::object create_automation(pqxx::transaction_base& txn, app::AppContext& app, const auth::Operator& actor,
-                                      const seed000::Declaration& declared, const std::string& client_ip) {
-  const auto job = app.jobs.create(txn, actor, declared.job, client_ip);
-  auto label = declared.label;
-  label.job_id = job.id;
-  store::automation_labels::put(txn, label);
-  const auto token = app.triggers.create(txn, actor, seed000::webhook_token_trigger(job.id), client_ip);
-  const auto secret = token.secret.value_or("");
-  return {{"id", job.id}, {"status", "created"}, {"webhook_token", secret}, {"webhook_url", webhook_url(secret)}};
-}
-
-// The automations the list shows: the newest `limit` jobs, each with its label and latest run.
-boost::json::array automation_list(pqxx::transaction_base& txn, const app::AppContext& app, int limit) {
-  const auto jobs = app.jobs.list(txn, std::nullopt, limit);
-  std::vector<std::string> ids;
-  for (const auto& job : jobs) ids.push_back(job.id);
-  const auto labels = store::automation_labels::of_jobs(txn, ids);
-  const auto last_runs = store::automation_labels::last_runs(txn, ids);
-  boost::json::array out;
-  for (const auto& job : jobs) {
-    const auto label = labels.find(job.id);
-    const auto last = last_runs.find(job.id);
-    out.push_back(seed000::render_automation(
-        job, label == labels.end() ? std::nullopt : std::optional<store::AutomationLabel>(label->second),
-        last == last_runs.end() ? std::nullopt : std::optional<store::LastRun>(last->second)));
-  }
-  return out;
+boost::json::object created_answer(const services::CreatedAutomation& created) {
+  return {{"id", created.job.id},
+          {"status", "created"},
+          {"webhook_token", created.webhook_token},
+          {"webhook_url", webhook_url(created.webhook_token)}};
 }
 
 boost::json::array export_list(pqxx::transaction_base& txn, const app::AppContext& app) {
@@ -116,7 +92,7 @@ boost::json::array export_list(pqxx::transaction_base& txn, const app::AppContex
 boost::json::object import_answer(const services::ImportResult& result) {
   std::map<std::string, std::string> tokens;
   for (const auto& created : result.triggers) {
-    if (created.secret && seed000::is_webhook_token(created.trigger)) tokens[created.trigger.job_id] = *created.secret;
+    if (created.secret && services::is_webhook_token(created.trigger)) tokens[created.trigger.job_id] = *created.secret;
   }
   boost::json::array automations;
   for (const auto& job : result.jobs) {
@@ -149,7 +125,11 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
     answer_from_db(app, context, [&app, request = context.request, limit](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, auth::Role::viewer);
-      return http::json_response(status::ok, automation_list(txn, app, limit.get()));
+      boost::json::array automations;
+      for (const auto& summary : services::Automations(app.jobs, app.triggers).list(txn, limit.get())) {
+        automations.push_back(seed000::render_automation(summary.job, summary.label, summary.last_run));
+      }
+      return http::json_response(status::ok, automations);
     });
   });
 
@@ -160,10 +140,12 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
                    [&app, request = context.request, ip = context.client_ip, declaration](pqxx::connection& c) {
                      pqxx::work txn(c);
                      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
-                     const auto created = create_automation(txn, app, actor, declaration.get(), ip);
+                     const auto& declared = declaration.get();
+                     const auto created = services::Automations(app.jobs, app.triggers)
+                                              .create(txn, actor, declared.job, declared.label, ip);
                      txn.commit();
                      if (app.wake_scheduler) app.wake_scheduler();
-                     return http::json_response(status::created, created);
+                     return http::json_response(status::created, created_answer(created));
                    });
   });
 
@@ -213,10 +195,12 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
                    [&app, request = context.request, ip = context.client_ip, declaration](pqxx::connection& c) {
                      pqxx::work txn(c);
                      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
-                     const auto created = create_automation(txn, app, actor, declaration.get(), ip);
+                     const auto& declared = declaration.get();
+                     const auto created = services::Automations(app.jobs, app.triggers)
+                                              .create(txn, actor, declared.job, declared.label, ip);
                      txn.commit();
                      if (app.wake_scheduler) app.wake_scheduler();
-                     return http::json_response(status::created, created);
+                     return http::json_response(status::created, created_answer(created));
                    });
   });
 
@@ -267,14 +251,10 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
                      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
                      const auto id = automation_id_param(params);
                      const auto& declared = declaration.get();
-                     const auto current = automation_or_404(txn, id);
-                     // The env values stay unless the body names them or the operation changes.
-                     const bool keep_env =
-                         !declared.names_env && declared.job.run.operation.type == current.operation_type;
-                     automation_call([&] { return app.jobs.update(txn, actor, id, declared.job, keep_env, ip); });
-                     auto label = declared.label;
-                     label.job_id = id;
-                     store::automation_labels::put(txn, label);
+                     automation_call([&] {
+                       return services::Automations(app.jobs, app.triggers)
+                           .update(txn, actor, id, declared.job, declared.label, declared.names_env, ip);
+                     });
                      txn.commit();
                      if (app.wake_scheduler) app.wake_scheduler();
                      return http::json_response(status::ok, boost::json::object{{"status", "updated"}});
