@@ -416,6 +416,34 @@ TEST_CASE("invalid automations get 422 naming the field; viewers read but do not
   expect_error(anonymous.call("GET", "/api/automations"), 401);
   expect_error(anonymous.call("POST", "/api/automations", std::optional<std::string>("not json")), 401);
   expect_error(anonymous.call("GET", "/api/automations/export"), 401);
+  // The key as ?token= is taken on the run stream only.
+  expect_error(anonymous.call("GET", "/api/automations?token=" + stack.admin_key()), 401);
+}
+
+TEST_CASE("PUT keeps an automation's env values unless params.env is given, and never shows them", "[e2e][seed000]") {
+  const auto curl = operator_curl();
+  const auto body = [](const std::optional<std::string>& value) {
+    boost::json::object params{{"command", "echo \"value=$GREETING\""}};
+    if (value) params["env"] = boost::json::object{{"GREETING", *value}};
+    return boost::json::object{{"name", "greeter"}, {"type", "exec"}, {"params", params}, {"targets", targets_here()}};
+  };
+  const auto run_output = [&](const std::string& id) {
+    const auto run_id = string_field(expect(curl.call("POST", "/api/automations/" + id + "/run"), 200), "run_id");
+    return string_field(wait_for_run(curl, run_id), "output");
+  };
+  const auto id = string_field(expect(curl.call("POST", "/api/automations", body("first-secret")), 201), "id");
+  CHECK(run_output(id) == "value=first-secret\n");
+  expect(curl.call("PUT", "/api/automations/" + id, body(std::nullopt)), 200);
+  CHECK(run_output(id) == "value=first-secret\n");
+  expect(curl.call("PUT", "/api/automations/" + id, body("second-secret")), 200);
+  CHECK(run_output(id) == "value=second-secret\n");
+  const auto listed = curl.call("GET", "/api/automations");
+  const auto exported = curl.call("GET", "/api/automations/export");
+  for (const auto* answer : {&listed, &exported}) {
+    INFO(answer->describe());
+    CHECK(answer->body.find("second-secret") == std::string::npos);
+  }
+  CHECK(exported.body.find("GREETING") != std::string::npos);  // the key's name is shown
 }
 
 TEST_CASE("the token webhook fires its automation without a key; an unknown token gets 404", "[e2e][seed000]") {
