@@ -90,10 +90,10 @@ BEGIN
     RETURN NULL;
   END IF;
   SELECT name, tags INTO server_row FROM servers WHERE id = NEW.server_id;
-  IF NEW.automation_run_id IS NOT NULL THEN
-    SELECT job_id, trigger_id, chain_depth INTO run_row FROM runs WHERE id = NEW.automation_run_id;
-    depth := coalesce(run_row.chain_depth, 0);
-  END IF;
+  -- Always assigned (nulls when the operation is no run's, e.g. a v1 call's), so that the fields
+  -- below can be read either way.
+  SELECT job_id, trigger_id, chain_depth INTO run_row FROM runs WHERE id = NEW.automation_run_id;
+  depth := coalesce(run_row.chain_depth, 0);
   fields := jsonb_build_object(
     'operation_id', NEW.id, 'operation_type', NEW.type, 'status', NEW.status, 'exit_code', NEW.exit_code,
     'duration_ms', NEW.duration_ms, 'error', NEW.error, 'server_id', NEW.server_id,

@@ -267,3 +267,24 @@ TEST_CASE("a trigger whose firing fails is left out without holding back the oth
   CHECK(s.runs_of(healthy.id).size() == 1);
   CHECK(s.count("SELECT count(*) FROM events WHERE processed_at IS NULL") == 0);
 }
+
+TEST_CASE("an operation that belongs to no run (a v1 call's) ends and its event fires the trigger", "[events]") {
+  EventFixture s;
+  const auto follow_up = s.manual_job("follow-up");
+  s.trigger(follow_up.id, "operation.failed", {{"operation_type", "exec"}});
+  const auto operation = s.fx.new_operation("running");
+  {
+    pqxx::work txn(s.fx.connection);
+    txn.exec_params("UPDATE operations SET status = 'failed', error = 'lost' WHERE id = $1", operation);
+    txn.commit();
+  }
+  s.route();
+  const auto runs = s.runs_of(follow_up.id);
+  REQUIRE(runs.size() == 1);
+  const auto env = s.event_env_of(runs[0]);
+  CHECK(env.at("TETHER_EVENT_OPERATION_ID") == operation);
+  CHECK(env.at("TETHER_EVENT_CI_RUN_ID") == "run-1");
+  CHECK(env.at("TETHER_EVENT_ERROR") == "lost");
+  CHECK(env.count("TETHER_EVENT_JOB_ID") == 0);  // no run, no job
+  CHECK(runs[0].chain_depth == 1);
+}
