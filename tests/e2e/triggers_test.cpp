@@ -3,6 +3,7 @@
 // what invalid triggers and viewers get; an operation's end firing a job whose command reads the
 // event from its environment; each event firing once with two controllers on one database.
 #include "tests/e2e/jobs_checks.hpp"
+#include "tests/support/api.hpp"
 
 #include <fmt/format.h>
 
@@ -237,4 +238,28 @@ TEST_CASE("with two controllers on one database each event fires its trigger exa
   std::set<std::int64_t> events;
   for (const auto& run : objects(settled)) events.insert(run.at("event_id").as_int64());
   CHECK(events.size() == kFirings);
+}
+
+TEST_CASE("a v1 exec's end fires a trigger listening for operation events, and the exec still answers its result",
+          "[e2e][triggers][events]") {
+  auto& stack = triggers_stack();
+  AutomationApi api(stack);
+  const auto follow_up =
+      string_field(api.create_job(manual_job(unique_name("after-ci"), "echo \"ci_run=$TETHER_EVENT_CI_RUN_ID\"")), "id");
+  create_trigger(api, {{"name", "after a CI exec"},
+                       {"job_id", follow_up},
+                       {"event", "operation.completed"},
+                       {"filter", {{"ci_run_id", "ci-trigger-run"}}}});
+  const auto key = stack.create_automation_key();
+  auto client = stack.client();
+  auto request = exec_body(stack.server_id(), "echo from-ci");
+  request["run_id"] = "ci-trigger-run";
+  const auto response = testing::exec(client, key.key, request);
+  INFO(describe(response));
+  REQUIRE(response.status == 200);
+  CHECK(string_field(json_object(response), "status") == "completed");
+  const auto runs = api.wait_for_job_runs(
+      follow_up, [](const boost::json::array& list) { return !list.empty(); }, 15s, "the follow-up's run");
+  REQUIRE(runs.size() == 1);
+  CHECK(run_stdout(api, string_field(runs.at(0).as_object(), "id")) == "ci_run=ci-trigger-run\n");
 }
