@@ -1,8 +1,11 @@
-// Every route declares its access where it is added, and the router lists what was added.
+// Every route declares its access where it is added, and the router lists what was added: the
+// route table that the end-to-end walk (tests/e2e/route_roles_test.cpp) and the README follow.
+#include "controller/api/route_table.hpp"
 #include "controller/http/router.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <utility>
 
 using namespace tether;
@@ -81,4 +84,31 @@ TEST_CASE("access names round-trip", "[http][route_table]") {
     CHECK(parse_access(access_name(access)) == access);
   }
   CHECK_FALSE(parse_access("operator_").has_value());
+}
+
+TEST_CASE("the controller's route table: one entry per method and path, each with its access", "[http][route_table]") {
+  const auto routes = api::route_table();
+  REQUIRE(routes.size() > 50);
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const auto& route : routes) {
+    INFO(route.method << " " << route.pattern);
+    CHECK(route.pattern.starts_with("/api/"));
+    CHECK(seen.emplace(route.method, route.pattern).second);
+    // The CI surface is the automation keys', and only it.
+    CHECK((route.access == Access::automation_key) == route.pattern.starts_with("/api/automation/v1/"));
+    // The keys and the audit are never open.
+    if (route.pattern.starts_with("/api/automation-keys") || route.pattern == "/api/audit") {
+      CHECK(route.access != Access::public_);
+    }
+  }
+  const auto access_of = [&](std::string_view method, std::string_view pattern) -> std::optional<Access> {
+    for (const auto& route : routes) {
+      if (route.method == method && route.pattern == pattern) return route.access;
+    }
+    return std::nullopt;
+  };
+  CHECK(access_of("GET", "/api/health") == Access::public_);
+  CHECK(access_of("GET", "/api/audit") == Access::admin);
+  CHECK(access_of("POST", "/api/servers") == Access::admin);
+  CHECK(access_of("GET", "/api/servers") == Access::viewer);
 }
