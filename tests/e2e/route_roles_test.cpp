@@ -1,13 +1,22 @@
 // Roles on every route (issue 11): every route the controller registers is called with no token,
 // an operator key of each role (viewer, operator, admin) and an automation key, and each answer
 // is checked against the access the route declares. The routes come from the router's own table
-// (api::route_table()), so a route added later is walked without this file changing.
+// (api::route_table()), so a route added later is walked without this file changing. The README's
+// route table must list the same routes with the same access.
 #include "controller/api/route_table.hpp"
 #include "tests/e2e/e2e_checks.hpp"
 #include "tests/support/automation_api.hpp"
 
+#include <fstream>
 #include <map>
 #include <regex>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#ifndef TETHER_SOURCE_DIR
+#error "TETHER_SOURCE_DIR must name the source tree"
+#endif
 
 using namespace tether;
 using namespace tether::e2e;
@@ -150,6 +159,20 @@ void check_answer(Access access, Caller caller, const http::Response& response, 
   }
 }
 
+// The README's route table: rows "| `GET` | `/api/health` | public |".
+std::vector<std::tuple<std::string, std::string, std::string>> readme_routes() {
+  std::ifstream in(std::filesystem::path(TETHER_SOURCE_DIR) / "README.md");
+  REQUIRE(in.good());
+  static const std::regex row(R"(^\| `([A-Z]+)` \| `(/api/[^`]*)` \| ([a-z_]+) \|\s*$)");
+  std::vector<std::tuple<std::string, std::string, std::string>> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch match;
+    if (std::regex_match(line, match, row)) out.emplace_back(match[1], match[2], match[3]);
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("every registered route answers each caller as its declared access says", "[e2e][roles]") {
@@ -174,5 +197,29 @@ TEST_CASE("every registered route answers each caller as its declared access say
   for (const auto access : {Access::public_, Access::automation_key, Access::viewer, Access::operator_, Access::admin}) {
     INFO(http::access_name(access));
     CHECK(walked[access] > 0);
+  }
+}
+
+TEST_CASE("the README's route table is the router's", "[e2e][roles]") {
+  const auto routes = api::route_table();
+  std::set<std::tuple<std::string, std::string, std::string>> in_code;
+  std::ostringstream expected;
+  expected << "| Method | Path | Access |\n|---|---|---|\n";
+  for (const auto& route : routes) {
+    in_code.emplace(route.method, route.pattern, std::string(http::access_name(route.access)));
+    expected << "| `" << route.method << "` | `" << route.pattern << "` | " << http::access_name(route.access)
+             << " |\n";
+  }
+  const auto rows = readme_routes();
+  const std::set<std::tuple<std::string, std::string, std::string>> in_readme(rows.begin(), rows.end());
+  INFO("the README's table should read (in the router's order):\n" << expected.str());
+  CHECK(rows.size() == in_readme.size());  // no row twice
+  for (const auto& [method, pattern, access] : in_code) {
+    INFO("in the code, not in the README: " << method << " " << pattern << " " << access);
+    CHECK(in_readme.contains({method, pattern, access}));
+  }
+  for (const auto& [method, pattern, access] : in_readme) {
+    INFO("in the README, not in the code: " << method << " " << pattern << " " << access);
+    CHECK(in_code.contains({method, pattern, access}));
   }
 }
