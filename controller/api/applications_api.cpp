@@ -43,43 +43,43 @@ services::ApplicationInput parse_application(const http::Request& request) {
 }  // namespace
 
 void add_application_routes(http::Router& router, app::AppContext& app) {
-  router.add(verb::post, "/api/applications", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/applications", http::Access::admin, [&app](http::RequestContext& context) {
     auto input = Deferred<services::ApplicationInput>::from([&] { return parse_application(context.request); });
-    answer_from_db(app, context, [request = context.request, ip = context.client_ip, input](pqxx::connection& c) {
+    answer_from_db(app, context, [request = context.request, ip = context.client_ip, input, access = context.access](pqxx::connection& c) {
       pqxx::work txn(c);
-      const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+      const auto actor = auth::authenticate_operator(txn, request, access);
       auto created = services::create_application(txn, actor, input.get(), ip);
       txn.commit();
       return http::json_response(status::created, render_application(created));
     });
   });
 
-  router.add(verb::get, "/api/applications", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [request = context.request](pqxx::connection& c) {
+  router.add(verb::get, "/api/applications", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       boost::json::array out;
       for (const auto& a : services::list_applications(txn)) out.push_back(render_application(a));
       return http::json_response(status::ok, boost::json::object{{"applications", std::move(out)}});
     });
   });
 
-  router.add(verb::get, "/api/applications/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [request = context.request, params = context.path_params](pqxx::connection& c) {
+  router.add(verb::get, "/api/applications/{id}", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       const auto id = uuid_path_param(params, "id", "application");
       return http::json_response(status::ok, render_application(services::get_application(txn, id)));
     });
   });
 
-  router.add(verb::patch, "/api/applications/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::patch, "/api/applications/{id}", http::Access::admin, [&app](http::RequestContext& context) {
     auto input = Deferred<services::ApplicationInput>::from([&] { return parse_application(context.request); });
     answer_from_db(app, context,
                    [request = context.request, params = context.path_params, ip = context.client_ip,
-                    input](pqxx::connection& c) {
+                    input, access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto id = uuid_path_param(params, "id", "application");
                      auto updated = services::update_application(txn, actor, id, input.get(), ip);
                      txn.commit();
@@ -87,11 +87,12 @@ void add_application_routes(http::Router& router, app::AppContext& app) {
                    });
   });
 
-  router.add(verb::delete_, "/api/applications/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::delete_, "/api/applications/{id}", http::Access::admin, [&app](http::RequestContext& context) {
     answer_from_db(app, context,
-                   [request = context.request, params = context.path_params, ip = context.client_ip](pqxx::connection& c) {
+                   [request = context.request, params = context.path_params, ip = context.client_ip,
+                    access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto id = uuid_path_param(params, "id", "application");
                      services::delete_application(txn, actor, id, ip);
                      txn.commit();
@@ -99,10 +100,10 @@ void add_application_routes(http::Router& router, app::AppContext& app) {
                    });
   });
 
-  router.add(verb::get, "/api/deployments", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [request = context.request](pqxx::connection& c) {
+  router.add(verb::get, "/api/deployments", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       std::optional<std::string> application_id;
       if (auto params = query_params(request); params.count("application_id")) {
         application_id = uuid_path_param(params, "application_id", "application");
@@ -113,10 +114,10 @@ void add_application_routes(http::Router& router, app::AppContext& app) {
     });
   });
 
-  router.add(verb::get, "/api/deployments/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [request = context.request, params = context.path_params](pqxx::connection& c) {
+  router.add(verb::get, "/api/deployments/{id}", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       const auto id = uuid_path_param(params, "id", "deployment");
       auto deployment = store::applications::find_deployment(txn, id);
       if (!deployment) throw http::ApiError(status::not_found, "deployment " + id + " not found");

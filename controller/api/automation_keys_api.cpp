@@ -108,12 +108,13 @@ services::AutomationKeyInput parse_new_key(const http::Request& request) {
 }  // namespace
 
 void add_automation_key_routes(http::Router& router, app::AppContext& app) {
-  router.add(verb::post, "/api/automation-keys", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/automation-keys", http::Access::admin, [&app](http::RequestContext& context) {
     auto input = Deferred<services::AutomationKeyInput>::from([&] { return parse_new_key(context.request); });
     answer_from_db(app, context,
-                   [request = context.request, ip = context.client_ip, input](pqxx::connection& c) {
+                   [request = context.request, ip = context.client_ip, input,
+                    access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      auto created = services::create_automation_key(txn, actor, input.get(), ip);
                      txn.commit();
                      auto body = render_key(created.key);
@@ -122,23 +123,23 @@ void add_automation_key_routes(http::Router& router, app::AppContext& app) {
                    });
   });
 
-  router.add(verb::get, "/api/automation-keys", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [request = context.request](pqxx::connection& c) {
+  router.add(verb::get, "/api/automation-keys", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       boost::json::array keys;
       for (const auto& key : services::list_automation_keys(txn)) keys.push_back(render_key(key));
       return http::json_response(status::ok, boost::json::object{{"keys", std::move(keys)}});
     });
   });
 
-  router.add(verb::patch, "/api/automation-keys/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::patch, "/api/automation-keys/{id}", http::Access::admin, [&app](http::RequestContext& context) {
     auto body = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
     answer_from_db(app, context,
                    [request = context.request, params = context.path_params, ip = context.client_ip,
-                    body](pqxx::connection& c) {
+                    body, access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto id = uuid_path_param(params, "id", "automation key");
                      auto current = services::automation_key_input(services::get_automation_key(txn, id));
                      read_key_fields(body.get(), current, true);
@@ -148,12 +149,12 @@ void add_automation_key_routes(http::Router& router, app::AppContext& app) {
                    });
   });
 
-  router.add(verb::delete_, "/api/automation-keys/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::delete_, "/api/automation-keys/{id}", http::Access::admin, [&app](http::RequestContext& context) {
     answer_from_db(app, context,
                    [request = context.request, params = context.path_params,
-                    ip = context.client_ip](pqxx::connection& c) {
+                    ip = context.client_ip, access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto id = uuid_path_param(params, "id", "automation key");
                      const auto revoked_at = services::revoke_automation_key(txn, actor, id, ip);
                      txn.commit();

@@ -57,11 +57,11 @@ ListQuery parse_list_query(const http::Request& request) {
 }  // namespace
 
 void add_job_routes(http::Router& router, app::AppContext& app) {
-  router.add(verb::get, "/api/automation/jobs", [&app](http::RequestContext& context) {
+  router.add(verb::get, "/api/automation/jobs", http::Access::viewer, [&app](http::RequestContext& context) {
     auto query = Deferred<ListQuery>::from([&] { return parse_list_query(context.request); });
-    answer_from_db(app, context, [&app, request = context.request, query](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, query, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       const auto& q = query.get();
       boost::json::array jobs;
       for (const auto& job : app.jobs.list(txn, q.source, q.limit)) jobs.push_back(automation::render_job(job));
@@ -69,12 +69,12 @@ void add_job_routes(http::Router& router, app::AppContext& app) {
     });
   });
 
-  router.add(verb::post, "/api/automation/jobs", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/automation/jobs", http::Access::operator_, [&app](http::RequestContext& context) {
     auto spec = Deferred<services::JobSpec>::from(
         [&] { return automation::parse_job(parse_json_body(context.request)); });
-    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, spec](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, spec, access = context.access](pqxx::connection& c) {
       pqxx::work txn(c);
-      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+      const auto actor = auth::authenticate_operator(txn, request, access);
       auto job = app.jobs.create(txn, actor, spec.get(), ip);
       txn.commit();
       if (app.wake_scheduler) app.wake_scheduler();
@@ -82,10 +82,10 @@ void add_job_routes(http::Router& router, app::AppContext& app) {
     });
   });
 
-  router.add(verb::get, "/api/automation/jobs/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [request = context.request, params = context.path_params](pqxx::connection& c) {
+  router.add(verb::get, "/api/automation/jobs/{id}", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       return http::json_response(status::ok, job_body(job_or_404(txn, job_id_param(params))));
     });
   });
@@ -93,13 +93,13 @@ void add_job_routes(http::Router& router, app::AppContext& app) {
   // RFC 7396 merge patch over the job as GET shows it, validated as a whole declaration. The env
   // values stay unless the patch names them (operation.params.env: an object replaces them, null
   // removes them) or changes the operation's type.
-  router.add(verb::patch, "/api/automation/jobs/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::patch, "/api/automation/jobs/{id}", http::Access::operator_, [&app](http::RequestContext& context) {
     auto patch = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
     answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params, ip = context.client_ip,
-                    patch](pqxx::connection& c) {
+                    patch, access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto id = job_id_param(params);
                      const auto& changes = patch.get();
                      const auto current = job_or_404(txn, id, true);
@@ -114,12 +114,12 @@ void add_job_routes(http::Router& router, app::AppContext& app) {
                    });
   });
 
-  router.add(verb::delete_, "/api/automation/jobs/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::delete_, "/api/automation/jobs/{id}", http::Access::operator_, [&app](http::RequestContext& context) {
     answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params,
-                    ip = context.client_ip](pqxx::connection& c) {
+                    ip = context.client_ip, access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto id = job_id_param(params);
                      job_call([&] {
                        app.jobs.remove(txn, actor, id, ip);
@@ -131,13 +131,14 @@ void add_job_routes(http::Router& router, app::AppContext& app) {
                    });
   });
 
-  router.add(verb::get, "/api/automation/jobs/{id}/runs", [&app](http::RequestContext& context) {
+  router.add(verb::get, "/api/automation/jobs/{id}/runs", http::Access::viewer, [&app](http::RequestContext& context) {
     auto filter = Deferred<store::runs::ListFilter>::from(
         [&] { return automation::parse_run_filter(query_params(context.request), false); });
     answer_from_db(app, context,
-                   [request = context.request, params = context.path_params, filter](pqxx::connection& c) {
+                   [request = context.request, params = context.path_params, filter,
+                    access = context.access](pqxx::connection& c) {
                      pqxx::read_transaction txn(c);
-                     auth::authenticate_operator(txn, request, auth::Role::viewer);
+                     auth::authenticate_operator(txn, request, access);
                      const auto id = job_id_param(params);
                      auto query = filter.get();
                      job_or_404(txn, id);
@@ -149,10 +150,10 @@ void add_job_routes(http::Router& router, app::AppContext& app) {
 
   // Runs the job now; its overlap policy and fire limit apply (a firing they refuse is still
   // recorded, canceled with the reason).
-  router.add(verb::post, "/api/automation/jobs/{id}/trigger", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+  router.add(verb::post, "/api/automation/jobs/{id}/trigger", http::Access::operator_, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::work txn(c);
-      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+      const auto actor = auth::authenticate_operator(txn, request, access);
       const auto job = job_or_404(txn, job_id_param(params));
       auto created = app.fanout.fire_job(txn, job, app.fanout.clock().now(), std::nullopt, actor.actor());
       const auto counts = store::runs::latest_counts(txn, created.run.id);

@@ -92,10 +92,10 @@ boost::json::object render_audit(const store::audit::Row& row) {
 }  // namespace
 
 void add_operation_routes(http::Router& router, app::AppContext& app) {
-  router.add(verb::get, "/api/operations", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [request = context.request](pqxx::connection& c) {
+  router.add(verb::get, "/api/operations", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       const auto params = query_params(request);
       store::operations::ListFilter filter;
       if (auto it = params.find("run_id"); it != params.end()) filter.run_id = it->second;
@@ -105,10 +105,10 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
     });
   });
 
-  router.add(verb::get, "/api/operations/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [request = context.request, params = context.path_params](pqxx::connection& c) {
+  router.add(verb::get, "/api/operations/{id}", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       const auto id = uuid_path_param(params, "id", "operation");
       auto operation = store::operations::find(txn, id, true);
       if (!operation) throw http::ApiError(status::not_found, "operation " + id + " not found");
@@ -116,11 +116,12 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
     });
   });
 
-  router.add(verb::get, "/api/operations/{id}/stream", [&app](http::RequestContext& context) {
+  router.add(verb::get, "/api/operations/{id}/stream", http::Access::viewer, [&app](http::RequestContext& context) {
     stream_from_db(app, context,
-                   [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+                   [&app, request = context.request, params = context.path_params,
+                    access = context.access](pqxx::connection& c) {
                      pqxx::read_transaction txn(c);
-                     const auto viewer = auth::authenticate_operator(txn, with_query_token(request), auth::Role::viewer);
+                     const auto viewer = auth::authenticate_operator(txn, with_query_token(request), access);
                      limit_operator_stream_rate(app, viewer.key_id);
                      const auto id = uuid_path_param(params, "id", "operation");
                      if (!store::operations::find(txn, id, false)) {
@@ -132,12 +133,12 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
                    });
   });
 
-  router.add(verb::post, "/api/operations/{id}/cancel", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/operations/{id}/cancel", http::Access::operator_, [&app](http::RequestContext& context) {
     answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params,
-                    ip = context.client_ip](pqxx::connection& c) {
+                    ip = context.client_ip, access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto id = uuid_path_param(params, "id", "operation");
                      auto operation = store::operations::find(txn, id, false);
                      if (!operation) throw http::ApiError(status::not_found, "operation " + id + " not found");
@@ -147,10 +148,10 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
                    });
   });
 
-  router.add(verb::get, "/api/automation-keys/{id}/operations", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [request = context.request, params = context.path_params](pqxx::connection& c) {
+  router.add(verb::get, "/api/automation-keys/{id}/operations", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       store::operations::ListFilter filter;
       filter.automation_key_id = uuid_path_param(params, "id", "automation key");
       filter.limit = parse_limit(query_params(request), 200, 1000);
@@ -158,10 +159,10 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
     });
   });
 
-  router.add(verb::get, "/api/audit", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [request = context.request](pqxx::connection& c) {
+  router.add(verb::get, "/api/audit", http::Access::admin, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::admin);
+      auth::authenticate_operator(txn, request, access);
       const auto params = query_params(request);
       store::audit::Filter filter;
       filter.key_id = uuid_param(params, "key_id");

@@ -41,10 +41,10 @@ boost::json::object import_answer(const services::ImportResult& result) {
 
 void add_portability_routes(http::Router& router, app::AppContext& app) {
   // Operators only: the document shows every job's commands and targets (never a secret).
-  router.add(verb::get, "/api/automation/export", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [&app, request = context.request](pqxx::connection& c) {
+  router.add(verb::get, "/api/automation/export", http::Access::operator_, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [&app, request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::operator_);
+      auth::authenticate_operator(txn, request, access);
       const auto set = services::Portability(app.jobs, app.triggers).export_all(txn);
       boost::json::array jobs;
       for (const auto& job : set.jobs) jobs.push_back(automation::render_job(job));
@@ -59,12 +59,12 @@ void add_portability_routes(http::Router& router, app::AppContext& app) {
   });
 
   // All or nothing: every item is created in one transaction; 422 names the first bad item.
-  router.add(verb::post, "/api/automation/import", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/automation/import", http::Access::operator_, [&app](http::RequestContext& context) {
     auto plan = Deferred<services::ImportPlan>::from(
         [&] { return automation::parse_import(parse_json_body(context.request)); });
-    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, plan](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, plan, access = context.access](pqxx::connection& c) {
       pqxx::work txn(c);
-      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+      const auto actor = auth::authenticate_operator(txn, request, access);
       const auto result = services::Portability(app.jobs, app.triggers).import(txn, actor, plan.get(), ip);
       txn.commit();
       if (app.wake_scheduler) app.wake_scheduler();

@@ -30,43 +30,43 @@ services::CredentialInput parse_credential(const http::Request& request) {
 }  // namespace
 
 void add_registry_credential_routes(http::Router& router, app::AppContext& app) {
-  router.add(verb::post, "/api/registry-credentials", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/registry-credentials", http::Access::admin, [&app](http::RequestContext& context) {
     auto input = Deferred<services::CredentialInput>::from([&] { return parse_credential(context.request); });
-    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, input](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, input, access = context.access](pqxx::connection& c) {
       pqxx::work txn(c);
-      const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+      const auto actor = auth::authenticate_operator(txn, request, access);
       auto created = app.registry_credentials.create(txn, actor, input.get(), ip);
       txn.commit();
       return http::json_response(status::created, render_credential(created));
     });
   });
 
-  router.add(verb::get, "/api/registry-credentials", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [&app, request = context.request](pqxx::connection& c) {
+  router.add(verb::get, "/api/registry-credentials", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [&app, request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       boost::json::array out;
       for (const auto& credential : app.registry_credentials.list(txn)) out.push_back(render_credential(credential));
       return http::json_response(status::ok, boost::json::object{{"credentials", std::move(out)}});
     });
   });
 
-  router.add(verb::get, "/api/registry-credentials/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+  router.add(verb::get, "/api/registry-credentials/{id}", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       const auto id = uuid_path_param(params, "id", "registry credential");
       return http::json_response(status::ok, render_credential(app.registry_credentials.get(txn, id)));
     });
   });
 
-  router.add(verb::patch, "/api/registry-credentials/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::patch, "/api/registry-credentials/{id}", http::Access::admin, [&app](http::RequestContext& context) {
     auto input = Deferred<services::CredentialInput>::from([&] { return parse_credential(context.request); });
     answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params, ip = context.client_ip,
-                    input](pqxx::connection& c) {
+                    input, access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto id = uuid_path_param(params, "id", "registry credential");
                      auto updated = app.registry_credentials.update(txn, actor, id, input.get(), ip);
                      txn.commit();
@@ -74,11 +74,12 @@ void add_registry_credential_routes(http::Router& router, app::AppContext& app) 
                    });
   });
 
-  router.add(verb::delete_, "/api/registry-credentials/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::delete_, "/api/registry-credentials/{id}", http::Access::admin, [&app](http::RequestContext& context) {
     answer_from_db(app, context,
-                   [&app, request = context.request, params = context.path_params, ip = context.client_ip](pqxx::connection& c) {
+                   [&app, request = context.request, params = context.path_params, ip = context.client_ip,
+                    access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto id = uuid_path_param(params, "id", "registry credential");
                      app.registry_credentials.remove(txn, actor, id, ip);
                      txn.commit();

@@ -41,12 +41,12 @@ void after_commit(app::AppContext& app, const runs::AfterCommit& after) {
 }  // namespace
 
 void add_run_routes(http::Router& router, app::AppContext& app) {
-  router.add(verb::post, "/api/automation/runs", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/automation/runs", http::Access::operator_, [&app](http::RequestContext& context) {
     auto input = Deferred<runs::AdHocRun>::from(
         [&] { return automation::parse_adhoc_run(parse_json_body(context.request)); });
-    answer_from_db(app, context, [&app, request = context.request, input](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, input, access = context.access](pqxx::connection& c) {
       pqxx::work txn(c);
-      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+      const auto actor = auth::authenticate_operator(txn, request, access);
       auto created = app.fanout.create_adhoc(txn, input.get(), actor.actor());
       const auto counts = store::runs::latest_counts(txn, created.run.id);
       txn.commit();
@@ -56,21 +56,21 @@ void add_run_routes(http::Router& router, app::AppContext& app) {
     });
   });
 
-  router.add(verb::get, "/api/automation/runs", [&app](http::RequestContext& context) {
+  router.add(verb::get, "/api/automation/runs", http::Access::viewer, [&app](http::RequestContext& context) {
     auto filter = Deferred<store::runs::ListFilter>::from(
         [&] { return automation::parse_run_filter(query_params(context.request), true); });
-    answer_from_db(app, context, [request = context.request, filter](pqxx::connection& c) {
+    answer_from_db(app, context, [request = context.request, filter, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       const auto runs = store::runs::list(txn, filter.get());
       return http::json_response(status::ok, boost::json::object{{"runs", automation::render_runs(txn, runs)}});
     });
   });
 
-  router.add(verb::get, "/api/automation/runs/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [request = context.request, params = context.path_params](pqxx::connection& c) {
+  router.add(verb::get, "/api/automation/runs/{id}", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       const auto run = run_or_404(txn, run_id_param(params));
       auto body = automation::render_run_detail(run, store::runs::latest_counts(txn, run.id),
                                                 store::runs::attempts_of(txn, run.id),
@@ -80,10 +80,10 @@ void add_run_routes(http::Router& router, app::AppContext& app) {
   });
 
   // 202 with the run canceled; 409 when it has already ended.
-  router.add(verb::post, "/api/automation/runs/{id}/cancel", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+  router.add(verb::post, "/api/automation/runs/{id}/cancel", http::Access::operator_, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::work txn(c);
-      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+      const auto actor = auth::authenticate_operator(txn, request, access);
       const auto id = run_id_param(params);
       run_or_404(txn, id);
       auto canceled = app.fanout.cancel(txn, id, actor.actor(), "canceled by " + actor.actor());
@@ -97,10 +97,10 @@ void add_run_routes(http::Router& router, app::AppContext& app) {
 
   // SSE of the run's output, its operations' ends and the run's end; resumable with Last-Event-ID.
   // Admitted under the same caps and rate as the operation streams.
-  router.add(verb::get, "/api/automation/runs/{id}/stream", [&app](http::RequestContext& context) {
-    stream_from_db(app, context, [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+  router.add(verb::get, "/api/automation/runs/{id}/stream", http::Access::viewer, [&app](http::RequestContext& context) {
+    stream_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      const auto viewer = auth::authenticate_operator(txn, with_query_token(request), auth::Role::viewer);
+      const auto viewer = auth::authenticate_operator(txn, with_query_token(request), access);
       limit_operator_stream_rate(app, viewer.key_id);
       const auto id = run_id_param(params);
       run_or_404(txn, id);

@@ -75,12 +75,13 @@ ServerChange parse_server_change(const http::Request& request) {
 }  // namespace
 
 void add_server_routes(http::Router& router, app::AppContext& app) {
-  router.add(verb::post, "/api/servers", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/servers", http::Access::admin, [&app](http::RequestContext& context) {
     auto input = Deferred<NewServerInput>::from([&] { return parse_new_server(context.request); });
     answer_from_db(app, context,
-                   [&app, request = context.request, ip = context.client_ip, input](pqxx::connection& c) {
+                   [&app, request = context.request, ip = context.client_ip, input,
+                    access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto& server = input.get();
                      auto created = services::create_server(txn, actor, server.name, server.tags, ip);
                      txn.commit();
@@ -90,10 +91,10 @@ void add_server_routes(http::Router& router, app::AppContext& app) {
                    });
   });
 
-  router.add(verb::get, "/api/servers", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [&app, request = context.request](pqxx::connection& c) {
+  router.add(verb::get, "/api/servers", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [&app, request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       boost::json::array servers;
       for (const auto& server : services::list_servers(txn)) {
         servers.push_back(render_server(server, app.dispatcher.connected(server.id)));
@@ -102,24 +103,25 @@ void add_server_routes(http::Router& router, app::AppContext& app) {
     });
   });
 
-  router.add(verb::get, "/api/servers/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::get, "/api/servers/{id}", http::Access::viewer, [&app](http::RequestContext& context) {
     answer_from_db(app, context,
-                   [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+                   [&app, request = context.request, params = context.path_params,
+                    access = context.access](pqxx::connection& c) {
                      pqxx::read_transaction txn(c);
-                     auth::authenticate_operator(txn, request, auth::Role::viewer);
+                     auth::authenticate_operator(txn, request, access);
                      const auto id = uuid_path_param(params, "id", "server");
                      const auto server = services::get_server(txn, id);
                      return http::json_response(status::ok, render_server(server, app.dispatcher.connected(id)));
                    });
   });
 
-  router.add(verb::patch, "/api/servers/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::patch, "/api/servers/{id}", http::Access::operator_, [&app](http::RequestContext& context) {
     auto input = Deferred<ServerChange>::from([&] { return parse_server_change(context.request); });
     answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params, ip = context.client_ip,
-                    input](pqxx::connection& c) {
+                    input, access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto id = uuid_path_param(params, "id", "server");
                      const auto& change = input.get();
                      auto server = services::update_server(txn, actor, id, change.name, change.tags, ip);
@@ -128,12 +130,12 @@ void add_server_routes(http::Router& router, app::AppContext& app) {
                    });
   });
 
-  router.add(verb::delete_, "/api/servers/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::delete_, "/api/servers/{id}", http::Access::admin, [&app](http::RequestContext& context) {
     answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params,
-                    ip = context.client_ip](pqxx::connection& c) {
+                    ip = context.client_ip, access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::admin);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto id = uuid_path_param(params, "id", "server");
                      services::decommission_server(txn, actor, id, ip);
                      txn.commit();

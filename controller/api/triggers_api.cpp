@@ -47,11 +47,11 @@ ListQuery parse_list_query(const http::Request& request) {
 }  // namespace
 
 void add_trigger_routes(http::Router& router, app::AppContext& app) {
-  router.add(verb::get, "/api/automation/triggers", [&app](http::RequestContext& context) {
+  router.add(verb::get, "/api/automation/triggers", http::Access::viewer, [&app](http::RequestContext& context) {
     auto query = Deferred<ListQuery>::from([&] { return parse_list_query(context.request); });
-    answer_from_db(app, context, [&app, request = context.request, query](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, query, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       const auto& q = query.get();
       boost::json::array triggers;
       for (const auto& trigger : app.triggers.list(txn, q.source, q.event, q.limit)) {
@@ -61,34 +61,34 @@ void add_trigger_routes(http::Router& router, app::AppContext& app) {
     });
   });
 
-  router.add(verb::post, "/api/automation/triggers", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/automation/triggers", http::Access::operator_, [&app](http::RequestContext& context) {
     auto spec = Deferred<services::TriggerSpec>::from(
         [&] { return automation::parse_trigger(parse_json_body(context.request)); });
-    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, spec](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, spec, access = context.access](pqxx::connection& c) {
       pqxx::work txn(c);
-      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+      const auto actor = auth::authenticate_operator(txn, request, access);
       auto created = app.triggers.create(txn, actor, spec.get(), ip);
       txn.commit();
       return http::json_response(status::created, trigger_body(created));
     });
   });
 
-  router.add(verb::get, "/api/automation/triggers/{id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+  router.add(verb::get, "/api/automation/triggers/{id}", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       return http::json_response(status::ok, trigger_body({app.triggers.get(txn, trigger_id_param(params)), {}}));
     });
   });
 
   // RFC 7396 merge patch over the trigger as GET shows it, validated as a whole declaration.
-  router.add(verb::patch, "/api/automation/triggers/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::patch, "/api/automation/triggers/{id}", http::Access::operator_, [&app](http::RequestContext& context) {
     auto patch = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
     answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params, ip = context.client_ip,
-                    patch](pqxx::connection& c) {
+                    patch, access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto id = trigger_id_param(params);
                      const auto& changes = patch.get();
                      const auto current = app.triggers.get(txn, id);
@@ -100,37 +100,38 @@ void add_trigger_routes(http::Router& router, app::AppContext& app) {
                    });
   });
 
-  router.add(verb::delete_, "/api/automation/triggers/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::delete_, "/api/automation/triggers/{id}", http::Access::operator_, [&app](http::RequestContext& context) {
     answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params,
-                    ip = context.client_ip](pqxx::connection& c) {
+                    ip = context.client_ip, access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      app.triggers.remove(txn, actor, trigger_id_param(params), ip);
                      txn.commit();
                      return http::no_content_response();
                    });
   });
 
-  router.add(verb::post, "/api/automation/triggers/{id}/rotate-secret", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/automation/triggers/{id}/rotate-secret", http::Access::operator_, [&app](http::RequestContext& context) {
     answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params,
-                    ip = context.client_ip](pqxx::connection& c) {
+                    ip = context.client_ip, access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      auto rotated = app.triggers.rotate_secret(txn, actor, trigger_id_param(params), ip);
                      txn.commit();
                      return http::json_response(status::ok, trigger_body(rotated));
                    });
   });
 
-  router.add(verb::get, "/api/automation/triggers/{id}/runs", [&app](http::RequestContext& context) {
+  router.add(verb::get, "/api/automation/triggers/{id}/runs", http::Access::viewer, [&app](http::RequestContext& context) {
     auto filter = Deferred<store::runs::ListFilter>::from(
         [&] { return automation::parse_run_filter(query_params(context.request), false); });
     answer_from_db(app, context,
-                   [&app, request = context.request, params = context.path_params, filter](pqxx::connection& c) {
+                   [&app, request = context.request, params = context.path_params, filter,
+                    access = context.access](pqxx::connection& c) {
                      pqxx::read_transaction txn(c);
-                     auth::authenticate_operator(txn, request, auth::Role::viewer);
+                     auth::authenticate_operator(txn, request, access);
                      const auto id = trigger_id_param(params);
                      auto query = filter.get();
                      app.triggers.get(txn, id);

@@ -32,6 +32,7 @@ struct V1Call {
   std::string client_ip;  // after trusted-proxy resolution
   std::string action;
   http::Responder responder;
+  http::Access access;  // the route's declared access (automation_key)
 };
 
 // What a handler's database work returns: an answer now, or nothing when a SyncWait answers later.
@@ -44,7 +45,7 @@ using BuildSubmission =
 std::shared_ptr<V1Call> make_call(app::AppContext& app, http::RequestContext& context, std::string action) {
   return std::make_shared<V1Call>(V1Call{
       app, context.request, auth::client_address(context.client_ip, context.request, app.settings.trusted_proxies),
-      std::move(action), context.responder});
+      std::move(action), context.responder, context.access});
 }
 
 // Admits the call (key, IP allowlist, rate limit), runs `work` in a transaction that `work`
@@ -57,7 +58,7 @@ void run_v1(const std::shared_ptr<V1Call>& call, V1Work work, std::function<void
         std::optional<store::AutomationKeyRecord> key;
         try {
           pqxx::work txn(connection);
-          key = auth::authenticate_automation(txn, call->request);
+          key = auth::authenticate_automation(txn, call->request, call->access);
           auth::admit_automation_call(*key, call->client_ip, call->app.rate_limiter);
           if (auto response = work(txn, *key, *call)) call->responder.send(std::move(*response));
         } catch (const auth::AuthenticationFailed& failure) {
@@ -316,7 +317,8 @@ void handle_cancel(app::AppContext& app, http::RequestContext& context) {
 
 void add_v1_routes(http::Router& router, app::AppContext& app) {
   const auto add = [&](verb method, const char* path, void (*handler)(app::AppContext&, http::RequestContext&)) {
-    router.add(method, path, [&app, handler](http::RequestContext& context) { handler(app, context); });
+    router.add(method, path, http::Access::automation_key,
+               [&app, handler](http::RequestContext& context) { handler(app, context); });
   };
   add(verb::post, "/api/automation/v1/exec", handle_exec);
   add(verb::post, "/api/automation/v1/deploy", handle_deploy);

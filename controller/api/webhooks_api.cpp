@@ -59,8 +59,10 @@ void deliver_and_answer(app::AppContext& app, http::RequestContext& context, con
 }  // namespace
 
 void add_webhook_routes(http::Router& router, app::AppContext& app) {
+  // Public: the endpoint's signature or the token in the path is the credential.
   // Seed 002: {"result": {"matched", "runs"}}.
-  router.add(verb::post, "/api/webhooks/global/{endpoint}", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/webhooks/global/{endpoint}", http::Access::public_,
+             [&app](http::RequestContext& context) {
     deliver_and_answer(app, context, "endpoint", &services::Webhooks::deliver,
                        [](const services::DeliveryResult& result) {
                          boost::json::array runs;
@@ -74,7 +76,8 @@ void add_webhook_routes(http::Router& router, app::AppContext& app) {
 
   // Seed 000: {"run_id", "status": "running"}; status "skipped" when the trigger's filter did not
   // match or the firing was refused (its run then says why).
-  router.add(verb::post, "/api/automations/webhook/{token}", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/automations/webhook/{token}", http::Access::public_,
+             [&app](http::RequestContext& context) {
     deliver_and_answer(app, context, "token", &services::Webhooks::deliver_token,
                        [](const services::DeliveryResult& result) {
                          if (result.runs.empty()) return boost::json::object{{"run_id", nullptr}, {"status", "skipped"}};

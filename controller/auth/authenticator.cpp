@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace tether::auth {
 namespace {
@@ -43,7 +44,19 @@ std::string_view role_name(Role role) {
   return "viewer";
 }
 
-Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request& request, Role needed) {
+Role needed_role(const http::Access access) {
+  switch (access) {
+    case http::Access::viewer: return Role::viewer;
+    case http::Access::operator_: return Role::operator_;
+    case http::Access::admin: return Role::admin;
+    case http::Access::public_:
+    case http::Access::automation_key: break;
+  }
+  throw std::logic_error(fmt::format("a route declared {} asks for an operator key", http::access_name(access)));
+}
+
+Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request& request, const http::Access access) {
+  const auto needed = needed_role(access);
   const auto token = require_bearer(request, operator_key_kind);
   const auto presented = parse_secret(token, operator_key_kind);
   if (!presented) throw AuthenticationFailed("invalid API key");
@@ -58,7 +71,11 @@ Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request&
   return Operator{key->id, key->name, role};
 }
 
-store::AutomationKeyRecord authenticate_automation(pqxx::transaction_base& txn, const http::Request& request) {
+store::AutomationKeyRecord authenticate_automation(pqxx::transaction_base& txn, const http::Request& request,
+                                                   const http::Access access) {
+  if (access != http::Access::automation_key) {
+    throw std::logic_error(fmt::format("a route declared {} asks for an automation key", http::access_name(access)));
+  }
   const auto token = require_bearer(request, automation_key_kind);
   const auto presented = parse_secret(token, automation_key_kind);
   if (!presented) throw AuthenticationFailed("invalid automation key");

@@ -29,12 +29,20 @@ struct Operator {
   std::string actor() const { return "api_key:" + key_id; }
 };
 
-// AuthenticationFailed (401) when the key is missing, malformed, unknown or revoked; 403 when its
-// role is below `needed`.
-Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request& request, Role needed);
+// The role an operator route's declared access needs: viewer, operator_ or admin. std::logic_error
+// for public_ and automation_key, which no operator key satisfies.
+Role needed_role(http::Access access);
 
+// Operator routes authenticate with the access their route declared (context.access), never a
+// role of their own. AuthenticationFailed (401) when the key is missing, malformed, unknown or
+// revoked; 403 when its role is below needed_role(access). std::logic_error (a 500) when the route
+// is not an operator route: a public or automation-key route must not ask for an operator key.
+Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request& request, http::Access access);
+
+// For routes declared http::Access::automation_key (else std::logic_error, a 500).
 // AuthenticationFailed (401) for a missing, malformed, unknown, revoked or expired automation key.
-store::AutomationKeyRecord authenticate_automation(pqxx::transaction_base& txn, const http::Request& request);
+store::AutomationKeyRecord authenticate_automation(pqxx::transaction_base& txn, const http::Request& request,
+                                                   http::Access access);
 
 class RateLimiter;
 

@@ -35,8 +35,16 @@ std::vector<std::string> split_path(std::string_view path) {
   return segments;
 }
 
-void Router::add(bhttp::verb method, std::string pattern, Handler handler) {
-  routes_.push_back(Route{method, split_path(pattern), std::move(handler)});
+void Router::add(bhttp::verb method, std::string pattern, Access access, Handler handler) {
+  auto segments = split_path(pattern);
+  routes_.push_back(Route{method, std::move(pattern), std::move(segments), access, std::move(handler)});
+}
+
+std::vector<RouteInfo> Router::routes() const {
+  std::vector<RouteInfo> out;
+  out.reserve(routes_.size());
+  for (const auto& route : routes_) out.push_back(RouteInfo{route.method, route.pattern, route.access});
+  return out;
 }
 
 bool Router::match(const Route& route, const std::vector<std::string>& segments,
@@ -70,6 +78,7 @@ void Router::route(RequestContext& context) const {
       continue;
     }
     context.path_params = std::move(params);
+    context.access = route.access;
     try {
       route.handler(context);
     } catch (const ApiError& error) {

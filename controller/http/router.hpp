@@ -2,6 +2,9 @@
 // Maps method + path pattern ("/api/servers/{id}") to a handler. Unknown paths answer 404,
 // known paths with another method 405 with an Allow header. A GET route also serves HEAD (the
 // connection leaves the body out). Errors echo at most the head of what the client sent.
+// Every route declares its Access when it is added (there is no add without one); the matched
+// route's Access is put in the RequestContext for the handler to authenticate with.
+#include "controller/http/access.hpp"
 #include "controller/http/types.hpp"
 
 #include <functional>
@@ -12,16 +15,28 @@ namespace tether::http {
 
 using Handler = std::function<void(RequestContext&)>;
 
+// A registered route as the route table lists it.
+struct RouteInfo {
+  bhttp::verb method;
+  std::string pattern;  // as registered: "/api/servers/{id}"
+  Access access;
+};
+
 class Router {
  public:
-  void add(bhttp::verb method, std::string pattern, Handler handler);
-  // Runs the matching handler (which answers through context.responder) or answers itself.
+  void add(bhttp::verb method, std::string pattern, Access access, Handler handler);
+  // Runs the matching handler (which answers through context.responder, with context.access set
+  // to the route's declared Access) or answers itself.
   void route(RequestContext& context) const;
+  // Every route added, in the order added.
+  std::vector<RouteInfo> routes() const;
 
  private:
   struct Route {
     bhttp::verb method;
+    std::string pattern;
     std::vector<std::string> segments;
+    Access access;
     Handler handler;
   };
   static bool match(const Route& route, const std::vector<std::string>& segments,

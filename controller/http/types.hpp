@@ -1,5 +1,7 @@
 #pragma once
 // The HTTP vocabulary shared by the server, the router and the API handlers.
+#include "controller/http/access.hpp"
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/beast/http.hpp>
 
@@ -75,6 +77,9 @@ struct RequestContext {
   std::string client_ip;
   std::map<std::string, std::string> path_params;
   Responder responder;
+  // The matched route's declared Access, set by the router before its handler runs. Until then
+  // public_, which no operator or automation-key check accepts (see auth::authenticate_*).
+  Access access = Access::public_;
 };
 
 }  // namespace tether::http

@@ -119,12 +119,12 @@ boost::json::object import_answer(const services::ImportResult& result) {
 void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
   // ---- the list and its exports (literal paths first: the router takes the first match)
 
-  router.add(verb::get, "/api/automations", [&app](http::RequestContext& context) {
+  router.add(verb::get, "/api/automations", http::Access::viewer, [&app](http::RequestContext& context) {
     auto limit = Deferred<int>::from(
         [&] { return limit_query_param(query_params(context.request), default_list_limit, max_list_limit); });
-    answer_from_db(app, context, [&app, request = context.request, limit](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, limit, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       boost::json::array automations;
       for (const auto& summary : services::Automations(app.jobs, app.triggers).list(txn, limit.get())) {
         automations.push_back(seed000::render_automation(summary.job, summary.label, summary.last_run));
@@ -133,13 +133,14 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
     });
   });
 
-  router.add(verb::post, "/api/automations", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/automations", http::Access::operator_, [&app](http::RequestContext& context) {
     auto declaration = Deferred<seed000::Declaration>::from(
         [&] { return seed000::parse_declaration(parse_json_body(context.request)); });
     answer_from_db(app, context,
-                   [&app, request = context.request, ip = context.client_ip, declaration](pqxx::connection& c) {
+                   [&app, request = context.request, ip = context.client_ip, declaration,
+                    access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto& declared = declaration.get();
                      const auto created = services::Automations(app.jobs, app.triggers)
                                               .create(txn, actor, declared.job, declared.label, ip);
@@ -150,20 +151,20 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
   });
 
   // Every automation with its whole job and its triggers (never a secret): operators only.
-  router.add(verb::get, "/api/automations/export", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [&app, request = context.request](pqxx::connection& c) {
+  router.add(verb::get, "/api/automations/export", http::Access::operator_, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [&app, request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::operator_);
+      auth::authenticate_operator(txn, request, access);
       return http::json_response(status::ok, export_list(txn, app));
     });
   });
 
   // All or nothing, in one transaction; new ids, and a fresh webhook token for each automation.
-  router.add(verb::post, "/api/automations/import", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/automations/import", http::Access::operator_, [&app](http::RequestContext& context) {
     auto plan = Deferred<services::ImportPlan>::from([&] { return seed000::parse_import(context.request.body()); });
-    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, plan](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, plan, access = context.access](pqxx::connection& c) {
       pqxx::work txn(c);
-      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+      const auto actor = auth::authenticate_operator(txn, request, access);
       const auto result = services::Portability(app.jobs, app.triggers).import(txn, actor, plan.get(), ip);
       txn.commit();
       if (app.wake_scheduler) app.wake_scheduler();
@@ -173,10 +174,10 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
 
   // ---- the template library
 
-  router.add(verb::get, "/api/automations/templates", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [request = context.request](pqxx::connection& c) {
+  router.add(verb::get, "/api/automations/templates", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       boost::json::array templates;
       for (const auto& tmpl : services::templates::list()) templates.push_back(services::templates::to_json(tmpl));
       return http::json_response(status::ok, templates);
@@ -185,16 +186,17 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
 
   // 201 {"id", "status": "created", "webhook_token", "webhook_url"}; 404 for an unknown template
   // (after authentication, as every refusal of the body).
-  router.add(verb::post, "/api/automations/templates/{template_id}/apply", [&app](http::RequestContext& context) {
+  router.add(verb::post, "/api/automations/templates/{template_id}/apply", http::Access::operator_, [&app](http::RequestContext& context) {
     auto declaration = Deferred<seed000::Declaration>::from([&] {
       const auto* tmpl = services::templates::find(context.path_params.at("template_id"));
       if (!tmpl) throw http::ApiError(status::not_found, "template not found");
       return seed000::parse_template_application(*tmpl, parse_json_body(context.request));
     });
     answer_from_db(app, context,
-                   [&app, request = context.request, ip = context.client_ip, declaration](pqxx::connection& c) {
+                   [&app, request = context.request, ip = context.client_ip, declaration,
+                    access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto& declared = declaration.get();
                      const auto created = services::Automations(app.jobs, app.triggers)
                                               .create(txn, actor, declared.job, declared.label, ip);
@@ -206,10 +208,10 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
 
   // ---- runs
 
-  router.add(verb::get, "/api/automations/runs/{run_id}", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [request = context.request, params = context.path_params](pqxx::connection& c) {
+  router.add(verb::get, "/api/automations/runs/{run_id}", http::Access::viewer, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      auth::authenticate_operator(txn, request, auth::Role::viewer);
+      auth::authenticate_operator(txn, request, access);
       const auto run = run_or_404(txn, run_id_param(params));
       const auto output = store::run_output::of_run(txn, run.id, seed000::max_run_output_bytes);
       return http::json_response(status::ok, seed000::render_run(run, &output));
@@ -218,10 +220,10 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
 
   // The run's SSE stream, as GET /api/automation/runs/{id}/stream serves it; the key may come as
   // ?token= (EventSource cannot set headers).
-  router.add(verb::get, "/api/automations/runs/{run_id}/stream", [&app](http::RequestContext& context) {
-    stream_from_db(app, context, [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+  router.add(verb::get, "/api/automations/runs/{run_id}/stream", http::Access::viewer, [&app](http::RequestContext& context) {
+    stream_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
-      const auto viewer = auth::authenticate_operator(txn, with_query_token(request), auth::Role::viewer);
+      const auto viewer = auth::authenticate_operator(txn, with_query_token(request), access);
       limit_operator_stream_rate(app, viewer.key_id);
       const auto id = run_id_param(params);
       run_or_404(txn, id);
@@ -241,14 +243,14 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
 
   // ---- one automation
 
-  router.add(verb::put, "/api/automations/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::put, "/api/automations/{id}", http::Access::operator_, [&app](http::RequestContext& context) {
     auto declaration = Deferred<seed000::Declaration>::from(
         [&] { return seed000::parse_declaration(parse_json_body(context.request)); });
     answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params, ip = context.client_ip,
-                    declaration](pqxx::connection& c) {
+                    declaration, access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto id = automation_id_param(params);
                      const auto& declared = declaration.get();
                      automation_call([&] {
@@ -262,12 +264,12 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
   });
 
   // The automation's runs stay in the history; its triggers and label go with it.
-  router.add(verb::delete_, "/api/automations/{id}", [&app](http::RequestContext& context) {
+  router.add(verb::delete_, "/api/automations/{id}", http::Access::operator_, [&app](http::RequestContext& context) {
     answer_from_db(app, context,
                    [&app, request = context.request, params = context.path_params,
-                    ip = context.client_ip](pqxx::connection& c) {
+                    ip = context.client_ip, access = context.access](pqxx::connection& c) {
                      pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
                      const auto id = automation_id_param(params);
                      automation_call([&] {
                        app.jobs.remove(txn, actor, id, ip);
@@ -281,10 +283,10 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
 
   // Runs the automation now, whatever its schedule; its overlap policy and fire limit apply (a
   // firing they refuse answers with the run "canceled").
-  router.add(verb::post, "/api/automations/{id}/run", [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [&app, request = context.request, params = context.path_params](pqxx::connection& c) {
+  router.add(verb::post, "/api/automations/{id}/run", http::Access::operator_, [&app](http::RequestContext& context) {
+    answer_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::work txn(c);
-      const auto actor = auth::authenticate_operator(txn, request, auth::Role::operator_);
+      const auto actor = auth::authenticate_operator(txn, request, access);
       const auto job = automation_or_404(txn, automation_id_param(params));
       auto created = app.fanout.fire_job(txn, job, app.fanout.clock().now(), std::nullopt, actor.actor());
       txn.commit();

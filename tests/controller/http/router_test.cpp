@@ -33,10 +33,10 @@ Routed route(const Router& router, bhttp::verb method, const std::string& target
 
 Router example_router() {
   Router router;
-  router.add(bhttp::verb::get, "/api/servers/{id}", [](RequestContext& c) {
+  router.add(bhttp::verb::get, "/api/servers/{id}", Access::viewer, [](RequestContext& c) {
     c.responder.send(Response{bhttp::status::ok, 11});
   });
-  router.add(bhttp::verb::delete_, "/api/servers/{id}", [](RequestContext& c) {
+  router.add(bhttp::verb::delete_, "/api/servers/{id}", Access::admin, [](RequestContext& c) {
     c.responder.send(Response{bhttp::status::no_content, 11});
   });
   return router;
