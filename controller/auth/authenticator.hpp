@@ -7,6 +7,7 @@
 
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -22,16 +23,29 @@ class AuthenticationFailed : public http::ApiError {
   explicit AuthenticationFailed(std::string detail) : ApiError(http::bhttp::status::unauthorized, std::move(detail)) {}
 };
 
+// Who calls an operator route: an operator API key (tak_), or a user's login session (tss_),
+// which acts with its user's role. For a session, key_id is the session's id (what its open
+// streams are counted and ended by) and username is set.
 struct Operator {
   std::string key_id;
   std::string name;
   Role role;
-  std::string actor() const { return "api_key:" + key_id; }
+  std::string username = {};
+  bool is_session() const { return !username.empty(); }
+  std::string actor() const { return is_session() ? "user:" + username : "api_key:" + key_id; }
 };
 
-// AuthenticationFailed (401) when the key is missing, malformed, unknown or revoked; 403 when its
-// role is below `needed`.
+// AuthenticationFailed (401) when the key or session token is missing, malformed, unknown,
+// revoked or expired; 403 when its role is below `needed`.
 Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request& request, Role needed);
+
+// A session token (tss_...) as of `now`: its user, acting with the user's role. AuthenticationFailed
+// for a malformed, unknown or expired token. Refreshes the session's last_seen_at (at most once a
+// minute) when `txn` may write.
+Operator authenticate_session(pqxx::transaction_base& txn, std::string_view token, std::chrono::system_clock::time_point now);
+
+// 403 unless `role` reaches `needed`.
+void require_role(const Operator& caller, Role needed);
 
 // AuthenticationFailed (401) for a missing, malformed, unknown, revoked or expired automation key.
 store::AutomationKeyRecord authenticate_automation(pqxx::transaction_base& txn, const http::Request& request);
