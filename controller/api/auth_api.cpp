@@ -42,10 +42,8 @@ void add(http::Router& router, verb method, const char* pattern, Access access, 
              });
 }
 
-http::Response error_body(status code, const std::string& message, boost::json::object extra = {}) {
-  extra["error"] = message;
-  extra["detail"] = message;
-  return http::json_response(code, extra);
+http::Response error_body(status code, const std::string& message) {
+  return http::json_response(code, boost::json::object{{"error", message}, {"detail", message}});
 }
 
 http::Response ok() { return http::json_response(status::ok, boost::json::object{{"status", "ok"}}); }
@@ -158,7 +156,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
       if (failure.address_locked) app.users.record_lockout(c, attempt.username, client, 300, "address");
       if (failure.username_locked) app.users.record_lockout(c, attempt.username, client, 300, "username");
       if (result.outcome == services::LoginResult::Outcome::totp_required) {
-        return error_body(status::unauthorized, "TOTP code required", {{"totp_required", true}});
+        return error_body(status::unauthorized, "TOTP code required");
       }
       return error_body(status::unauthorized, "Invalid credentials");
     });

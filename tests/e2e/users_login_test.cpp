@@ -84,7 +84,8 @@ std::int64_t unix_now() {
 
 std::vector<boost::json::object> audit_entries(testing::TetherStack& stack, const std::string& action) {
   std::vector<boost::json::object> out;
-  for (const auto& entry : array_field(admin_get(stack, "/api/audit?limit=1000&action=" + action), "entries")) {
+  const auto answer = admin_get(stack, "/api/audit?limit=1000&action=" + action);
+  for (const auto& entry : array_field(answer, "entries")) {
     out.push_back(entry.as_object());
   }
   return out;
@@ -219,11 +220,12 @@ TEST_CASE("admin sessions: listed with their prefix, revoked by prefix; a passwo
   const auto listed = stack.admin("GET", "/api/admin/sessions");
   REQUIRE(listed.status == 200);
   int of_sam = 0;
-  for (const auto& session : boost::json::parse(listed.body).as_array()) {
+  const auto sessions = boost::json::parse(listed.body).as_array();
+  for (const auto& session : sessions) {
     const auto& object = session.as_object();
     if (object.at("username") != "sam") continue;
     ++of_sam;
-    CHECK(object.at("ip") == address);
+    CHECK(object.at("ip") == boost::json::value(address));
     CHECK(boost::json::serialize(object).find(a) == std::string::npos);
   }
   CHECK(of_sam == 2);
@@ -282,10 +284,7 @@ TEST_CASE("TOTP: set up, enabled with a valid code, then required at login; an a
   INFO(describe(enabled));
   REQUIRE(enabled.status == 200);
 
-  const auto without = login(stack, address, "tina", "TinaPass1!");
-  check_error(without, 401);
-  INFO(without.body);
-  CHECK(json_object(without).at("totp_required") == true);
+  check_error_is(login(stack, address, "tina", "TinaPass1!"), 401, "TOTP code required");
   // The next step's code: the one used to enable is spent.
   const auto with_code = login_token(stack, address, "tina", "TinaPass1!", auth::totp::code_at(secret, unix_now() + 30));
   secrets_seen().push_back(with_code);
@@ -301,7 +300,7 @@ TEST_CASE("the first admin from `admin create-user`; the audit trail; no passwor
   auto& stack = users_stack();
   const std::string password = "CliAdmin-" + crypto::hex_encode(crypto::random_bytes(6));
   const auto created = testing::run_command(
-      {"sh", "-c", "printf '%s\\n' \"$PW\" | \"$BIN\" admin create-user --username root-admin --role admin "
+      {"/bin/sh", "-c", "printf '%s\\n' \"$PW\" | \"$BIN\" admin create-user --username root-admin --role admin "
                    "--database-url \"$URL\""},
       std::chrono::seconds(30),
       {{"PW", password}, {"BIN", TETHER_CONTROLLER_BINARY}, {"URL", stack.database().url()}});

@@ -187,8 +187,10 @@ TEST_CASE("TOTP: once enabled a login needs a valid code, taken once", "[users][
   CHECK(u.login("tom", "SecurePass1!", auth::totp::code_at(secret, unix_now())).outcome ==
         services::LoginResult::Outcome::ok);
 
-  pqxx::read_transaction txn(u.fx.connection);
-  const auto sealed = txn.exec1("SELECT totp_secret_sealed FROM users WHERE username = 'tom'")[0].as<std::string>();
-  CHECK(sealed.find(setup.secret) == std::string::npos);
+  {
+    pqxx::read_transaction txn(u.fx.connection);
+    const auto sealed = txn.exec1("SELECT totp_secret_sealed FROM users WHERE username = 'tom'")[0].as<std::string>();
+    CHECK(sealed.find(setup.secret) == std::string::npos);
+  }
   CHECK(u.audit_text().find(setup.secret) == std::string::npos);
 }
