@@ -290,6 +290,20 @@ cmd_up() {
     ADMIN_KEY=$(stack_create_admin_key "$DATABASE_URL" dev-admin)
   fi
 
+  # The first admin user: made once, with a generated password that is printed only then (it is
+  # stored nowhere but as its PBKDF2 hash).
+  local admin_user_line="admin        (password printed when it was created; reset it with POST /api/admin/users)"
+  api_call GET /api/admin/users "$ADMIN_KEY"
+  if [[ $API_STATUS == 200 ]] && ! jq -e 'any(.[]; .username == "admin")' >/dev/null <<<"$API_BODY"; then
+    local admin_password
+    admin_password="Tether-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    say "creating the admin user 'admin'"
+    printf '%s\n' "$admin_password" |
+      "$CONTROLLER_BIN" admin create-user --username admin --role admin --database-url "$DATABASE_URL" \
+        --log-level warn >/dev/null || die "'tether-controller admin create-user' failed"
+    admin_user_line="admin        password $admin_password   (shown once: note it now)"
+  fi
+
   SERVER_ID=$(dev_read "$STATE_DIR/dev.env" TETHER_SERVER_ID)
   AGENT_TOKEN=$(dev_read "$STATE_DIR/agent.env" TETHER_TOKEN)
   RCA_KEY=$(dev_read "$STATE_DIR/dev.env" TETHER_RCA_KEY)
@@ -334,6 +348,7 @@ cmd_up() {
 Tether is up.
   URL          $API_URL   (self-signed; CA file $STATE_DIR/tls/cert.pem)
   admin key    $ADMIN_KEY
+  admin user   $admin_user_line
   rca_ key     $RCA_KEY
   server       local  $SERVER_ID  (active)
   database     $DATABASE_URL

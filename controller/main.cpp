@@ -4,6 +4,7 @@
 #include "controller/app/application.hpp"
 #include "controller/auth/authenticator.hpp"
 #include "controller/services/key_service.hpp"
+#include "controller/services/user_service.hpp"
 
 #include <boost/algorithm/string/split.hpp>
 #include <boost/asio/ip/host_name.hpp>
@@ -20,6 +21,8 @@ Usage:
   tether-controller migrate --database-url URL apply database migrations and exit
   tether-controller admin create-key --name NAME [--role admin|operator|viewer] --database-url URL
                                                create an operator API key; prints only the key
+  tether-controller admin create-user --username U [--role admin|operator|viewer] --database-url URL
+                                               create a user; reads its password from stdin (one line)
 
 Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win):
   --listen HOST:PORT                 address to serve on (default 127.0.0.1:8080)
@@ -56,7 +59,7 @@ const std::set<std::string> known_options = {
     "stream-keep-alive-seconds", "stream-stall-seconds",
     "max-connections", "max-connections-per-address",
     "instance-id", "master-key-file", "trusted-proxies", "auth-failure-threshold", "auth-failure-window-seconds",
-    "name", "role"};
+    "name", "role", "username"};
 
 tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
   tether::app::ControllerSettings s;
@@ -123,6 +126,31 @@ int create_key(const tether::config::Options& options) {
   return 0;
 }
 
+int create_user(const tether::config::Options& options) {
+  const auto username = options.require("username");
+  const auto role = options.get_or("role", "admin");
+  if (!tether::auth::parse_role(role)) throw std::invalid_argument("--role must be admin, operator or viewer");
+  const auto url = options.require("database-url");
+  std::string password;
+  if (!std::getline(std::cin, password)) throw std::invalid_argument("no password on stdin");
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  tether::app::prepare_database(url, std::chrono::seconds(10));
+  pqxx::connection connection(url);
+  pqxx::work txn(connection);
+  tether::SystemClock clock;
+  tether::services::SecretBox no_master_key(std::nullopt);
+  tether::services::Users users(clock, no_master_key);
+  try {
+    users.create(txn, "cli", username, role, password, "local");
+  } catch (const tether::services::ServiceError& e) {
+    std::cerr << "tether-controller: " << e.what() << "\n";
+    return 2;
+  }
+  txn.commit();
+  std::cout << "created user " << username << " (" << role << ")" << std::endl;
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -144,6 +172,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (words == std::vector<std::string>{"admin", "create-key"}) return create_key(options);
+    if (words == std::vector<std::string>{"admin", "create-user"}) return create_user(options);
     std::cerr << "unknown command '" << fmt::format("{}", fmt::join(words, " ")) << "' (see --help)\n";
     return 2;
   } catch (const std::invalid_argument& e) {

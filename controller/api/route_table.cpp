@@ -2,6 +2,7 @@
 
 #include "controller/api/routes.hpp"
 #include "controller/services/secret_box.hpp"
+#include "controller/services/user_service.hpp"
 
 #include "common/clock.hpp"
 
@@ -26,10 +27,11 @@ std::vector<RouteEntry> route_table() {
   services::Jobs jobs(clock, secrets);
   services::Triggers triggers(clock, secrets);
   services::Webhooks webhooks(triggers, fanout);
+  services::Users users(clock, secrets);
   app::AppContext context{db,           dispatcher, io,        settings, std::chrono::steady_clock::now(),
                           rate_limiter, registry_credentials,  open_streams, auth_failures, lifecycle,
                           jobs,         triggers,   webhooks,  fanout,   {},
-                          {}};
+                          {},           users};
   http::Router router;
   add_all_routes(router, context);
   std::vector<RouteEntry> out;

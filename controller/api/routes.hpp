@@ -18,6 +18,7 @@ void add_webhook_routes(http::Router& router, app::AppContext& app);
 void add_template_routes(http::Router& router, app::AppContext& app);
 void add_portability_routes(http::Router& router, app::AppContext& app);
 void add_seed000_automation_routes(http::Router& router, app::AppContext& app);
+void add_auth_routes(http::Router& router, app::AppContext& app);
 
 inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_health_routes(router, app);
@@ -34,6 +35,7 @@ inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_template_routes(router, app);
   add_portability_routes(router, app);
   add_seed000_automation_routes(router, app);
+  add_auth_routes(router, app);
 }
 
 }  // namespace tether::api

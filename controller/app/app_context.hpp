@@ -9,6 +9,7 @@
 #include "controller/services/job_service.hpp"
 #include "controller/services/registry_service.hpp"
 #include "controller/services/trigger_service.hpp"
+#include "controller/services/user_service.hpp"
 #include "controller/services/webhook_service.hpp"
 #include "controller/store/db_pool.hpp"
 #include "controller/streams/open_streams.hpp"
@@ -74,6 +75,8 @@ struct AppContext {
   std::function<void(const std::vector<std::string>&)> advance_runs;
   // A job was created or changed: the scheduler looks again now.
   std::function<void()> wake_scheduler;
+  // Users, login sessions and TOTP.
+  services::Users& users;
 };
 
 }  // namespace tether::app

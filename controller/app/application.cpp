@@ -4,6 +4,7 @@
 #include "controller/api/routes.hpp"
 #include "controller/events/event_router.hpp"
 #include "controller/operations/maintenance.hpp"
+#include "controller/services/session_cleanup.hpp"
 #include "controller/runs/run_driver.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/http/listener.hpp"
@@ -89,6 +90,8 @@ int serve(const ControllerSettings& settings) {
   services::Jobs jobs(clock, secrets);
   services::Triggers triggers(clock, secrets);
   services::Webhooks webhooks(triggers, fanout);
+  services::Users users(clock, secrets);
+  auto session_cleanup = std::make_shared<services::SessionCleanup>(io, db, users);
   auto run_driver = std::make_shared<runs::RunDriver>(io, db, fanout);
   const auto advance_runs = [run_driver](const std::vector<std::string>& ids) { run_driver->advance(ids); };
   auto scheduler = std::make_shared<scheduler::Scheduler>(io, db, fanout, advance_runs);
@@ -114,7 +117,8 @@ int serve(const ControllerSettings& settings) {
                      webhooks,
                      fanout,
                      advance_runs,
-                     [scheduler] { scheduler->wake(); }};
+                     [scheduler] { scheduler->wake(); },
+                     users};
 
   http::Router router;
   api::add_all_routes(router, context);
@@ -137,6 +141,7 @@ int serve(const ControllerSettings& settings) {
   run_driver->start();
   scheduler->start();
   event_router->start();
+  session_cleanup->start();
 
   const auto bound = listener->local_endpoint();
   spdlog::info("event=listening address={}:{} tls={} instance={}", bound.address().to_string(), bound.port(),
@@ -149,6 +154,7 @@ int serve(const ControllerSettings& settings) {
     maintenance->stop();
     scheduler->stop();
     event_router->stop();
+    session_cleanup->stop();
     run_driver->stop();
     open_streams->stop();
     io.stop();

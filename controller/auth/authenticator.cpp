@@ -5,6 +5,8 @@
 #include "controller/auth/secrets.hpp"
 #include "controller/http/responses.hpp"
 #include "controller/store/key_store.hpp"
+#include "controller/store/sql_text.hpp"
+#include "controller/store/user_store.hpp"
 
 #include <fmt/format.h>
 
@@ -49,26 +51,57 @@ Role needed_role(const http::Access access) {
     case http::Access::viewer: return Role::viewer;
     case http::Access::operator_: return Role::operator_;
     case http::Access::admin: return Role::admin;
+    case http::Access::session: return Role::viewer;
     case http::Access::public_:
     case http::Access::automation_key: break;
   }
   throw std::logic_error(fmt::format("a route declared {} asks for an operator key", http::access_name(access)));
 }
 
+void require_role(const Operator& caller, Role needed) {
+  if (static_cast<int>(caller.role) < static_cast<int>(needed)) {
+    throw ApiError(status::forbidden, fmt::format("this action needs the {} role; the {} has {}", role_name(needed),
+                                                  caller.is_session() ? "user" : "key", role_name(caller.role)));
+  }
+}
+
+Operator authenticate_session(pqxx::transaction_base& txn, std::string_view token,
+                              std::chrono::system_clock::time_point now) {
+  const auto presented = parse_secret(token, session_token_kind);
+  if (!presented) throw AuthenticationFailed("invalid session token");
+  for (const auto& session : store::users::find_sessions(txn, presented->lookup_prefix)) {
+    if (!matches(*presented, session.token_hash)) continue;
+    const auto now_us = store::epoch_micros(now);
+    if (session.expires_us <= now_us) throw AuthenticationFailed("session expired; log in again");
+    if (dynamic_cast<pqxx::work*>(&txn) != nullptr) store::users::touch_session(txn, session.id, now_us);
+    return Operator{session.id, session.username, parse_role(session.role).value_or(Role::viewer), session.username};
+  }
+  throw AuthenticationFailed("invalid session token");
+}
+
 Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request& request, const http::Access access) {
   const auto needed = needed_role(access);
   const auto token = require_bearer(request, operator_key_kind);
+  if (token.starts_with(session_token_kind)) {
+    auto caller = authenticate_session(txn, token, std::chrono::system_clock::now());
+    require_role(caller, needed);
+    return caller;
+  }
+  if (access == http::Access::session) {
+    // Authenticated first, so that a bad key is still a 401.
+    const auto presented = parse_secret(token, operator_key_kind);
+    const auto key = presented ? store::keys::find_api_key(txn, presented->lookup_prefix) : std::nullopt;
+    if (!key || !matches(*presented, key->key_hash) || key->revoked) throw AuthenticationFailed("invalid API key");
+    throw ApiError(status::forbidden, "this route needs a user's session (log in with POST /api/login), not an API key");
+  }
   const auto presented = parse_secret(token, operator_key_kind);
   if (!presented) throw AuthenticationFailed("invalid API key");
   const auto key = store::keys::find_api_key(txn, presented->lookup_prefix);
   if (!key || !matches(*presented, key->key_hash)) throw AuthenticationFailed("invalid API key");
   if (key->revoked) throw AuthenticationFailed("API key has been revoked");
-  const auto role = parse_role(key->role).value_or(Role::viewer);
-  if (static_cast<int>(role) < static_cast<int>(needed)) {
-    throw ApiError(status::forbidden, fmt::format("this action needs the {} role; the key has {}", role_name(needed),
-                                                  role_name(role)));
-  }
-  return Operator{key->id, key->name, role};
+  Operator caller{key->id, key->name, parse_role(key->role).value_or(Role::viewer)};
+  require_role(caller, needed);
+  return caller;
 }
 
 store::AutomationKeyRecord authenticate_automation(pqxx::transaction_base& txn, const http::Request& request,

@@ -7,6 +7,7 @@
 
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -22,11 +23,16 @@ class AuthenticationFailed : public http::ApiError {
   explicit AuthenticationFailed(std::string detail) : ApiError(http::bhttp::status::unauthorized, std::move(detail)) {}
 };
 
+// Who calls an operator route: an operator API key (tak_), or a user's login session (tss_),
+// which acts with its user's role. For a session, key_id is the session's id (what its open
+// streams are counted and ended by) and username is set.
 struct Operator {
   std::string key_id;
   std::string name;
   Role role;
-  std::string actor() const { return "api_key:" + key_id; }
+  std::string username = {};
+  bool is_session() const { return !username.empty(); }
+  std::string actor() const { return is_session() ? "user:" + username : "api_key:" + key_id; }
 };
 
 // The role an operator route's declared access needs: viewer, operator_ or admin. std::logic_error
@@ -34,10 +40,19 @@ struct Operator {
 Role needed_role(http::Access access);
 
 // Operator routes authenticate with the access their route declared (context.access), never a
-// role of their own. AuthenticationFailed (401) when the key is missing, malformed, unknown or
-// revoked; 403 when its role is below needed_role(access). std::logic_error (a 500) when the route
-// is not an operator route: a public or automation-key route must not ask for an operator key.
+// role of their own: an operator key (tak_) or a user's session token (tss_). AuthenticationFailed
+// (401) when it is missing, malformed, unknown, revoked or expired; 403 when its role is below
+// needed_role(access). std::logic_error (a 500) when the route is not an operator route: a public
+// or automation-key route must not ask for an operator key.
 Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request& request, http::Access access);
+
+// A session token (tss_...) as of `now`: its user, acting with the user's role. AuthenticationFailed
+// for a malformed, unknown or expired token. Refreshes the session's last_seen_at (at most once a
+// minute) when `txn` may write.
+Operator authenticate_session(pqxx::transaction_base& txn, std::string_view token, std::chrono::system_clock::time_point now);
+
+// 403 unless `role` reaches `needed`.
+void require_role(const Operator& caller, Role needed);
 
 // For routes declared http::Access::automation_key (else std::logic_error, a 500).
 // AuthenticationFailed (401) for a missing, malformed, unknown, revoked or expired automation key.

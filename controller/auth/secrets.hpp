@@ -1,5 +1,5 @@
 #pragma once
-// Bearer secrets (tak_ operator keys, rca_ automation keys, tat_ agent tokens): 256 random bits,
+// Bearer secrets (tak_ operator keys, rca_ automation keys, tat_ agent tokens, tss_ login sessions): 256 random bits,
 // hex encoded after a kind prefix. A secret is found by its first 8 hex digits (shown in listings,
 // not enough to use it) and verified by comparing SHA-256 digests in constant time.
 #include "controller/http/types.hpp"
@@ -13,6 +13,7 @@ namespace tether::auth {
 inline constexpr std::string_view operator_key_kind = "tak_";
 inline constexpr std::string_view automation_key_kind = "rca_";
 inline constexpr std::string_view agent_token_kind = "tat_";
+inline constexpr std::string_view session_token_kind = "tss_";
 
 struct IssuedSecret {
   std::string secret;  // shown once, never stored

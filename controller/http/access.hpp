@@ -13,9 +13,11 @@ enum class Access {
   viewer,          // an operator key (tak_) of role viewer or above
   operator_,       // an operator key of role operator or above
   admin,           // an operator key of role admin
+  session,         // a user's login session (tss_), of any role: the caller's own profile and TOTP
 };
 
-// "public", "automation_key", "viewer", "operator", "admin" (as the README's route table writes them).
+// "public", "automation_key", "viewer", "operator", "admin", "session" (as the README's route
+// table writes them).
 constexpr std::string_view access_name(Access access) {
   switch (access) {
     case Access::public_: return "public";
@@ -23,12 +25,14 @@ constexpr std::string_view access_name(Access access) {
     case Access::viewer: return "viewer";
     case Access::operator_: return "operator";
     case Access::admin: return "admin";
+    case Access::session: return "session";
   }
   return "unknown";
 }
 
 constexpr std::optional<Access> parse_access(std::string_view name) {
-  for (const auto access : {Access::public_, Access::automation_key, Access::viewer, Access::operator_, Access::admin}) {
+  for (const auto access :
+       {Access::public_, Access::automation_key, Access::viewer, Access::operator_, Access::admin, Access::session}) {
     if (access_name(access) == name) return access;
   }
   return std::nullopt;

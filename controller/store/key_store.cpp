@@ -133,7 +133,8 @@ InvalidKeys invalid_keys(pqxx::transaction_base& txn, const std::vector<std::str
   if (!operator_key_ids.empty()) {
     invalid.operator_keys = ids_of(txn.exec_params(
         "SELECT k FROM jsonb_array_elements_text($1::jsonb) AS k WHERE NOT EXISTS "
-        "(SELECT 1 FROM api_keys a WHERE a.id = k::uuid AND a.revoked_at IS NULL)",
+        "(SELECT 1 FROM api_keys a WHERE a.id = k::uuid AND a.revoked_at IS NULL) AND NOT EXISTS "
+        "(SELECT 1 FROM sessions s WHERE s.id = k::uuid AND s.expires_at > now())",
         to_json_array(operator_key_ids)));
   }
   if (!automation_key_ids.empty()) {

@@ -47,7 +47,8 @@ std::optional<std::string> revoke_automation_key(pqxx::transaction_base& txn, co
 void touch_automation_key(pqxx::transaction_base& txn, const std::string& id);
 
 // Of the given key ids, those that no longer authenticate: unknown, revoked or (automation keys)
-// expired. For ending the output streams they opened.
+// expired. Operator key ids may also be login sessions' ids (a session ends when it expires or is
+// revoked). For ending the output streams they opened.
 struct InvalidKeys {
   std::vector<std::string> operator_keys;
   std::vector<std::string> automation_keys;

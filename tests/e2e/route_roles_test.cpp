@@ -141,6 +141,16 @@ void check_answer(Access access, Caller caller, const http::Response& response, 
         CHECK(refused);
       }
       return;
+    case Access::session:
+      // A user's own session only: no API key, whatever its role, is one.
+      if (caller == Caller::nobody) {
+        check_error(response, 401);
+      } else if (caller == Caller::automation_key) {
+        CHECK(refused);  // not an operator credential at all
+      } else {
+        check_error(response, 403);
+      }
+      return;
     case Access::viewer:
     case Access::operator_:
     case Access::admin: {
@@ -194,7 +204,8 @@ TEST_CASE("every registered route answers each caller as its declared access say
   // Each kind of access is exercised by at least one route, and health answers everyone.
   const auto health = walk.call(Caller::nobody, {"GET", "/api/health", Access::public_}, "/api/health");
   CHECK(health.status == 200);
-  for (const auto access : {Access::public_, Access::automation_key, Access::viewer, Access::operator_, Access::admin}) {
+  for (const auto access :
+       {Access::public_, Access::automation_key, Access::viewer, Access::operator_, Access::admin, Access::session}) {
     INFO(http::access_name(access));
     CHECK(walked[access] > 0);
   }
