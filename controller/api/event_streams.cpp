@@ -4,6 +4,7 @@
 #include "controller/auth/authenticator.hpp"
 #include "controller/services/operation_service.hpp"
 #include "controller/streams/operation_event_stream.hpp"
+#include "controller/streams/run_event_stream.hpp"
 
 #include <fmt/format.h>
 
@@ -87,6 +88,28 @@ void stream_from_db(app::AppContext& app, const http::RequestContext& context, S
   respond_from_db(app, context, [work = std::move(work)](pqxx::connection& connection, const http::Responder& responder) {
     responder.stream_events(work(connection));
   });
+}
+
+void serve_run_stream(app::AppContext& app, const http::RequestContext& context, const std::string& id_param,
+                      RunEndView view) {
+  stream_from_db(app, context,
+                 [&app, request = context.request, params = context.path_params, access = context.access, id_param,
+                  view = std::move(view)](pqxx::connection& c) {
+                   pqxx::read_transaction txn(c);
+                   const auto viewer = auth::authenticate_operator(txn, with_query_token(request), access);
+                   limit_operator_stream_rate(app, viewer.key_id);
+                   const auto id = uuid_path_param(params, id_param, "run");  // "run not found"
+                   if (!store::runs::find(txn, id)) throw http::ApiError(http::bhttp::status::not_found, "run not found");
+                   auto ticket = admit_stream(app, {streams::StreamOwner::Kind::operator_key, viewer.key_id});
+                   streams::RunStreamServices services{app.db, app.dispatcher.output_hub(),
+                                                       app.settings.stream_keep_alive};
+                   store::runs::StreamCursor after;
+                   if (auto it = request.find("Last-Event-ID"); it != request.end()) {
+                     after = streams::parse_run_event_id(it->value()).value_or(store::runs::StreamCursor{});
+                   }
+                   streams::RunStreamRequest stream{id, after, view, std::move(ticket)};
+                   return std::make_shared<streams::RunEventStream>(services, std::move(stream));
+                 });
 }
 
 }  // namespace tether::api

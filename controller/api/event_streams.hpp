@@ -4,6 +4,7 @@
 #include "controller/app/app_context.hpp"
 #include "controller/http/types.hpp"
 #include "controller/store/records.hpp"
+#include "controller/store/run_store.hpp"
 #include "controller/streams/open_streams.hpp"
 
 #include <boost/json.hpp>
@@ -44,5 +45,15 @@ std::shared_ptr<http::StreamProducer> operation_output_stream(app::AppContext& a
 // Like answer_from_db, for a handler whose success is an event stream.
 using StreamWork = std::function<std::shared_ptr<http::StreamProducer>(pqxx::connection&)>;
 void stream_from_db(app::AppContext& app, const http::RequestContext& context, StreamWork work);
+
+using RunEndView = std::function<boost::json::value(const store::RunRecord&, const store::TargetCounts&)>;
+
+// A run's event stream, for every route that serves one (the jobs API's and seed 000's): the
+// operator key from Authorization or ?token=, under the operator stream rate and caps, resumed
+// after the output event Last-Event-ID names (from the beginning without one or with one of
+// another shape), ending with `view` of the run. The run's id is the UUID path parameter
+// `id_param`; 404 "run not found".
+void serve_run_stream(app::AppContext& app, const http::RequestContext& context, const std::string& id_param,
+                      RunEndView view);
 
 }  // namespace tether::api

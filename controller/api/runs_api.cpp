@@ -24,14 +24,6 @@ std::string run_id_param(const std::map<std::string, std::string>& params) {
   return uuid_path_param(params, "id", "run");  // "run not found"
 }
 
-// Where a resumed stream goes on: after the output event Last-Event-ID names; from the beginning
-// without one or with one that is not of this stream's shape.
-store::runs::StreamCursor run_stream_cursor(const http::Request& request) {
-  auto it = request.find("Last-Event-ID");
-  if (it == request.end()) return {};
-  return streams::parse_run_event_id(it->value()).value_or(store::runs::StreamCursor{});
-}
-
 // After the commit: send what the run started, deliver its cancels, wake the runs it names.
 void after_commit(app::AppContext& app, const runs::AfterCommit& after) {
   app.fanout.after_commit(after);
@@ -98,21 +90,8 @@ void add_run_routes(http::Router& router, app::AppContext& app) {
   // SSE of the run's output, its operations' ends and the run's end; resumable with Last-Event-ID.
   // Admitted under the same caps and rate as the operation streams.
   router.add(verb::get, "/api/automation/runs/{id}/stream", http::Access::viewer, [&app](http::RequestContext& context) {
-    stream_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
-      pqxx::read_transaction txn(c);
-      const auto viewer = auth::authenticate_operator(txn, with_query_token(request), access);
-      limit_operator_stream_rate(app, viewer.key_id);
-      const auto id = run_id_param(params);
-      run_or_404(txn, id);
-      auto ticket = admit_stream(app, {streams::StreamOwner::Kind::operator_key, viewer.key_id});
-      streams::RunStreamServices services{app.db, app.dispatcher.output_hub(), app.settings.stream_keep_alive};
-      streams::RunStreamRequest stream{
-          id, run_stream_cursor(request),
-          [](const store::RunRecord& run, const store::TargetCounts& counts) {
-            return boost::json::value(automation::render_run(run, counts));
-          },
-          std::move(ticket)};
-      return std::make_shared<streams::RunEventStream>(services, std::move(stream));
+    serve_run_stream(app, context, "id", [](const store::RunRecord& run, const store::TargetCounts& counts) {
+      return boost::json::value(automation::render_run(run, counts));
     });
   });
 }

@@ -114,6 +114,23 @@ boost::json::object import_answer(const services::ImportResult& result) {
   return body;
 }
 
+// Creates the declared automation (job, label, token trigger): 201 with its id and its webhook token.
+void create_automation(app::AppContext& app, const http::RequestContext& context,
+                       const Deferred<seed000::Declaration>& declaration) {
+    answer_from_db(app, context,
+                   [&app, request = context.request, ip = context.client_ip, declaration,
+                    access = context.access](pqxx::connection& c) {
+                     pqxx::work txn(c);
+                     const auto actor = auth::authenticate_operator(txn, request, access);
+                     const auto& declared = declaration.get();
+                     const auto created = services::Automations(app.jobs, app.triggers)
+                                              .create(txn, actor, declared.job, declared.label, ip);
+                     txn.commit();
+                     if (app.wake_scheduler) app.wake_scheduler();
+                     return http::json_response(status::created, created_answer(created));
+                   });
+}
+
 }  // namespace
 
 void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
@@ -136,18 +153,7 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
   router.add(verb::post, "/api/automations", http::Access::operator_, [&app](http::RequestContext& context) {
     auto declaration = Deferred<seed000::Declaration>::from(
         [&] { return seed000::parse_declaration(parse_json_body(context.request)); });
-    answer_from_db(app, context,
-                   [&app, request = context.request, ip = context.client_ip, declaration,
-                    access = context.access](pqxx::connection& c) {
-                     pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, access);
-                     const auto& declared = declaration.get();
-                     const auto created = services::Automations(app.jobs, app.triggers)
-                                              .create(txn, actor, declared.job, declared.label, ip);
-                     txn.commit();
-                     if (app.wake_scheduler) app.wake_scheduler();
-                     return http::json_response(status::created, created_answer(created));
-                   });
+    create_automation(app, context, declaration);
   });
 
   // Every automation with its whole job and its triggers (never a secret): operators only.
@@ -192,18 +198,7 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
       if (!tmpl) throw http::ApiError(status::not_found, "template not found");
       return seed000::parse_template_application(*tmpl, parse_json_body(context.request));
     });
-    answer_from_db(app, context,
-                   [&app, request = context.request, ip = context.client_ip, declaration,
-                    access = context.access](pqxx::connection& c) {
-                     pqxx::work txn(c);
-                     const auto actor = auth::authenticate_operator(txn, request, access);
-                     const auto& declared = declaration.get();
-                     const auto created = services::Automations(app.jobs, app.triggers)
-                                              .create(txn, actor, declared.job, declared.label, ip);
-                     txn.commit();
-                     if (app.wake_scheduler) app.wake_scheduler();
-                     return http::json_response(status::created, created_answer(created));
-                   });
+    create_automation(app, context, declaration);
   });
 
   // ---- runs
@@ -220,26 +215,12 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
 
   // The run's SSE stream, as GET /api/automation/runs/{id}/stream serves it; the key may come as
   // ?token= (EventSource cannot set headers).
-  router.add(verb::get, "/api/automations/runs/{run_id}/stream", http::Access::viewer, [&app](http::RequestContext& context) {
-    stream_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
-      pqxx::read_transaction txn(c);
-      const auto viewer = auth::authenticate_operator(txn, with_query_token(request), access);
-      limit_operator_stream_rate(app, viewer.key_id);
-      const auto id = run_id_param(params);
-      run_or_404(txn, id);
-      auto ticket = admit_stream(app, {streams::StreamOwner::Kind::operator_key, viewer.key_id});
-      streams::RunStreamServices services{app.db, app.dispatcher.output_hub(), app.settings.stream_keep_alive};
-      std::optional<store::runs::StreamCursor> after;
-      if (auto it = request.find("Last-Event-ID"); it != request.end()) after = streams::parse_run_event_id(it->value());
-      streams::RunStreamRequest stream{
-          id, after.value_or(store::runs::StreamCursor{}),
-          [](const store::RunRecord& run, const store::TargetCounts&) {
-            return boost::json::value(seed000::render_run(run));
-          },
-          std::move(ticket)};
-      return std::make_shared<streams::RunEventStream>(services, std::move(stream));
-    });
-  });
+  router.add(verb::get, "/api/automations/runs/{run_id}/stream", http::Access::viewer,
+             [&app](http::RequestContext& context) {
+               serve_run_stream(app, context, "run_id", [](const store::RunRecord& run, const store::TargetCounts&) {
+                 return boost::json::value(seed000::render_run(run));
+               });
+             });
 
   // ---- one automation
 
