@@ -2,11 +2,19 @@
 
 #include "controller/services/service_error.hpp"
 #include "controller/store/audit_store.hpp"
+#include "controller/store/system_automation_locks.hpp"
 
 #include <boost/json.hpp>
 
 namespace tether::services {
 namespace {
+
+// A loop whose lock another session holds (a pass on another replica, or on another connection
+// here) reads as running, unless it is paused: a paused loop's cadence takes the lock only to read
+// the flag.
+void mark_running_elsewhere(AutomationView& view, const std::set<std::string>& locked) {
+  if (view.state != "running" && view.state != "paused" && locked.contains(view.spec->key)) view.state = "running";
+}
 
 void audit(pqxx::transaction_base& txn, const auth::Operator& caller, const std::string& action, const std::string& key,
            const std::string& client_ip, const std::string& outcome, boost::json::object detail = {}) {
@@ -59,6 +67,7 @@ std::vector<AutomationView> SystemAutomations::list(pqxx::transaction_base& txn)
   std::vector<std::string> keys;
   for (const auto& entry : entries_) keys.push_back(entry.runner->spec().key);
   auto rows = store::system_automations::load(txn, keys);
+  const auto locked = store::system_automations::locked_keys(txn, keys);
   std::vector<AutomationView> out;
   for (const auto& entry : entries_) {
     store::system_automations::Row row;
@@ -67,6 +76,7 @@ std::vector<AutomationView> SystemAutomations::list(pqxx::transaction_base& txn)
       if (loaded.key == row.key) row = loaded;
     }
     out.push_back(view_of(entry, std::move(row)));
+    mark_running_elsewhere(out.back(), locked);
   }
   return out;
 }
@@ -77,7 +87,9 @@ AutomationView SystemAutomations::get(pqxx::transaction_base& txn, const std::st
   store::system_automations::Row row;
   row.key = key;
   if (!rows.empty()) row = std::move(rows.front());
-  return view_of(found, std::move(row));
+  auto view = view_of(found, std::move(row));
+  mark_running_elsewhere(view, store::system_automations::locked_keys(txn, {key}));
+  return view;
 }
 
 AutomationView SystemAutomations::run(pqxx::connection& connection, const auth::Operator& caller,

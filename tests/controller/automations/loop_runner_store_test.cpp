@@ -5,9 +5,12 @@
 
 #include "controller/automations/catalog.hpp"
 #include "controller/automations/loop_runner.hpp"
+#include "controller/store/system_automation_locks.hpp"
 #include "controller/store/system_automation_store.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <set>
 
 using namespace tether;
 using namespace tether::automations;
@@ -33,6 +36,12 @@ TEST_CASE("while one replica runs a loop's pass, another cannot; a different loo
   LoopRunner c(*find_spec("session-cleanup"), [](const PassContext&) { return PassResult{}; }, clock, "replica-b");
   LoopRunner a(*find_spec("retention-pruner"), [&](const PassContext& context) {
     CHECK(context.instance() == "replica-a");
+    {
+      // Any replica sees the pass under way.
+      pqxx::read_transaction txn(other);
+      CHECK(store::system_automations::locked_keys(txn, {"retention-pruner", "session-cleanup"}) ==
+            std::set<std::string>{"retention-pruner"});
+    }
     PgLoopBackend backend_b(other, "replica-b");
     from_b = b.run(backend_b, Trigger::manual);
     other_loop = c.run(backend_b, Trigger::cadence);
@@ -46,6 +55,10 @@ TEST_CASE("while one replica runs a loop's pass, another cannot; a different loo
   REQUIRE(other_loop);
   CHECK(other_loop->outcome == Outcome::ran);
 
+  {
+    pqxx::read_transaction txn(other);
+    CHECK(store::system_automations::locked_keys(txn, {"retention-pruner", "session-cleanup"}).empty());
+  }
   const auto row = row_of(f.connection, "retention-pruner");
   CHECK(row.runs == 1);
   CHECK(row.last_duration_ms == 250);
