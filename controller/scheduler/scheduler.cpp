@@ -80,19 +80,29 @@ Tick fire_due(pqxx::transaction_base& txn, runs::Fanout& fanout, int limit) {
 
 automations::PassResult pass(pqxx::connection& connection, runs::Fanout& fanout, const AdvanceRuns& advance_runs,
                              const SchedulerSettings& settings) {
-  Tick tick;
+  int claimed = 0, ticks = 0;
+  std::size_t runs = 0;
+  bool full = false;
   std::optional<std::int64_t> earliest;
-  {
-    pqxx::work txn(connection);
-    tick = fire_due(txn, fanout, settings.batch);
-    earliest = store::jobs::earliest_due_us(txn);
-    txn.commit();
-  }
-  fanout.after_commit(tick.after);
-  if (advance_runs) advance_runs(tick.after.runs_to_advance);
+  // While full batches are due, tick on within the pass (each tick its own transaction, its runs
+  // handed on at once): the lock is taken and the pass recorded once for the whole backlog.
+  do {
+    Tick tick;
+    {
+      pqxx::work txn(connection);
+      tick = fire_due(txn, fanout, settings.batch);
+      earliest = store::jobs::earliest_due_us(txn);
+      txn.commit();
+    }
+    fanout.after_commit(tick.after);
+    if (advance_runs) advance_runs(tick.after.runs_to_advance);
+    claimed += tick.claimed;
+    runs += tick.runs.size();
+    full = tick.claimed >= settings.batch;
+  } while (full && ++ticks < settings.ticks_per_pass);
   automations::PassResult result;
-  result.metrics = {{"jobsClaimed", tick.claimed}, {"runsCreated", tick.runs.size()}};
-  result.more = tick.claimed >= settings.batch;
+  result.metrics = {{"jobsClaimed", claimed}, {"runsCreated", runs}};
+  result.more = full;
   if (earliest) {
     const auto until = store::from_epoch_micros(*earliest) - fanout.clock().now();
     result.next_in = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until) + std::chrono::milliseconds(1),

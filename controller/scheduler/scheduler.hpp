@@ -32,13 +32,15 @@ Tick fire_due(pqxx::transaction_base& txn, runs::Fanout& fanout, int limit);
 struct SchedulerSettings {
   int batch = 25;  // jobs per transaction
   std::chrono::milliseconds longest_sleep{1000};  // jobs made on another controller are seen this soon
+  int ticks_per_pass = 40;  // transactions of `batch` jobs in one pass while full batches are due
 };
 
 using AdvanceRuns = std::function<void(const std::vector<std::string>&)>;
 
 // One pass of the `job-scheduler` loop (automations::LoopRunner runs it under the loop's advisory
-// lock, on its cadence of longest_sleep): a tick of fire_due committed, its runs handed to the
-// fan-out and the run driver; `more` after a full batch, else next_in = until the earliest due job.
+// lock, on its cadence of longest_sleep): ticks of fire_due, each committed and its runs handed to
+// the fan-out and the run driver, while full batches are due (at most ticks_per_pass); `more` when
+// the last was full, else next_in = until the earliest due job.
 automations::PassResult pass(pqxx::connection& connection, runs::Fanout& fanout, const AdvanceRuns& advance_runs,
                              const SchedulerSettings& settings);
 
