@@ -48,6 +48,11 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
   --auth-failure-threshold N         failed authentications per client address answered 401 within
                                      a window; later ones get 429 (default 100)
   --auth-failure-window-seconds N    that window (default 60)
+  --retention-output-days N          finished operations' output is deleted after (default 30)
+  --retention-operations-days N      finished operations that belong to no run (default 90)
+  --retention-runs-days N            ended runs, with their operations (default 90)
+  --retention-audit-days N           audit entries (default 365)
+  --retention-webhook-delivery-days N  accepted webhook delivery ids, kept to refuse replays (default 30)
   --help, --version
 )";
 
@@ -59,6 +64,8 @@ const std::set<std::string> known_options = {
     "stream-keep-alive-seconds", "stream-stall-seconds",
     "max-connections", "max-connections-per-address",
     "instance-id", "master-key-file", "trusted-proxies", "auth-failure-threshold", "auth-failure-window-seconds",
+    "retention-output-days", "retention-operations-days", "retention-runs-days", "retention-audit-days",
+    "retention-webhook-delivery-days",
     "name", "role", "username"};
 
 tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
@@ -103,6 +110,12 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
   s.master_key_file = options.get_or("master-key-file", "");
   s.auth_failure_threshold = static_cast<int>(options.get_int("auth-failure-threshold", 100, 1, 1000000));
   s.auth_failure_window_seconds = static_cast<int>(options.get_int("auth-failure-window-seconds", 60, 1, 86400));
+  s.retention_output_days = static_cast<int>(options.get_int("retention-output-days", 30, 1, 36500));
+  s.retention_operations_days = static_cast<int>(options.get_int("retention-operations-days", 90, 1, 36500));
+  s.retention_runs_days = static_cast<int>(options.get_int("retention-runs-days", 90, 1, 36500));
+  s.retention_audit_days = static_cast<int>(options.get_int("retention-audit-days", 365, 1, 36500));
+  s.retention_webhook_delivery_days =
+      static_cast<int>(options.get_int("retention-webhook-delivery-days", 30, 1, 36500));
   if (auto proxies = options.get("trusted-proxies")) {
     std::vector<std::string> entries;
     boost::algorithm::split(entries, *proxies, [](char c) { return c == ','; });
