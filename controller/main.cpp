@@ -1,5 +1,6 @@
 // tether-controller: serve the API and agent sockets, or run an administrative command.
 #include "common/config.hpp"
+#include "common/schedule_spec.hpp"
 #include "common/logging.hpp"
 #include "controller/app/application.hpp"
 #include "controller/auth/authenticator.hpp"
@@ -10,6 +11,7 @@
 #include <boost/asio/ip/host_name.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 namespace {
@@ -48,6 +50,8 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
   --auth-failure-threshold N         failed authentications per client address answered 401 within
                                      a window; later ones get 429 (default 100)
   --auth-failure-window-seconds N    that window (default 60)
+  --approval-timeout DURATION        how long a run held for approval waits for a decision before
+                                     it is canceled: seconds or a duration such as 30m (default 1h)
   --help, --version
 )";
 
@@ -59,7 +63,23 @@ const std::set<std::string> known_options = {
     "stream-keep-alive-seconds", "stream-stall-seconds",
     "max-connections", "max-connections-per-address",
     "instance-id", "master-key-file", "trusted-proxies", "auth-failure-threshold", "auth-failure-window-seconds",
+    "approval-timeout",
     "name", "role", "username"};
+
+// Seconds ("90") or a duration ("30m", "1h30m"), at least a second and at most 30 days.
+std::chrono::seconds parse_approval_timeout(const std::string& text) {
+  const auto rule = "--approval-timeout must be seconds or a duration such as 30m or 1h, from 1s to 30d, got '" +
+                    text + "'";
+  std::chrono::seconds value{0};
+  try {
+    const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    value = digits ? std::chrono::seconds(std::stoll(text)) : tether::schedule::parse_duration(text, "approval-timeout");
+  } catch (const std::exception&) {
+    throw std::invalid_argument(rule);
+  }
+  if (value < std::chrono::seconds(1) || value > std::chrono::hours(24 * 30)) throw std::invalid_argument(rule);
+  return value;
+}
 
 tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
   tether::app::ControllerSettings s;
@@ -108,6 +128,7 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
     boost::algorithm::split(entries, *proxies, [](char c) { return c == ','; });
     s.trusted_proxies = tether::auth::NetworkList::parse(entries);
   }
+  if (auto timeout = options.get("approval-timeout")) s.approval_timeout = parse_approval_timeout(*timeout);
   s.instance_id = options.get_or("instance-id", boost::asio::ip::host_name() + ":" + std::to_string(s.listen_port));
   return s;
 }

@@ -54,6 +54,8 @@ struct ControllerSettings {
   // Failed authentications per client address answered 401 within a window; later ones get 429.
   int auth_failure_threshold = 100;
   int auth_failure_window_seconds = 60;
+  // How long a run held for approval waits for a decision before it is canceled.
+  std::chrono::seconds approval_timeout{3600};
 };
 
 struct AppContext {
