@@ -13,7 +13,7 @@ const char* const run_columns =
     "array_to_json(env_keys)::text, env_sealed, max_concurrency, max_errors, retry_strategy, max_retries, "
     "retry_base_delay, created_by, " TETHER_SQL_US("created_at") ", event_id, chain_depth, event_env::text"
     // The run's approval request, if it was ever held for one.
-    ", (SELECT a.id::text FROM approvals a WHERE a.run_id = runs.id ORDER BY a.requested_at DESC LIMIT 1)";
+    ", (SELECT a.id::text FROM approvals a WHERE a.run_id = runs.id ORDER BY a.requested_at DESC LIMIT 1) AS approval_id";
 
 RunRecord to_run(const pqxx::row& row) {
   RunRecord r;
