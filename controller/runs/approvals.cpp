@@ -68,6 +68,16 @@ Created Fanout::hold_for_approval(pqxx::transaction_base& txn, store::RunRecord 
   approval.expires_us = store::epoch_micros(now + approval_timeout_);
   store::approvals::insert(txn, approval);
 
+  // A manual trigger is audited as one, as when its run starts at once (the scheduler's and
+  // triggers' firings are not).
+  if (created_by.rfind("job:", 0) != 0 && created_by.rfind("trigger:", 0) != 0) {
+    boost::json::array env_keys;
+    for (const auto& key : run.env_keys) env_keys.emplace_back(key);
+    store::audit::record(txn, {created_by, "jobs.trigger", run.id, std::nullopt, "allowed",
+                               json::serialize(boost::json::object{{"operation_type", run.operation_type},
+                                                                   {"job_id", job.id},
+                                                                   {"env_keys", std::move(env_keys)}})});
+  }
   boost::json::array approvers;
   for (const auto& name : approval.approvers) approvers.emplace_back(name);
   audit(txn, created_by, "approvals.request", approval, std::nullopt,

@@ -147,6 +147,15 @@ TEST_CASE("a run of a job that requires approval waits as pending_approval and n
     CHECK(store::approvals::list(txn, std::string("approved"), 10).empty());
   }
   CHECK(contains(a.audit_actions(created.run.id), "approvals.request"));
+  {
+    // A manual trigger is audited as one, held or not.
+    pqxx::read_transaction txn(a.fx.connection);
+    store::audit::Filter filter;
+    filter.action = "jobs.trigger";
+    const auto rows = store::audit::query(txn, filter, 0);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].actor == "user:carol");
+  }
 
   // While it waits, it is the job's run under way: overlap policy skip records a later firing as skipped.
   const auto second = a.trigger(job);
