@@ -1,5 +1,6 @@
 // tether-controller: serve the API and agent sockets, or run an administrative command.
 #include "common/config.hpp"
+#include "common/schedule_spec.hpp"
 #include "common/logging.hpp"
 #include "controller/app/application.hpp"
 #include "controller/auth/authenticator.hpp"
@@ -10,6 +11,7 @@
 #include <boost/asio/ip/host_name.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 namespace {
@@ -53,6 +55,8 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
   --retention-runs-days N            ended runs, with their operations (default 90)
   --retention-audit-days N           audit entries (default 365)
   --retention-webhook-delivery-days N  accepted webhook delivery ids, kept to refuse replays (default 30)
+  --approval-timeout DURATION        how long a run held for approval waits for a decision before
+                                     it is canceled: seconds or a duration such as 30m (default 1h)
   --help, --version
 )";
 
@@ -66,7 +70,23 @@ const std::set<std::string> known_options = {
     "instance-id", "master-key-file", "trusted-proxies", "auth-failure-threshold", "auth-failure-window-seconds",
     "retention-output-days", "retention-operations-days", "retention-runs-days", "retention-audit-days",
     "retention-webhook-delivery-days",
+    "approval-timeout",
     "name", "role", "username"};
+
+// Seconds ("90") or a duration ("30m", "1h30m"), at least a second and at most 30 days.
+std::chrono::seconds parse_approval_timeout(const std::string& text) {
+  const auto rule = "--approval-timeout must be seconds or a duration such as 30m or 1h, from 1s to 30d, got '" +
+                    text + "'";
+  std::chrono::seconds value{0};
+  try {
+    const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    value = digits ? std::chrono::seconds(std::stoll(text)) : tether::schedule::parse_duration(text, "approval-timeout");
+  } catch (const std::exception&) {
+    throw std::invalid_argument(rule);
+  }
+  if (value < std::chrono::seconds(1) || value > std::chrono::hours(24 * 30)) throw std::invalid_argument(rule);
+  return value;
+}
 
 tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
   tether::app::ControllerSettings s;
@@ -121,6 +141,7 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
     boost::algorithm::split(entries, *proxies, [](char c) { return c == ','; });
     s.trusted_proxies = tether::auth::NetworkList::parse(entries);
   }
+  if (auto timeout = options.get("approval-timeout")) s.approval_timeout = parse_approval_timeout(*timeout);
   s.instance_id = options.get_or("instance-id", boost::asio::ip::host_name() + ":" + std::to_string(s.listen_port));
   return s;
 }

@@ -20,6 +20,7 @@ void add_portability_routes(http::Router& router, app::AppContext& app);
 void add_seed000_automation_routes(http::Router& router, app::AppContext& app);
 void add_auth_routes(http::Router& router, app::AppContext& app);
 void add_system_automation_routes(http::Router& router, app::AppContext& app);
+void add_approval_routes(http::Router& router, app::AppContext& app);
 
 inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_health_routes(router, app);
@@ -38,6 +39,7 @@ inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_seed000_automation_routes(router, app);
   add_auth_routes(router, app);
   add_system_automation_routes(router, app);
+  add_approval_routes(router, app);
 }
 
 }  // namespace tether::api

@@ -61,6 +61,8 @@ struct ControllerSettings {
   int retention_runs_days = 90;
   int retention_audit_days = 365;
   int retention_webhook_delivery_days = 30;
+  // How long a run held for approval waits for a decision before it is canceled.
+  std::chrono::seconds approval_timeout{3600};
 };
 
 struct AppContext {

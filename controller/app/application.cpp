@@ -92,6 +92,7 @@ int serve(const ControllerSettings& settings) {
   SystemClock clock;
   operations::Lifecycle lifecycle(dispatcher, clock);
   runs::Fanout fanout(lifecycle, registry_credentials, secrets);
+  fanout.set_approval_timeout(settings.approval_timeout);
   services::Jobs jobs(clock, secrets);
   services::Triggers triggers(clock, secrets);
   services::Webhooks webhooks(triggers, fanout);
