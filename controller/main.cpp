@@ -2,6 +2,8 @@
 #include "common/config.hpp"
 #include "common/schedule_spec.hpp"
 #include "common/logging.hpp"
+#include "controller/api/openapi/openapi_document.hpp"
+#include "controller/api/route_table.hpp"
 #include "controller/app/application.hpp"
 #include "controller/auth/authenticator.hpp"
 #include "controller/services/key_service.hpp"
@@ -21,6 +23,7 @@ constexpr const char* usage = R"(tether-controller {version}
 Usage:
   tether-controller [serve] [options]          serve the REST API and agent WebSockets
   tether-controller migrate --database-url URL apply database migrations and exit
+  tether-controller openapi                    print the OpenAPI 3.1 document of the API
   tether-controller admin create-key --name NAME [--role admin|operator|viewer] --database-url URL
                                                create an operator API key; prints only the key
   tether-controller admin create-user --username U [--role admin|operator|viewer] --database-url URL
@@ -199,6 +202,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     const auto& words = options.positional();
+    if (words == std::vector<std::string>{"openapi"}) {
+      std::cout << boost::json::serialize(tether::api::openapi::document(tether::api::route_table(), TETHER_VERSION))
+                << std::endl;
+      return 0;
+    }
     tether::logging::init("controller", options.get_or("log-level", "info"));
     if (words.empty() || words == std::vector<std::string>{"serve"}) return tether::app::serve(read_settings(options));
     if (words == std::vector<std::string>{"migrate"}) {

@@ -21,6 +21,8 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app);
 void add_auth_routes(http::Router& router, app::AppContext& app);
 void add_system_automation_routes(http::Router& router, app::AppContext& app);
 void add_approval_routes(http::Router& router, app::AppContext& app);
+// Last: the document it serves lists every route registered before it.
+void add_openapi_routes(http::Router& router, app::AppContext& app);
 
 inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_health_routes(router, app);
@@ -40,6 +42,7 @@ inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_auth_routes(router, app);
   add_system_automation_routes(router, app);
   add_approval_routes(router, app);
+  add_openapi_routes(router, app);
 }
 
 }  // namespace tether::api
