@@ -44,8 +44,9 @@ Usage: ./dev.sh COMMAND
 
   deps     install the Debian packages Tether needs (only those missing; uses sudo when not root)
   build    configure build/ once (Ninja, RelWithDebInfo) and build everything
-  up       deps + build, then run a private PostgreSQL (.tether/pgdata), the controller on
-           https://127.0.0.1:8443 and one agent; prints the URL, keys and a curl example.
+  up       deps + build of the two binaries only (no tests or benchmarks), then run a private
+           PostgreSQL (.tether/pgdata), the controller on https://127.0.0.1:8443 and one agent;
+           prints the URL, keys and a curl example.
            Idempotent: a second `up` reuses the database, keys, server and token, leaves running
            processes alone and restarts only those whose binary was rebuilt or whose command line
            changed.
@@ -102,11 +103,13 @@ apt_install_missing() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
+# cmd_build [TARGET...]: everything, or only the given targets (up needs just the two binaries,
+# not the test and benchmark programs).
 cmd_build() {
   if [[ ! -f $BUILD_DIR/build.ninja ]]; then
     cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
   fi
-  ninja -C "$BUILD_DIR"
+  ninja -C "$BUILD_DIR" "$@"
 }
 
 require_binaries() {
@@ -253,7 +256,7 @@ dev_choose_controller_port() {
 
 cmd_up() {
   cmd_deps
-  cmd_build
+  cmd_build tether-controller tether-agent
   require_binaries "$CONTROLLER_BIN" "$AGENT_BIN"
   dev_prepare_state_dir
   local logs=$STATE_DIR/logs
