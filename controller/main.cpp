@@ -48,6 +48,14 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
   --auth-failure-threshold N         failed authentications per client address answered 401 within
                                      a window; later ones get 429 (default 100)
   --auth-failure-window-seconds N    that window (default 60)
+  --login-max-failures N             failed logins from one client address within the window that
+                                     lock it out (default 5)
+  --login-window-seconds N           that window (default 60)
+  --login-lockout-seconds N          how long the address is locked out (default 300)
+  --login-max-failures-per-username N  failed logins for one username, from any addresses, that
+                                     lock it out (default 10)
+  --login-username-window-seconds N  that window (default 300)
+  --login-username-lockout-seconds N how long the username is locked out (default 300)
   --help, --version
 )";
 
@@ -59,6 +67,8 @@ const std::set<std::string> known_options = {
     "stream-keep-alive-seconds", "stream-stall-seconds",
     "max-connections", "max-connections-per-address",
     "instance-id", "master-key-file", "trusted-proxies", "auth-failure-threshold", "auth-failure-window-seconds",
+    "login-max-failures", "login-window-seconds", "login-lockout-seconds", "login-max-failures-per-username",
+    "login-username-window-seconds", "login-username-lockout-seconds",
     "name", "role", "username"};
 
 tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
@@ -103,6 +113,15 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
   s.master_key_file = options.get_or("master-key-file", "");
   s.auth_failure_threshold = static_cast<int>(options.get_int("auth-failure-threshold", 100, 1, 1000000));
   s.auth_failure_window_seconds = static_cast<int>(options.get_int("auth-failure-window-seconds", 60, 1, 86400));
+  const auto login_setting = [&options](const char* name, int fallback, int max) {
+    return static_cast<int>(options.get_int(name, fallback, 1, max));
+  };
+  s.login_limits.per_address = {login_setting("login-max-failures", 5, 1000000),
+                                login_setting("login-window-seconds", 60, 86400),
+                                login_setting("login-lockout-seconds", 300, 86400)};
+  s.login_limits.per_username = {login_setting("login-max-failures-per-username", 10, 1000000),
+                                 login_setting("login-username-window-seconds", 300, 86400),
+                                 login_setting("login-username-lockout-seconds", 300, 86400)};
   if (auto proxies = options.get("trusted-proxies")) {
     std::vector<std::string> entries;
     boost::algorithm::split(entries, *proxies, [](char c) { return c == ','; });

@@ -1,6 +1,7 @@
 #pragma once
 // What request handlers may use: the database pool, the dispatcher, timers, and the settings.
 #include "controller/auth/failure_limiter.hpp"
+#include "controller/auth/login_limiter.hpp"
 #include "controller/auth/networks.hpp"
 #include "controller/auth/rate_limiter.hpp"
 #include "controller/dispatch/dispatcher.hpp"
@@ -54,6 +55,8 @@ struct ControllerSettings {
   // Failed authentications per client address answered 401 within a window; later ones get 429.
   int auth_failure_threshold = 100;
   int auth_failure_window_seconds = 60;
+  // Failed logins per client address and per username, and their lockouts (seed 004's defaults).
+  auth::LoginLimiter::Settings login_limits;
 };
 
 struct AppContext {
