@@ -209,11 +209,9 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
                                .value_or(json::optional_string(fields, "current").value_or(""));
       const auto password = json::optional_string(fields, "new_password")
                                 .value_or(json::optional_string(fields, "password").value_or(""));
-      weak_password_is_400([&] {
-        app.users.change_own_password(txn, caller, current, password, ip);
-        return 0;
-      });
-      txn.commit();
+      const bool changed = weak_password_is_400([&] { return app.users.change_own_password(txn, caller, current, password, ip); });
+      txn.commit();  // a refusal is audited too
+      if (!changed) throw ApiError(status::forbidden, "Current password is incorrect");
       return ok();
     });
   });

@@ -60,7 +60,7 @@ Role needed_role(const http::Access access) {
 
 void require_role(const Operator& caller, Role needed) {
   if (static_cast<int>(caller.role) < static_cast<int>(needed)) {
-    throw ApiError(status::forbidden, fmt::format("this action needs the {} role; the {} has {}", role_name(needed),
+    throw RoleRefused(caller.actor(), fmt::format("this action needs the {} role; the {} has {}", role_name(needed),
                                                   caller.is_session() ? "user" : "key", role_name(caller.role)));
   }
 }
