@@ -5,3 +5,5 @@ ALTER TABLE api_keys
   ADD COLUMN created_by text NOT NULL DEFAULT 'cli',
   ADD COLUMN expires_at timestamptz;
 CREATE INDEX api_keys_by_created ON api_keys (created_at, id);
+-- The audit log read by actor (?username=, ?actor=).
+CREATE INDEX audit_log_by_actor ON audit_log (actor, at DESC);
