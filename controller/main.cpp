@@ -60,6 +60,14 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
   --retention-webhook-delivery-days N  accepted webhook delivery ids, kept to refuse replays (default 30)
   --approval-timeout DURATION        how long a run held for approval waits for a decision before
                                      it is canceled: seconds or a duration such as 30m (default 1h)
+  --login-max-failures N             failed logins from one client address within the window that
+                                     lock it out (default 5)
+  --login-window-seconds N           that window (default 60)
+  --login-lockout-seconds N          how long the address is locked out (default 300)
+  --login-max-failures-per-username N  failed logins for one username, from any addresses, that
+                                     lock it out (default 10)
+  --login-username-window-seconds N  that window (default 300)
+  --login-username-lockout-seconds N how long the username is locked out (default 300)
   --help, --version
 )";
 
@@ -74,6 +82,8 @@ const std::set<std::string> known_options = {
     "retention-output-days", "retention-operations-days", "retention-runs-days", "retention-audit-days",
     "retention-webhook-delivery-days",
     "approval-timeout",
+    "login-max-failures", "login-window-seconds", "login-lockout-seconds", "login-max-failures-per-username",
+    "login-username-window-seconds", "login-username-lockout-seconds",
     "name", "role", "username"};
 
 // Seconds ("90") or a duration ("30m", "1h30m"), at least a second and at most 30 days.
@@ -139,6 +149,15 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
   s.retention_audit_days = static_cast<int>(options.get_int("retention-audit-days", 365, 1, 36500));
   s.retention_webhook_delivery_days =
       static_cast<int>(options.get_int("retention-webhook-delivery-days", 30, 1, 36500));
+  const auto login_setting = [&options](const char* name, int fallback, int max) {
+    return static_cast<int>(options.get_int(name, fallback, 1, max));
+  };
+  s.login_limits.per_address = {login_setting("login-max-failures", 5, 1000000),
+                                login_setting("login-window-seconds", 60, 86400),
+                                login_setting("login-lockout-seconds", 300, 86400)};
+  s.login_limits.per_username = {login_setting("login-max-failures-per-username", 10, 1000000),
+                                 login_setting("login-username-window-seconds", 300, 86400),
+                                 login_setting("login-username-lockout-seconds", 300, 86400)};
   if (auto proxies = options.get("trusted-proxies")) {
     std::vector<std::string> entries;
     boost::algorithm::split(entries, *proxies, [](char c) { return c == ','; });

@@ -106,7 +106,7 @@ services::LoginAttempt parse_login(const http::Request& request) {
 }  // namespace
 
 void add_auth_routes(http::Router& router, app::AppContext& app) {
-  auto limiter = std::make_shared<auth::LoginLimiter>();
+  auto limiter = std::make_shared<auth::LoginLimiter>(app.settings.login_limits);
 
   add(router, verb::post, "/api/login", http::Access::public_, [&app, limiter](http::RequestContext& context, http::Access) {
     services::LoginAttempt attempt;
@@ -140,8 +140,13 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
                                                                     {"username", result.username}});
       }
       const auto failure = limiter->record_failure(client.ip, attempt.username);
-      if (failure.address_locked) app.users.record_lockout(c, attempt.username, client, 300, "address");
-      if (failure.username_locked) app.users.record_lockout(c, attempt.username, client, 300, "username");
+      const auto& limits = app.settings.login_limits;
+      if (failure.address_locked) {
+        app.users.record_lockout(c, attempt.username, client, limits.per_address.lockout_seconds, "address");
+      }
+      if (failure.username_locked) {
+        app.users.record_lockout(c, attempt.username, client, limits.per_username.lockout_seconds, "username");
+      }
       if (result.outcome == services::LoginResult::Outcome::totp_required) {
         return error_body(status::unauthorized, "TOTP code required");
       }
@@ -204,11 +209,9 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
                                .value_or(json::optional_string(fields, "current").value_or(""));
       const auto password = json::optional_string(fields, "new_password")
                                 .value_or(json::optional_string(fields, "password").value_or(""));
-      weak_password_is_400([&] {
-        app.users.change_own_password(txn, caller, current, password, ip);
-        return 0;
-      });
-      txn.commit();
+      const bool changed = weak_password_is_400([&] { return app.users.change_own_password(txn, caller, current, password, ip); });
+      txn.commit();  // a refusal is audited too
+      if (!changed) throw ApiError(status::forbidden, "Current password is incorrect");
       return ok();
     });
   });

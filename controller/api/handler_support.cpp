@@ -75,6 +75,9 @@ void respond_from_db(app::AppContext& app, const http::RequestContext& context, 
           act(connection, responder);
         } catch (const auth::AuthenticationFailed& failure) {
           throw refuse_unauthenticated(app, connection, call, failure);
+        } catch (const auth::RoleRefused& refused) {
+          services::record_role_refusal(connection, refused.actor(), call, refused.what());
+          throw;
         }
       },
       [responder = context.responder](std::exception_ptr error) {

@@ -65,10 +65,51 @@ std::optional<std::string> uuid_param(const std::map<std::string, std::string>& 
   return parsed;
 }
 
+// Seed 004's `username`: the user of a session's entries, else the actor as it is.
+std::string audit_username(const std::string& actor) {
+  constexpr std::string_view user_prefix = "user:";
+  return actor.starts_with(user_prefix) ? actor.substr(user_prefix.size()) : actor;
+}
+
+// Seed 004's `details`: a short line for people ("target …, name=web-1, role=viewer"), made of
+// the target, the detail's plain fields (each value cut to 60 characters) and, unless allowed,
+// the outcome and status code. The detail never holds a secret, so neither does this.
+std::string audit_details(const store::audit::Row& row, const boost::json::value& detail) {
+  constexpr std::size_t longest_value = 60, longest_line = 240;
+  std::vector<std::string> parts;
+  if (row.target) parts.push_back("target " + *row.target);
+  if (detail.is_object()) {
+    for (const auto& field : detail.as_object()) {
+      const auto& value = field.value();
+      std::string text;
+      if (value.is_string()) {
+        text = std::string(value.as_string());
+      } else if (value.is_number() || value.is_bool()) {
+        text = boost::json::serialize(value);
+      } else {
+        continue;  // lists and objects stay in `detail`
+      }
+      if (text.size() > longest_value) text = std::string(utf8::head(text, longest_value)) + "…";
+      parts.push_back(std::string(field.key()) + "=" + text);
+    }
+  }
+  if (row.outcome != "allowed") parts.push_back(row.outcome);
+  if (row.status_code && *row.status_code >= 400) parts.push_back("status " + std::to_string(*row.status_code));
+  if (row.failures && *row.failures > 1) parts.push_back(std::to_string(*row.failures) + " calls");
+  std::string line;
+  for (const auto& part : parts) line += (line.empty() ? "" : ", ") + part;
+  if (line.size() > longest_line) line = std::string(utf8::head(line, longest_line)) + "…";
+  return line;
+}
+
+// Tether's fields, then seed 004's (time in Unix seconds, username, action, details, ip).
 boost::json::object render_audit(const store::audit::Row& row) {
+  auto detail = boost::json::parse(row.detail_json);
+  auto details = audit_details(row, detail);
   return {{"id", row.id},
           {"at", row.at},
           {"actor", row.actor},
+          {"target", nullable(row.target)},
           {"key_id", nullable(row.key_id)},
           {"action", row.action},
           {"outcome", row.outcome},
@@ -77,7 +118,7 @@ boost::json::object render_audit(const store::audit::Row& row) {
           {"operation_id", nullable(row.operation_id)},
           {"run_id", nullable(row.run_id)},
           {"client_ip", nullable(row.client_ip)},
-          {"detail", boost::json::parse(row.detail_json)},
+          {"detail", std::move(detail)},
           {"exit_code", row.exit_code ? boost::json::value(*row.exit_code) : boost::json::value(nullptr)},
           {"stdout", utf8::sanitize(row.stdout_head)},
           {"stderr", utf8::sanitize(row.stderr_head)},
@@ -86,7 +127,11 @@ boost::json::object render_audit(const store::audit::Row& row) {
           {"claimed_server_id", nullable(row.claimed_server_id)},
           {"claimed_run_id", nullable(row.claimed_run_id)},
           {"failures", row.failures ? boost::json::value(*row.failures) : boost::json::value(nullptr)},
-          {"last_at", nullable(row.last_at)}};
+          {"last_at", nullable(row.last_at)},
+          {"time", row.at_unix},
+          {"username", audit_username(row.actor)},
+          {"details", std::move(details)},
+          {"ip", nullable(row.client_ip)}};
 }
 
 }  // namespace
@@ -169,6 +214,9 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
       filter.server_id = uuid_param(params, "server_id");
       if (auto it = params.find("run_id"); it != params.end()) filter.run_id = it->second;
       if (auto it = params.find("action"); it != params.end()) filter.action = it->second;
+      if (auto it = params.find("action_prefix"); it != params.end()) filter.action_prefix = it->second;
+      if (auto it = params.find("actor"); it != params.end()) filter.actor = it->second;
+      if (auto it = params.find("username"); it != params.end()) filter.username = it->second;
       filter.since = time_param(params, "since");
       filter.until = time_param(params, "until");
       filter.limit = parse_limit(params, 100, 1000);

@@ -21,6 +21,7 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app);
 void add_auth_routes(http::Router& router, app::AppContext& app);
 void add_system_automation_routes(http::Router& router, app::AppContext& app);
 void add_approval_routes(http::Router& router, app::AppContext& app);
+void add_api_key_routes(http::Router& router, app::AppContext& app);
 // Last: the document it serves lists every route registered before it.
 void add_openapi_routes(http::Router& router, app::AppContext& app);
 
@@ -42,6 +43,7 @@ inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_auth_routes(router, app);
   add_system_automation_routes(router, app);
   add_approval_routes(router, app);
+  add_api_key_routes(router, app);
   add_openapi_routes(router, app);
 }
 

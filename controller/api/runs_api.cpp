@@ -36,10 +36,13 @@ void add_run_routes(http::Router& router, app::AppContext& app) {
   router.add(verb::post, "/api/automation/runs", http::Access::operator_, [&app](http::RequestContext& context) {
     auto input = Deferred<runs::AdHocRun>::from(
         [&] { return automation::parse_adhoc_run(parse_json_body(context.request)); });
-    answer_from_db(app, context, [&app, request = context.request, input, access = context.access](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, input, access = context.access,
+                                  ip = context.client_ip](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto actor = auth::authenticate_operator(txn, request, access);
-      auto created = app.fanout.create_adhoc(txn, input.get(), actor.actor());
+      auto run = input.get();
+      run.client_ip = ip;
+      auto created = app.fanout.create_adhoc(txn, run, actor.actor());
       const auto counts = store::runs::latest_counts(txn, created.run.id);
       txn.commit();
       after_commit(app, created.after);
@@ -73,12 +76,13 @@ void add_run_routes(http::Router& router, app::AppContext& app) {
 
   // 202 with the run canceled; 409 when it has already ended.
   router.add(verb::post, "/api/automation/runs/{id}/cancel", http::Access::operator_, [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access,
+                                  ip = context.client_ip](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto actor = auth::authenticate_operator(txn, request, access);
       const auto id = run_id_param(params);
       run_or_404(txn, id);
-      auto canceled = app.fanout.cancel(txn, id, actor.actor(), "canceled by " + actor.actor());
+      auto canceled = app.fanout.cancel(txn, id, actor.actor(), "canceled by " + actor.actor(), ip);
       const auto counts = store::runs::latest_counts(txn, id);
       txn.commit();
       after_commit(app, canceled.after);

@@ -1,6 +1,7 @@
 #pragma once
 // What request handlers may use: the database pool, the dispatcher, timers, and the settings.
 #include "controller/auth/failure_limiter.hpp"
+#include "controller/auth/login_limiter.hpp"
 #include "controller/auth/networks.hpp"
 #include "controller/auth/rate_limiter.hpp"
 #include "controller/dispatch/dispatcher.hpp"
@@ -63,6 +64,8 @@ struct ControllerSettings {
   int retention_webhook_delivery_days = 30;
   // How long a run held for approval waits for a decision before it is canceled.
   std::chrono::seconds approval_timeout{3600};
+  // Failed logins per client address and per username, and their lockouts (seed 004's defaults).
+  auth::LoginLimiter::Settings login_limits;
 };
 
 struct AppContext {

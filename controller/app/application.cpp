@@ -174,6 +174,10 @@ int serve(const ControllerSettings& settings) {
 
   http::Router router;
   api::add_all_routes(router, context);
+  // Every handler (and so the audit log) sees the client behind a trusted proxy, not the proxy.
+  router.resolve_client_address_with([&settings](const http::RequestContext& request) {
+    return auth::client_address(request.client_ip, request.request, settings.trusted_proxies);
+  });
   agents::AgentGateway gateway(lifecycle, std::chrono::seconds(settings.heartbeat_interval_seconds * 3));
   auto tls = make_tls_context(settings);
   http::ServerLimits limits;

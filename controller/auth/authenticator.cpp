@@ -60,7 +60,7 @@ Role needed_role(const http::Access access) {
 
 void require_role(const Operator& caller, Role needed) {
   if (static_cast<int>(caller.role) < static_cast<int>(needed)) {
-    throw ApiError(status::forbidden, fmt::format("this action needs the {} role; the {} has {}", role_name(needed),
+    throw RoleRefused(caller.actor(), fmt::format("this action needs the {} role; the {} has {}", role_name(needed),
                                                   caller.is_session() ? "user" : "key", role_name(caller.role)));
   }
 }
@@ -91,7 +91,9 @@ Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request&
     // Authenticated first, so that a bad key is still a 401.
     const auto presented = parse_secret(token, operator_key_kind);
     const auto key = presented ? store::keys::find_api_key(txn, presented->lookup_prefix) : std::nullopt;
-    if (!key || !matches(*presented, key->key_hash) || key->revoked) throw AuthenticationFailed("invalid API key");
+    if (!key || !matches(*presented, key->key_hash) || key->revoked || key->expired) {
+      throw AuthenticationFailed("invalid API key");
+    }
     throw ApiError(status::forbidden, "this route needs a user's session (log in with POST /api/login), not an API key");
   }
   const auto presented = parse_secret(token, operator_key_kind);
@@ -99,8 +101,10 @@ Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request&
   const auto key = store::keys::find_api_key(txn, presented->lookup_prefix);
   if (!key || !matches(*presented, key->key_hash)) throw AuthenticationFailed("invalid API key");
   if (key->revoked) throw AuthenticationFailed("API key has been revoked");
+  if (key->expired) throw AuthenticationFailed("API key expired at " + key->expires_at.value_or("?"));
   Operator caller{key->id, key->name, parse_role(key->role).value_or(Role::viewer)};
   require_role(caller, needed);
+  if (dynamic_cast<pqxx::work*>(&txn) != nullptr) store::keys::touch_api_key(txn, key->id);
   return caller;
 }
 

@@ -23,6 +23,18 @@ class AuthenticationFailed : public http::ApiError {
   explicit AuthenticationFailed(std::string detail) : ApiError(http::bhttp::status::unauthorized, std::move(detail)) {}
 };
 
+// A 403: the caller is known but its role is below the route's. Carries the caller's actor so
+// that whoever answers it can audit the refusal (access.denied) after the caller's transaction.
+class RoleRefused : public http::ApiError {
+ public:
+  RoleRefused(std::string actor, std::string detail)
+      : ApiError(http::bhttp::status::forbidden, std::move(detail)), actor_(std::move(actor)) {}
+  const std::string& actor() const { return actor_; }
+
+ private:
+  std::string actor_;
+};
+
 // Who calls an operator route: an operator API key (tak_), or a user's login session (tss_),
 // which acts with its user's role. For a session, key_id is the session's id (what its open
 // streams are counted and ended by) and username is set.
@@ -51,7 +63,7 @@ Operator authenticate_operator(pqxx::transaction_base& txn, const http::Request&
 // minute) when `txn` may write.
 Operator authenticate_session(pqxx::transaction_base& txn, std::string_view token, std::chrono::system_clock::time_point now);
 
-// 403 unless `role` reaches `needed`.
+// RoleRefused (403) unless `role` reaches `needed`.
 void require_role(const Operator& caller, Role needed);
 
 // For routes declared http::Access::automation_key (else std::logic_error, a 500).

@@ -80,6 +80,7 @@ void Router::route(RequestContext& context) const {
     context.path_params = std::move(params);
     context.access = route.access;
     try {
+      if (client_address_) context.client_ip = client_address_(context);
       route.handler(context);
     } catch (const ApiError& error) {
       context.responder.send(error_response(error));

@@ -22,9 +22,16 @@ struct RouteInfo {
   Access access;
 };
 
+// The client's address as handlers and the audit log see it (after trusted-proxy resolution),
+// from the connection's peer address and the request.
+using ClientAddress = std::function<std::string(const RequestContext&)>;
+
 class Router {
  public:
   void add(bhttp::verb method, std::string pattern, Access access, Handler handler);
+  // Before a matched route's handler runs, context.client_ip becomes `resolve(context)`. Without
+  // one it stays the peer's address.
+  void resolve_client_address_with(ClientAddress resolve) { client_address_ = std::move(resolve); }
   // Runs the matching handler (which answers through context.responder, with context.access set
   // to the route's declared Access) or answers itself.
   void route(RequestContext& context) const;
@@ -42,6 +49,7 @@ class Router {
   static bool match(const Route& route, const std::vector<std::string>& segments,
                     std::map<std::string, std::string>& params);
   std::vector<Route> routes_;
+  ClientAddress client_address_;
 };
 
 std::vector<std::string> split_path(std::string_view path);

@@ -84,7 +84,9 @@ CancelOutcome Lifecycle::cancel(pqxx::transaction_base& txn, const store::Operat
     throw ServiceError(Refusal::conflict,
                        "operation " + operation.id + " has already ended (" + operation.status + ")");
   }
-  store::audit::record(txn, {actor, "operations.cancel", operation.id, client_ip, "allowed", "{}", std::nullopt,
+  store::audit::record(txn, {actor, "operations.cancel", operation.id,
+                             client_ip.empty() ? std::nullopt : std::optional<std::string>(client_ip), "allowed", "{}",
+                             std::nullopt,
                              operation.server_id, operation.id, operation.run_id, 202});
   outcome.operation = *store::operations::find(txn, operation.id, true);
   return outcome;

@@ -30,10 +30,11 @@ int number_of(const std::string& value) { return std::stoi(is_percent(value) ? v
 
 // Runs asked for by a person or a key (not the scheduler's firings) are audited.
 void audit(pqxx::transaction_base& txn, const std::string& actor, const std::string& action,
-           const store::RunRecord& run) {
+           const store::RunRecord& run, const std::string& client_ip = {}) {
   boost::json::array env_keys;
   for (const auto& key : run.env_keys) env_keys.emplace_back(key);
-  store::audit::record(txn, {actor, action, run.id, std::nullopt, "allowed",
+  store::audit::record(txn, {actor, action, run.id,
+                             client_ip.empty() ? std::nullopt : std::optional<std::string>(client_ip), "allowed",
                              json::serialize(boost::json::object{{"operation_type", run.operation_type},
                                                                  {"job_id", run.job_id ? boost::json::value(*run.job_id)
                                                                                        : boost::json::value(nullptr)},
@@ -156,7 +157,7 @@ Created Fanout::create_adhoc(pqxx::transaction_base& txn, const AdHocRun& reques
   run.retry_base_delay = request.retry.base_delay;
   const auto servers = resolve_targets(txn, run, request.targets, request.rate, true);
   auto started = start(txn, run, servers, FanOut::now);
-  audit(txn, created_by, "runs.create", run);
+  audit(txn, created_by, "runs.create", run, request.client_ip);
   return started;
 }
 
@@ -436,7 +437,7 @@ AfterCommit Fanout::advance(pqxx::transaction_base& txn, const std::string& run_
 }
 
 AfterCommit Fanout::cancel_locked(pqxx::transaction_base& txn, const store::RunRecord& run, const std::string& actor,
-                                  const std::string& reason) {
+                                  const std::string& reason, const std::string& client_ip) {
   AfterCommit after;
   if (run.status == "pending_approval") store::approvals::cancel_of_run(txn, run.id, actor, reason, clock().now());
   store::runs::settle_started_targets(txn, run.id);
@@ -445,7 +446,7 @@ AfterCommit Fanout::cancel_locked(pqxx::transaction_base& txn, const store::RunR
     auto operation = store::operations::find(txn, operation_id, false);
     if (!operation) continue;
     try {
-      after.cancels.push_back(lifecycle_.cancel(txn, *operation, actor, ""));
+      after.cancels.push_back(lifecycle_.cancel(txn, *operation, actor, client_ip));
     } catch (const ServiceError&) {
       // It ended meanwhile (refused before anything was written).
     }
@@ -458,16 +459,16 @@ AfterCommit Fanout::cancel_locked(pqxx::transaction_base& txn, const store::RunR
 }
 
 Created Fanout::cancel(pqxx::transaction_base& txn, const std::string& run_id, const std::string& actor,
-                       const std::string& reason) {
+                       const std::string& reason, const std::string& client_ip) {
   auto run = store::runs::lock(txn, run_id);
   if (!run) throw ServiceError(Refusal::not_found, "run " + run_id + " not found");
   if (run->status == "completed" || run->status == "failed" || run->status == "canceled") {
     throw ServiceError(Refusal::conflict, "run " + run_id + " has already ended (" + run->status + ")");
   }
   Created created;
-  created.after = cancel_locked(txn, *run, actor, reason);
+  created.after = cancel_locked(txn, *run, actor, reason, client_ip);
   created.run = *store::runs::find(txn, run_id);
-  audit(txn, actor, "runs.cancel", created.run);
+  audit(txn, actor, "runs.cancel", created.run, client_ip);
   return created;
 }
 

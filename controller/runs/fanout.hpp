@@ -54,6 +54,7 @@ struct AdHocRun {
   Targets targets;
   Rate rate;
   RetryPolicy retry;
+  std::string client_ip = {};  // who asked for it, from where (audited)
 };
 
 // "N" or "N%" of `total` (percentages round up, and at least 1 for a concurrency).
@@ -137,7 +138,7 @@ class Fanout {
   // Ends the run as canceled: pending targets never start, operations under way are canceled.
   // Refuses (conflict) a run that has already ended, (not_found) an unknown one.
   Created cancel(pqxx::transaction_base& txn, const std::string& run_id, const std::string& actor,
-                 const std::string& reason);
+                 const std::string& reason, const std::string& client_ip = {});
   // After the commit: sends the operations and delivers the cancels.
   void after_commit(const AfterCommit& after);
 
@@ -172,7 +173,7 @@ class Fanout {
   Created hold_for_approval(pqxx::transaction_base& txn, store::RunRecord run, const std::vector<std::string>& servers,
                             const store::JobRecord& job, const std::string& reason, const std::string& created_by);
   AfterCommit cancel_locked(pqxx::transaction_base& txn, const store::RunRecord& run, const std::string& actor,
-                            const std::string& reason);
+                            const std::string& reason, const std::string& client_ip = {});
   // The dispatch the run's targets get (secrets included, no operation id yet), built from the
   // run's stored operation.
   proto::Dispatch dispatch_for(pqxx::transaction_base& txn, const store::RunRecord& run);

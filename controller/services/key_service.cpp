@@ -13,13 +13,37 @@ namespace tether::services {
 
 using services::ServiceError;
 
-std::string create_operator_key(pqxx::transaction_base& txn, const std::string& name, auth::Role role) {
+CreatedOperatorKey create_operator_key(pqxx::transaction_base& txn, const std::string& actor,
+                                       const OperatorKeyInput& input, const std::optional<std::string>& client_ip) {
   const auto secret = auth::issue_secret(auth::operator_key_kind);
-  const auto id = ids::new_uuid();
-  store::keys::insert_api_key(txn, id, name, std::string(auth::role_name(role)), secret.lookup_prefix, secret.hash);
-  store::audit::record(txn, {"cli", "api_keys.create", id, std::nullopt, "allowed",
-                             json::serialize(boost::json::object{{"name", name}, {"role", auth::role_name(role)}})});
-  return secret.secret;
+  const std::string role(auth::role_name(input.role));
+  auto key = store::keys::insert_api_key(
+      txn, {ids::new_uuid(), input.name, role, secret.lookup_prefix, secret.hash, actor, input.expires_at});
+  store::audit::record(txn, {actor, "api_keys.create", key.id, client_ip, "allowed",
+                             json::serialize(boost::json::object{
+                                 {"name", input.name},
+                                 {"role", role},
+                                 {"prefix", key.key_prefix},
+                                 {"expires_at", input.expires_at ? boost::json::value(*input.expires_at)
+                                                                 : boost::json::value(nullptr)}})});
+  return CreatedOperatorKey{std::move(key), secret.secret};
+}
+
+std::string create_operator_key(pqxx::transaction_base& txn, const std::string& name, auth::Role role) {
+  return create_operator_key(txn, "cli", OperatorKeyInput{name, role, std::nullopt}, std::nullopt).secret;
+}
+
+std::vector<store::ApiKeyRecord> list_operator_keys(pqxx::transaction_base& txn) {
+  return store::keys::list_api_keys(txn);
+}
+
+std::string revoke_operator_key(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
+                                const std::string& client_ip) {
+  auto revoked_at = store::keys::revoke_api_key(txn, id);
+  if (!revoked_at) throw ServiceError(Refusal::not_found, "API key " + id + " not found");
+  store::audit::record(txn, {actor.actor(), "api_keys.revoke", id, client_ip, "allowed",
+                             json::serialize(boost::json::object{{"revoked_at", *revoked_at}})});
+  return *revoked_at;
 }
 
 namespace {

@@ -10,8 +10,30 @@
 
 namespace tether::services {
 
-// The bootstrap path (`tether-controller admin create-key`): returns the secret, stores its hash.
+// Operator API keys (tak_): made by `tether-controller admin create-key` (the bootstrap path) and
+// by admins over /api/admin/api-keys. Only the secret's SHA-256 is stored; the secret is shown once.
+struct OperatorKeyInput {
+  std::string name;  // 1 to 200 characters (checked by the caller)
+  auth::Role role = auth::Role::viewer;
+  std::optional<std::string> expires_at;  // RFC 3339, already checked to be in the future
+};
+
+struct CreatedOperatorKey {
+  store::ApiKeyRecord key;
+  std::string secret;  // shown once
+};
+
+// Audited as api_keys.create by `actor` ("cli" on the command line) from `client_ip`.
+CreatedOperatorKey create_operator_key(pqxx::transaction_base& txn, const std::string& actor,
+                                       const OperatorKeyInput& input, const std::optional<std::string>& client_ip);
+// The bootstrap path (`tether-controller admin create-key`): returns the secret.
 std::string create_operator_key(pqxx::transaction_base& txn, const std::string& name, auth::Role role);
+// Every operator key, revoked ones included.
+std::vector<store::ApiKeyRecord> list_operator_keys(pqxx::transaction_base& txn);
+// The key stops authenticating at once (its open output streams end within seconds); its row stays.
+// Returns revoked_at (the first revocation's, when revoked before); 404 when unknown.
+std::string revoke_operator_key(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
+                                const std::string& client_ip);
 
 struct AutomationKeyInput {
   std::string name;

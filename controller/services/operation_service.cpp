@@ -79,6 +79,15 @@ void record_denial(pqxx::connection& connection, const std::optional<store::Auto
   txn.commit();
 }
 
+void record_role_refusal(pqxx::connection& connection, const std::string& actor, const DeniedCall& call,
+                         const std::string& reason) {
+  pqxx::work txn(connection);
+  store::audit::record(txn, {actor, "access.denied", call.action, call.client_ip, "denied",
+                             json::serialize(boost::json::object{{"reason", reason}}), std::nullopt, std::nullopt,
+                             std::nullopt, std::nullopt, 403});
+  txn.commit();
+}
+
 void record_authentication_failure(pqxx::connection& connection, const auth::AuthFailureLimiter::Verdict& verdict,
                                    const DeniedCall& call, int status_code, const std::string& reason) {
   pqxx::work txn(connection);

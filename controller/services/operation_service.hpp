@@ -48,6 +48,11 @@ DeniedCall describe_call(const std::string& action, const std::string& client_ip
 void record_denial(pqxx::connection& connection, const std::optional<store::AutomationKeyRecord>& key,
                    const DeniedCall& call, int status_code, const std::string& reason);
 
+// Records an operator route refused for the caller's role (action access.denied, target the call
+// "POST /api/admin/api-keys", outcome denied, status 403) in a transaction of its own.
+void record_role_refusal(pqxx::connection& connection, const std::string& actor, const DeniedCall& call,
+                         const std::string& reason);
+
 // Records a failed authentication (on any route) in its address's aggregated audit row, with the
 // call's server_id and run_id as claims only. Commits its own transaction, without waiting for the
 // WAL flush: a flood must not cost a disk flush per call.

@@ -104,19 +104,20 @@ void Users::set_password(pqxx::transaction_base& txn, const auth::Operator& acto
         {{"username", username}, {"sessions_ended", ended}});
 }
 
-void Users::change_own_password(pqxx::transaction_base& txn, const auth::Operator& caller, const std::string& current,
+bool Users::change_own_password(pqxx::transaction_base& txn, const auth::Operator& caller, const std::string& current,
                                 const std::string& password, const std::string& client_ip) {
   const auto user = session_user(txn, caller);
   if (!auth::verify_password(current, user.password_hash)) {
     audit(txn, caller.actor(), "user_password_change", user.id, client_ip, "denied",
           {{"username", user.username}, {"reason", "current password did not match"}});
-    throw ServiceError(Refusal::forbidden, "Current password is incorrect");
+    return false;
   }
   check_password(password);
   users::set_password(txn, user.id, auth::hash_password(password));
   const auto ended = users::delete_user_sessions(txn, user.id, caller.key_id);
   audit(txn, caller.actor(), "user_password_change", user.id, client_ip, "allowed",
         {{"username", user.username}, {"sessions_ended", ended}});
+  return true;
 }
 
 std::vector<store::users::UserRecord> Users::list(pqxx::transaction_base& txn) { return users::list_users(txn); }
@@ -172,7 +173,8 @@ LoginResult Users::login(pqxx::connection& connection, const LoginAttempt& attem
 void Users::record_lockout(pqxx::connection& connection, const std::string& username, const ClientInfo& client,
                            int seconds, const std::string& scope) {
   pqxx::work txn(connection);
-  audit(txn, "anonymous", "login_locked", std::nullopt, client.ip, "denied",
+  // The target is what is locked: the client address, or the username.
+  audit(txn, "anonymous", "login_locked", scope == "address" ? client.ip : claimed(username), client.ip, "denied",
         {{"username", claimed(username)}, {"scope", scope}, {"seconds", seconds}});
   txn.commit();
 }

@@ -63,8 +63,9 @@ class Users {
   // An admin sets a user's password: WeakPassword, 404; the user's sessions end.
   void set_password(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& username,
                     const std::string& password, const std::string& client_ip);
-  // A user changes its own: 403 when `current` is wrong, WeakPassword; its other sessions end.
-  void change_own_password(pqxx::transaction_base& txn, const auth::Operator& user, const std::string& current,
+  // A user changes its own: WeakPassword; its other sessions end. False (nothing changed, the
+  // refusal audited as denied) when `current` is wrong: the caller commits that and answers 403.
+  bool change_own_password(pqxx::transaction_base& txn, const auth::Operator& user, const std::string& current,
                            const std::string& password, const std::string& client_ip);
   std::vector<store::users::UserRecord> list(pqxx::transaction_base& txn);
 

@@ -32,14 +32,17 @@ std::vector<Row> query(pqxx::transaction_base& txn, const Filter& filter, int ou
       "  WHERE operation_id = a.operation_id AND stream = 1), "
       "(SELECT substring(string_agg(data, ''::bytea ORDER BY seq) from 1 for $8) FROM operation_output "
       "  WHERE operation_id = a.operation_id AND stream = 2), "
-      "a.claimed_server_id, a.claimed_run_id, a.failures, " TETHER_SQL_TS("a.last_at") " "
+      "a.claimed_server_id, a.claimed_run_id, a.failures, " TETHER_SQL_TS("a.last_at") ", a.target, "
+      "floor(extract(epoch FROM a.at))::bigint "
       "FROM audit_log a LEFT JOIN operations o ON o.id = a.operation_id "
       "WHERE ($1::uuid IS NULL OR a.key_id = $1::uuid) AND ($2::uuid IS NULL OR a.server_id = $2::uuid) "
       "AND ($3::text IS NULL OR a.run_id = $3) AND ($4::text IS NULL OR a.action = $4) "
       "AND ($5::timestamptz IS NULL OR a.at >= $5::timestamptz) AND ($6::timestamptz IS NULL OR a.at < $6::timestamptz) "
+      "AND ($9::text IS NULL OR left(a.action, length($9)) = $9) AND ($10::text IS NULL OR a.actor = $10) "
+      "AND ($11::text IS NULL OR a.actor IN ('user:' || $11, $11)) "
       "ORDER BY a.at DESC, a.id DESC LIMIT $7",
       filter.key_id, filter.server_id, filter.run_id, filter.action, filter.since, filter.until, filter.limit,
-      output_bytes);
+      output_bytes, filter.action_prefix, filter.actor, filter.username);
   for (const auto& r : result) {
     Row row;
     row.id = r[0].as<std::int64_t>();
@@ -61,6 +64,8 @@ std::vector<Row> query(pqxx::transaction_base& txn, const Filter& filter, int ou
     row.claimed_run_id = optional_text(r[16]);
     row.failures = optional_int(r[17]);
     row.last_at = optional_text(r[18]);
+    row.target = optional_text(r[19]);
+    row.at_unix = r[20].as<std::int64_t>();
     rows.push_back(std::move(row));
   }
   return rows;

@@ -11,7 +11,7 @@
 namespace tether::store::audit {
 
 struct Entry {
-  std::string actor;   // "automation_key:<id>", "api_key:<id>", "anonymous"
+  std::string actor;   // "automation_key:<id>", "api_key:<id>", "user:<username>", "cli", "anonymous"
   std::string action;  // "v1.exec", "servers.create", ...
   std::optional<std::string> target;
   std::optional<std::string> client_ip;
@@ -40,12 +40,17 @@ void record_authentication_failure(pqxx::transaction_base& txn, const AuthFailur
 
 struct Filter {
   std::optional<std::string> key_id, server_id, run_id, action, since, until;
+  std::optional<std::string> action_prefix;  // "servers." matches servers.create, servers.update, ...
+  std::optional<std::string> actor;          // exact: "user:ann", "api_key:<id>", "anonymous", "cli"
+  std::optional<std::string> username;       // the actor "user:<username>", or an actor named so
   int limit = 100;
 };
 
 struct Row {
   std::int64_t id;
   std::string at, actor, action, outcome, detail_json;
+  std::int64_t at_unix = 0;  // `at` in whole Unix seconds
+  std::optional<std::string> target;
   std::optional<std::string> key_id, server_id, operation_id, run_id, client_ip;
   std::optional<int> status_code, exit_code;
   // Failed authentications only: what the caller claimed, how many calls the row stands for and

@@ -31,21 +31,67 @@ AutomationKeyRecord to_record(const pqxx::row& row) {
   return r;
 }
 
+const char* const api_key_columns =
+    "id::text, name, role, key_hash, revoked_at IS NOT NULL, (expires_at IS NOT NULL AND expires_at <= now()), "
+    "key_prefix, created_by, " TETHER_SQL_TS("created_at") ", " TETHER_SQL_TS("last_used_at") ", " TETHER_SQL_TS(
+        "expires_at") ", " TETHER_SQL_TS("revoked_at");
+
+ApiKeyRecord to_api_key(const pqxx::row& row) {
+  ApiKeyRecord r;
+  r.id = row[0].as<std::string>();
+  r.name = row[1].as<std::string>();
+  r.role = row[2].as<std::string>();
+  r.key_hash = row[3].as<std::string>();
+  r.revoked = row[4].as<bool>();
+  r.expired = row[5].as<bool>();
+  r.key_prefix = row[6].as<std::string>();
+  r.created_by = row[7].as<std::string>();
+  r.created_at = row[8].as<std::string>();
+  r.last_used_at = optional_text(row[9]);
+  r.expires_at = optional_text(row[10]);
+  r.revoked_at = optional_text(row[11]);
+  return r;
+}
+
 }  // namespace
 
-void insert_api_key(pqxx::transaction_base& txn, const std::string& id, const std::string& name,
-                    const std::string& role, const std::string& prefix, const std::string& hash) {
-  txn.exec_params("INSERT INTO api_keys (id, name, role, key_prefix, key_hash) VALUES ($1, $2, $3, $4, $5)", id,
-                  name, role, prefix, hash);
+ApiKeyRecord insert_api_key(pqxx::transaction_base& txn, const NewApiKey& key) {
+  return to_api_key(txn.exec_params1(
+      std::string("INSERT INTO api_keys (id, name, role, key_prefix, key_hash, created_by, expires_at) "
+                  "VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz) RETURNING ") +
+          api_key_columns,
+      key.id, key.name, key.role, key.prefix, key.hash, key.created_by, key.expires_at));
 }
 
 std::optional<ApiKeyRecord> find_api_key(pqxx::transaction_base& txn, const std::string& prefix) {
-  auto result = txn.exec_params(
-      "SELECT id::text, name, role, key_hash, revoked_at IS NOT NULL FROM api_keys WHERE key_prefix = $1", prefix);
+  auto result = exec_cached(txn, "api_key_by_prefix",
+                            std::string("SELECT ") + api_key_columns + " FROM api_keys WHERE key_prefix = $1", prefix);
   if (result.empty()) return std::nullopt;
-  const auto& row = result[0];
-  return ApiKeyRecord{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                      row[3].as<std::string>(), row[4].as<bool>()};
+  return to_api_key(result[0]);
+}
+
+std::vector<ApiKeyRecord> list_api_keys(pqxx::transaction_base& txn) {
+  std::vector<ApiKeyRecord> out;
+  for (const auto& row : txn.exec(std::string("SELECT ") + api_key_columns + " FROM api_keys ORDER BY created_at, id")) {
+    out.push_back(to_api_key(row));
+  }
+  return out;
+}
+
+std::optional<std::string> revoke_api_key(pqxx::transaction_base& txn, const std::string& id) {
+  auto result = txn.exec_params(
+      "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING " TETHER_SQL_TS(
+          "revoked_at"),
+      id);
+  if (result.empty()) return std::nullopt;
+  return result[0][0].as<std::string>();
+}
+
+void touch_api_key(pqxx::transaction_base& txn, const std::string& id) {
+  exec_cached(txn, "touch_api_key",
+              "UPDATE api_keys SET last_used_at = now() WHERE id = $1 "
+              "AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+              id);
 }
 
 AutomationKeyRecord insert_automation_key(pqxx::transaction_base& txn, const NewAutomationKey& key) {
@@ -133,7 +179,8 @@ InvalidKeys invalid_keys(pqxx::transaction_base& txn, const std::vector<std::str
   if (!operator_key_ids.empty()) {
     invalid.operator_keys = ids_of(txn.exec_params(
         "SELECT k FROM jsonb_array_elements_text($1::jsonb) AS k WHERE NOT EXISTS "
-        "(SELECT 1 FROM api_keys a WHERE a.id = k::uuid AND a.revoked_at IS NULL) AND NOT EXISTS "
+        "(SELECT 1 FROM api_keys a WHERE a.id = k::uuid AND a.revoked_at IS NULL "
+        "AND (a.expires_at IS NULL OR a.expires_at > now())) AND NOT EXISTS "
         "(SELECT 1 FROM sessions s WHERE s.id = k::uuid AND s.expires_at > now())",
         to_json_array(operator_key_ids)));
   }

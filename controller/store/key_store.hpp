@@ -9,9 +9,23 @@
 
 namespace tether::store::keys {
 
-void insert_api_key(pqxx::transaction_base& txn, const std::string& id, const std::string& name,
-                    const std::string& role, const std::string& prefix, const std::string& hash);
+struct NewApiKey {
+  std::string id;
+  std::string name;
+  std::string role;
+  std::string prefix;
+  std::string hash;
+  std::string created_by = "cli";
+  std::optional<std::string> expires_at = {};  // RFC 3339
+};
+ApiKeyRecord insert_api_key(pqxx::transaction_base& txn, const NewApiKey& key);
 std::optional<ApiKeyRecord> find_api_key(pqxx::transaction_base& txn, const std::string& prefix);
+// Every operator key, revoked ones included (their rows stay for the audit trail), oldest first.
+std::vector<ApiKeyRecord> list_api_keys(pqxx::transaction_base& txn);
+// Returns the revocation time, or nullopt when no such key exists. Revoking twice keeps the first time.
+std::optional<std::string> revoke_api_key(pqxx::transaction_base& txn, const std::string& id);
+// last_used_at is refreshed at most once a minute.
+void touch_api_key(pqxx::transaction_base& txn, const std::string& id);
 
 struct NewAutomationKey {
   std::string id;

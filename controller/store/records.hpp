@@ -23,12 +23,18 @@ struct AgentCredential {
   std::string status;
 };
 
+// An operator API key (tak_). Only the secret's SHA-256 is kept.
 struct ApiKeyRecord {
   std::string id;
   std::string name;
   std::string role;
   std::string key_hash;
   bool revoked = false;
+  bool expired = false;  // expires_at has passed
+  std::string key_prefix;
+  std::string created_by;  // "cli" or the creating admin's actor
+  std::string created_at;
+  std::optional<std::string> last_used_at, expires_at, revoked_at;
 };
 
 struct AutomationKeyRecord {

@@ -50,7 +50,7 @@ const std::vector<RouteDoc>& route_docs() {
       {"GET", "/api/operations/{id}", "operations", "One operation with its output head", "", "", 200, "Operation"},
       {"GET", "/api/operations/{id}/stream", "operations", "An operation's output as it comes (Server-Sent Events)", "token", "", 200, "sse"},
       {"POST", "/api/operations/{id}/cancel", "operations", "Cancel an operation", "", "", 202, "CancelRequested"},
-      {"GET", "/api/audit", "audit", "The audit log, newest first", "key_id,server_id,run_id,action,since,until,limit", "", 200, "AuditList"},
+      {"GET", "/api/audit", "audit", "The audit log, newest first", "key_id,server_id,run_id,action,action_prefix,actor,username,since,until,limit", "", 200, "AuditList"},
 
       {"GET", "/api/automation/jobs", "jobs", "List jobs", "source,limit", "", 200, "JobList"},
       {"POST", "/api/automation/jobs", "jobs", "Create a job", "", "JobInput", 201, "JobEnvelope"},
@@ -118,12 +118,15 @@ const std::vector<RouteDoc>& route_docs() {
       {"POST", "/api/admin/users", "users", "Add or remove a user, or change a password", "", "UserAction", 200, "Status"},
       {"GET", "/api/admin/sessions", "users", "Every active session", "", "", 200, "SessionList"},
       {"POST", "/api/admin/sessions/revoke", "users", "Revoke a session by its token prefix", "", "SessionRevoke", 200, "Status"},
+      {"GET", "/api/admin/api-keys", "users", "List operator API keys (never their secrets)", "", "", 200, "ApiKeyList"},
+      {"POST", "/api/admin/api-keys", "users", "Create an operator API key with a role; the secret is shown once", "", "ApiKeyInput", 201, "ApiKeyCreated"},
+      {"DELETE", "/api/admin/api-keys/{key_id}", "users", "Revoke an operator API key (it stops authenticating at once)", "", "", 200, "ApiKeyRevoked"},
   };
   return docs;
 }
 
 const QueryParameterDoc* query_parameter_doc(std::string_view name) {
-  static const std::array<QueryParameterDoc, 15> parameters{{
+  static const std::array<QueryParameterDoc, 18> parameters{{
       {"limit", "integer", "", "At most this many entries (1 to 1000; default 100)"},
       {"status", "string", "", "Only entries with this status"},
       {"since", "string", "date-time", "Only entries at or after this time (RFC 3339)"},
@@ -132,6 +135,9 @@ const QueryParameterDoc* query_parameter_doc(std::string_view name) {
       {"key_id", "string", "uuid", "Only entries of this key"},
       {"server_id", "string", "uuid", "Only entries of this server"},
       {"action", "string", "", "Only entries of this action"},
+      {"action_prefix", "string", "", "Only entries whose action starts with this (e.g. approvals.)"},
+      {"actor", "string", "", "Only entries of this actor (user:alice, api_key:<id>, ...)"},
+      {"username", "string", "", "Only entries of this user (seed 004)"},
       {"source", "string", "", "config or dynamic"},
       {"event", "string", "", "Only triggers of this event"},
       {"job_id", "string", "uuid", "Only runs of this job"},

@@ -137,7 +137,11 @@ std::string_view component_schemas_json() {
     "client_ip": {"type": ["string", "null"]}, "key_id": {"type": ["string", "null"]},
     "server_id": {"type": ["string", "null"]}, "operation_id": {"type": ["string", "null"]},
     "run_id": {"type": ["string", "null"]}, "status_code": {"type": ["integer", "null"]},
-    "detail": {"type": "object"}}},
+    "target": {"type": ["string", "null"]}, "detail": {"type": "object"},
+    "time": {"type": "integer", "description": "Seed 004: Unix seconds."},
+    "username": {"type": "string", "description": "Seed 004: the user of a session, else the actor."},
+    "details": {"type": "string", "description": "Seed 004: a short line for people."},
+    "ip": {"type": ["string", "null"], "description": "Seed 004: the client address."}}},
   "AuditList": {"type": "object", "properties": {
     "entries": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEntry"}}}},
   "Schedule": {"type": "object", "properties": {
@@ -294,6 +298,24 @@ std::string_view component_schemas_json() {
     "automations": {"type": "array", "items": {"$ref": "#/components/schemas/SystemAutomation"}}}},
   "SystemAutomationEnvelope": {"type": "object", "properties": {
     "automation": {"$ref": "#/components/schemas/SystemAutomation"}}},
+  "ApiKey": {"type": "object", "description": "An operator key (tak_…); never its secret or hash.", "properties": {
+    "id": {"type": "string", "format": "uuid"}, "name": {"type": "string"},
+    "role": {"type": "string", "enum": ["viewer", "operator", "admin"]}, "prefix": {"type": "string"},
+    "created_by": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+    "last_used_at": {"type": ["string", "null"], "format": "date-time"},
+    "expires_at": {"type": ["string", "null"], "format": "date-time"},
+    "revoked_at": {"type": ["string", "null"], "format": "date-time"}}},
+  "ApiKeyList": {"type": "array", "items": {"$ref": "#/components/schemas/ApiKey"}},
+  "ApiKeyInput": {"type": "object", "required": ["name", "role"], "properties": {
+    "name": {"type": "string", "maxLength": 200}, "role": {"type": "string", "enum": ["viewer", "operator", "admin"]},
+    "expires_at": {"type": "string", "format": "date-time"}}},
+  "ApiKeyCreated": {"type": "object", "properties": {
+    "id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}, "role": {"type": "string"},
+    "prefix": {"type": "string"}, "key": {"type": "string", "description": "The tak_ secret, shown once."},
+    "created_at": {"type": "string", "format": "date-time"},
+    "expires_at": {"type": ["string", "null"], "format": "date-time"}}},
+  "ApiKeyRevoked": {"type": "object", "properties": {"status": {"type": "string"},
+    "id": {"type": "string", "format": "uuid"}, "revoked_at": {"type": "string", "format": "date-time"}}},
   "OpenApi": {"type": "object", "description": "This document."}
 })json";
 }

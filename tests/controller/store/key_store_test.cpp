@@ -64,6 +64,32 @@ TEST_CASE("revoking keeps the first revocation time and unknown keys are reporte
   CHECK_FALSE(store::keys::revoke_automation_key(txn, ids::new_uuid()));
 }
 
+TEST_CASE("operator keys: inserted with their creator and expiry, listed, found by prefix, revoked once",
+          "[store][keys]") {
+  testing::StoreFixture fx;
+  pqxx::work txn(fx.connection);
+  const auto id = ids::new_uuid();
+  const auto prefix = "tak_" + id.substr(0, 8);
+  const auto inserted = store::keys::insert_api_key(
+      txn, {id, "deployer", "operator", prefix, "hash", "user:ann", std::string("2999-01-01T00:00:00Z")});
+  CHECK(inserted.created_by == "user:ann");
+  CHECK(inserted.expires_at == std::optional<std::string>("2999-01-01T00:00:00Z"));
+  CHECK_FALSE(inserted.expired);
+  CHECK_FALSE(inserted.revoked_at);
+  CHECK(inserted.key_prefix == prefix);
+  bool listed = false;
+  for (const auto& key : store::keys::list_api_keys(txn)) listed |= key.id == id && key.role == "operator";
+  CHECK(listed);
+  const auto first = store::keys::revoke_api_key(txn, id);
+  REQUIRE(first);
+  CHECK(store::keys::revoke_api_key(txn, id) == first);
+  const auto found = store::keys::find_api_key(txn, prefix);
+  REQUIRE(found);
+  CHECK(found->revoked);
+  CHECK(found->revoked_at == first);
+  CHECK_FALSE(store::keys::revoke_api_key(txn, ids::new_uuid()));
+}
+
 TEST_CASE("of the keys of open streams, the revoked, expired and unknown ones are reported invalid",
           "[store][keys][streams]") {
   testing::StoreFixture fx;
@@ -77,16 +103,22 @@ TEST_CASE("of the keys of open streams, the revoked, expired and unknown ones ar
 
   const auto operator_valid = ids::new_uuid();
   const auto operator_revoked = ids::new_uuid();
-  store::keys::insert_api_key(txn, operator_valid, "viewer", "viewer", "tak_" + operator_valid.substr(0, 8), "hash-1");
-  store::keys::insert_api_key(txn, operator_revoked, "gone", "viewer", "tak_" + operator_revoked.substr(0, 8), "hash-2");
-  txn.exec_params("UPDATE api_keys SET revoked_at = now() WHERE id = $1", operator_revoked);
+  const auto operator_expired = ids::new_uuid();
+  store::keys::insert_api_key(txn, {operator_valid, "viewer", "viewer", "tak_" + operator_valid.substr(0, 8), "hash-1"});
+  store::keys::insert_api_key(txn, {operator_revoked, "gone", "viewer", "tak_" + operator_revoked.substr(0, 8), "hash-2"});
+  store::keys::insert_api_key(txn, {operator_expired, "old", "viewer", "tak_" + operator_expired.substr(0, 8), "hash-3",
+                                    "cli", std::string("2000-01-01T00:00:00Z")});
+  CHECK(store::keys::revoke_api_key(txn, operator_revoked));
 
-  auto invalid = store::keys::invalid_keys(txn, {operator_valid, operator_revoked},
+  auto invalid = store::keys::invalid_keys(txn, {operator_valid, operator_revoked, operator_expired},
                                            {valid.id, expired.id, revoked.id, unknown});
   std::sort(invalid.automation_keys.begin(), invalid.automation_keys.end());
   auto expected = std::vector<std::string>{expired.id, revoked.id, unknown};
   std::sort(expected.begin(), expected.end());
   CHECK(invalid.automation_keys == expected);
-  CHECK(invalid.operator_keys == std::vector<std::string>{operator_revoked});
+  std::sort(invalid.operator_keys.begin(), invalid.operator_keys.end());
+  auto expected_operator = std::vector<std::string>{operator_revoked, operator_expired};
+  std::sort(expected_operator.begin(), expected_operator.end());
+  CHECK(invalid.operator_keys == expected_operator);
   CHECK(store::keys::invalid_keys(txn, {}, {}).automation_keys.empty());
 }

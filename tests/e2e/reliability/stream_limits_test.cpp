@@ -203,17 +203,16 @@ TEST_CASE("a stream ends within a few seconds once its key is revoked or expires
     CHECK(closes_within(stream, 20s));
   }
   SECTION("operator key revoked") {
-    const auto viewer = create_operator_key(stack, "stream-revoked-viewer");
+    const auto created = stack.admin("POST", "/api/admin/api-keys", R"({"name":"stream-revoked-viewer","role":"viewer"})");
+    INFO(created.body);
+    REQUIRE(created.status == 201);
+    const auto answer = boost::json::parse(created.body);
+    const std::string viewer(answer.as_object().at("key").as_string());
+    const std::string viewer_id(answer.as_object().at("id").as_string());
     SseClient stream(stream_request(stack, operator_target(operation_id) + "?token=" + viewer));
     check_open(stream);
     CHECK_FALSE(closes_within(stream, 1500ms));
-    {
-      // Operator keys have no revocation route yet: revoke it where it is stored.
-      pqxx::connection connection(stack.database().url());
-      pqxx::work txn(connection);
-      txn.exec("UPDATE api_keys SET revoked_at = now() WHERE name = 'stream-revoked-viewer'");
-      txn.commit();
-    }
+    REQUIRE(stack.admin("DELETE", "/api/admin/api-keys/" + viewer_id).status == 200);
     INFO(stack_logs(stack));
     CHECK(closes_within(stream, 10s));
   }
