@@ -19,6 +19,7 @@ void add_template_routes(http::Router& router, app::AppContext& app);
 void add_portability_routes(http::Router& router, app::AppContext& app);
 void add_seed000_automation_routes(http::Router& router, app::AppContext& app);
 void add_auth_routes(http::Router& router, app::AppContext& app);
+void add_maintenance_routes(http::Router& router, app::AppContext& app);
 
 inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_health_routes(router, app);
@@ -36,6 +37,7 @@ inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_portability_routes(router, app);
   add_seed000_automation_routes(router, app);
   add_auth_routes(router, app);
+  add_maintenance_routes(router, app);
 }
 
 }  // namespace tether::api
