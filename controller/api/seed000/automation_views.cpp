@@ -80,7 +80,8 @@ boost::json::object render_run(const store::RunRecord& run, const store::RunOutp
                            {"automation_id", run.job_id ? boost::json::value(*run.job_id) : boost::json::value(nullptr)},
                            {"status", run_status(run.status)},
                            {"started", unix_seconds(run.started_us)},
-                           {"finished", unix_seconds(run.ended_us)}};
+                           {"finished", unix_seconds(run.ended_us)},
+                           {"maintenance_window", automation::maintenance_window_of(run)}};
   if (run.error) body["error"] = *run.error;
   if (output) {
     body["output"] = output_text(*output);
