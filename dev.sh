@@ -424,8 +424,17 @@ throwaway_begin() {
   trap 'exit 143' TERM
 }
 
+# The OpenAPI test validates the document with an npm package (tests/openapi/validate.sh): it
+# needs Node.js and npm. A machine that has them from elsewhere (NodeSource, say) keeps its own.
+test_deps() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    apt_install_missing nodejs npm
+  fi
+}
+
 cmd_test() {
   cmd_deps
+  test_deps
   cmd_build
   throwaway_begin test
   # Durability is pointless for a database that is deleted afterwards; these make tests faster.

@@ -1,6 +1,9 @@
 // tether-controller: serve the API and agent sockets, or run an administrative command.
 #include "common/config.hpp"
+#include "common/schedule_spec.hpp"
 #include "common/logging.hpp"
+#include "controller/api/openapi/openapi_document.hpp"
+#include "controller/api/route_table.hpp"
 #include "controller/app/application.hpp"
 #include "controller/auth/authenticator.hpp"
 #include "controller/services/key_service.hpp"
@@ -10,6 +13,7 @@
 #include <boost/asio/ip/host_name.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <iostream>
 
 namespace {
@@ -19,6 +23,7 @@ constexpr const char* usage = R"(tether-controller {version}
 Usage:
   tether-controller [serve] [options]          serve the REST API and agent WebSockets
   tether-controller migrate --database-url URL apply database migrations and exit
+  tether-controller openapi                    print the OpenAPI 3.1 document of the API
   tether-controller admin create-key --name NAME [--role admin|operator|viewer] --database-url URL
                                                create an operator API key; prints only the key
   tether-controller admin create-user --username U [--role admin|operator|viewer] --database-url URL
@@ -48,6 +53,13 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
   --auth-failure-threshold N         failed authentications per client address answered 401 within
                                      a window; later ones get 429 (default 100)
   --auth-failure-window-seconds N    that window (default 60)
+  --retention-output-days N          finished operations' output is deleted after (default 30)
+  --retention-operations-days N      finished operations that belong to no run (default 90)
+  --retention-runs-days N            ended runs, with their operations (default 90)
+  --retention-audit-days N           audit entries (default 365)
+  --retention-webhook-delivery-days N  accepted webhook delivery ids, kept to refuse replays (default 30)
+  --approval-timeout DURATION        how long a run held for approval waits for a decision before
+                                     it is canceled: seconds or a duration such as 30m (default 1h)
   --help, --version
 )";
 
@@ -59,7 +71,25 @@ const std::set<std::string> known_options = {
     "stream-keep-alive-seconds", "stream-stall-seconds",
     "max-connections", "max-connections-per-address",
     "instance-id", "master-key-file", "trusted-proxies", "auth-failure-threshold", "auth-failure-window-seconds",
+    "retention-output-days", "retention-operations-days", "retention-runs-days", "retention-audit-days",
+    "retention-webhook-delivery-days",
+    "approval-timeout",
     "name", "role", "username"};
+
+// Seconds ("90") or a duration ("30m", "1h30m"), at least a second and at most 30 days.
+std::chrono::seconds parse_approval_timeout(const std::string& text) {
+  const auto rule = "--approval-timeout must be seconds or a duration such as 30m or 1h, from 1s to 30d, got '" +
+                    text + "'";
+  std::chrono::seconds value{0};
+  try {
+    const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    value = digits ? std::chrono::seconds(std::stoll(text)) : tether::schedule::parse_duration(text, "approval-timeout");
+  } catch (const std::exception&) {
+    throw std::invalid_argument(rule);
+  }
+  if (value < std::chrono::seconds(1) || value > std::chrono::hours(24 * 30)) throw std::invalid_argument(rule);
+  return value;
+}
 
 tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
   tether::app::ControllerSettings s;
@@ -103,11 +133,18 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
   s.master_key_file = options.get_or("master-key-file", "");
   s.auth_failure_threshold = static_cast<int>(options.get_int("auth-failure-threshold", 100, 1, 1000000));
   s.auth_failure_window_seconds = static_cast<int>(options.get_int("auth-failure-window-seconds", 60, 1, 86400));
+  s.retention_output_days = static_cast<int>(options.get_int("retention-output-days", 30, 1, 36500));
+  s.retention_operations_days = static_cast<int>(options.get_int("retention-operations-days", 90, 1, 36500));
+  s.retention_runs_days = static_cast<int>(options.get_int("retention-runs-days", 90, 1, 36500));
+  s.retention_audit_days = static_cast<int>(options.get_int("retention-audit-days", 365, 1, 36500));
+  s.retention_webhook_delivery_days =
+      static_cast<int>(options.get_int("retention-webhook-delivery-days", 30, 1, 36500));
   if (auto proxies = options.get("trusted-proxies")) {
     std::vector<std::string> entries;
     boost::algorithm::split(entries, *proxies, [](char c) { return c == ','; });
     s.trusted_proxies = tether::auth::NetworkList::parse(entries);
   }
+  if (auto timeout = options.get("approval-timeout")) s.approval_timeout = parse_approval_timeout(*timeout);
   s.instance_id = options.get_or("instance-id", boost::asio::ip::host_name() + ":" + std::to_string(s.listen_port));
   return s;
 }
@@ -165,6 +202,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     const auto& words = options.positional();
+    if (words == std::vector<std::string>{"openapi"}) {
+      std::cout << boost::json::serialize(tether::api::openapi::document(tether::api::route_table(), TETHER_VERSION))
+                << std::endl;
+      return 0;
+    }
     tether::logging::init("controller", options.get_or("log-level", "info"));
     if (words.empty() || words == std::vector<std::string>{"serve"}) return tether::app::serve(read_settings(options));
     if (words == std::vector<std::string>{"migrate"}) {

@@ -20,6 +20,10 @@ void add_portability_routes(http::Router& router, app::AppContext& app);
 void add_seed000_automation_routes(http::Router& router, app::AppContext& app);
 void add_auth_routes(http::Router& router, app::AppContext& app);
 void add_maintenance_routes(http::Router& router, app::AppContext& app);
+void add_system_automation_routes(http::Router& router, app::AppContext& app);
+void add_approval_routes(http::Router& router, app::AppContext& app);
+// Last: the document it serves lists every route registered before it.
+void add_openapi_routes(http::Router& router, app::AppContext& app);
 
 inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_health_routes(router, app);
@@ -38,6 +42,9 @@ inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_seed000_automation_routes(router, app);
   add_auth_routes(router, app);
   add_maintenance_routes(router, app);
+  add_system_automation_routes(router, app);
+  add_approval_routes(router, app);
+  add_openapi_routes(router, app);
 }
 
 }  // namespace tether::api

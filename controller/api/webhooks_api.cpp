@@ -83,6 +83,10 @@ void add_webhook_routes(http::Router& router, app::AppContext& app) {
                          if (result.runs.empty()) return boost::json::object{{"run_id", nullptr}, {"status", "skipped"}};
                          const auto& run = result.runs.front();
                          const bool running = run.status == "running" || run.status == "scheduled";
+                         if (run.status == "pending_approval") {
+                           return boost::json::object{{"run_id", run.id}, {"status", "pending_approval"},
+                                                      {"approval_id", nullable(run.approval_id)}};
+                         }
                          return boost::json::object{{"run_id", run.id}, {"status", running ? "running" : "skipped"}};
                        });
   });

@@ -8,6 +8,7 @@
 #include "controller/runs/fanout.hpp"
 #include "controller/services/job_service.hpp"
 #include "controller/services/registry_service.hpp"
+#include "controller/services/system_automations.hpp"
 #include "controller/services/trigger_service.hpp"
 #include "controller/services/user_service.hpp"
 #include "controller/services/webhook_service.hpp"
@@ -54,6 +55,14 @@ struct ControllerSettings {
   // Failed authentications per client address answered 401 within a window; later ones get 429.
   int auth_failure_threshold = 100;
   int auth_failure_window_seconds = 60;
+  // Retention (the retention-pruner and webhook-replay-pruner loops), in days.
+  int retention_output_days = 30;
+  int retention_operations_days = 90;
+  int retention_runs_days = 90;
+  int retention_audit_days = 365;
+  int retention_webhook_delivery_days = 30;
+  // How long a run held for approval waits for a decision before it is canceled.
+  std::chrono::seconds approval_timeout{3600};
 };
 
 struct AppContext {
@@ -77,6 +86,8 @@ struct AppContext {
   std::function<void()> wake_scheduler;
   // Users, login sessions and TOTP.
   services::Users& users;
+  // The controller's background loops (seed 001's automations); null where nothing runs them.
+  services::SystemAutomations* system_automations = nullptr;
 };
 
 }  // namespace tether::app

@@ -2,7 +2,11 @@
 
 #include "controller/agents/agent_gateway.hpp"
 #include "controller/api/routes.hpp"
+#include "controller/automations/agent_sessions.hpp"
+#include "controller/automations/catalog.hpp"
+#include "controller/automations/retention_pruner.hpp"
 #include "controller/events/event_router.hpp"
+#include "controller/events/replay_pruner.hpp"
 #include "controller/operations/maintenance.hpp"
 #include "controller/services/session_cleanup.hpp"
 #include "controller/runs/run_driver.hpp"
@@ -15,6 +19,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <thread>
 
 namespace tether::app {
@@ -87,14 +92,60 @@ int serve(const ControllerSettings& settings) {
   SystemClock clock;
   operations::Lifecycle lifecycle(dispatcher, clock);
   runs::Fanout fanout(lifecycle, registry_credentials, secrets);
+  fanout.set_approval_timeout(settings.approval_timeout);
   services::Jobs jobs(clock, secrets);
   services::Triggers triggers(clock, secrets);
   services::Webhooks webhooks(triggers, fanout);
   services::Users users(clock, secrets);
-  auto session_cleanup = std::make_shared<services::SessionCleanup>(io, db, users);
   auto run_driver = std::make_shared<runs::RunDriver>(io, db, fanout);
   const auto advance_runs = [run_driver](const std::vector<std::string>& ids) { run_driver->advance(ids); };
-  auto scheduler = std::make_shared<scheduler::Scheduler>(io, db, fanout, advance_runs);
+  // The background loops, one LoopRunner each (advisory lock, pause flag, last pass recorded), in
+  // the catalog's order; the scheduled ones on a Cadence.
+  services::SystemAutomations loops(clock, settings.instance_id);
+  std::shared_ptr<automations::Cadence> job_scheduler;
+  {
+    const auto days = [](int n) { return std::chrono::hours(24 * n); };
+    const automations::RetentionSettings retention{days(settings.retention_output_days),
+                                                   days(settings.retention_operations_days),
+                                                   days(settings.retention_runs_days),
+                                                   days(settings.retention_audit_days)};
+    const events::ReplayRetention replays{std::chrono::hours(24), days(settings.retention_webhook_delivery_days)};
+    const int unreachable_after = settings.unreachable_after_seconds;
+    const std::string instance = settings.instance_id;
+    std::map<std::string, automations::Pass> passes{
+        {"job-scheduler",
+         [&fanout, advance_runs](const automations::PassContext& c) {
+           return scheduler::pass(c.connection(), fanout, advance_runs, {});
+         }},
+        {"operation-reaper",
+         [&lifecycle](const automations::PassContext& c) { return operations::reap_operations(c.connection(), lifecycle, 60); }},
+        {"server-health",
+         [unreachable_after](const automations::PassContext& c) {
+           return operations::mark_silent_servers(c.connection(), unreachable_after);
+         }},
+        {"session-cleanup",
+         [&users](const automations::PassContext& c) { return services::purge_expired_sessions(c.connection(), users); }},
+        {"webhook-replay-pruner",
+         [&clock, replays](const automations::PassContext& c) {
+           return events::prune_replays(c.connection(), clock, replays);
+         }},
+        {"retention-pruner",
+         [&clock, retention](const automations::PassContext& c) {
+           return automations::retention_pass(c.connection(), clock, retention);
+         }},
+        {"agent-session-reconciliation",
+         [&dispatcher, instance](const automations::PassContext& c) {
+           return automations::reconcile_agent_sessions(c.connection(), dispatcher, instance);
+         }},
+    };
+    for (const auto& spec : automations::catalog()) {
+      auto runner = std::make_shared<automations::LoopRunner>(spec, passes.at(spec.key), clock, instance);
+      std::shared_ptr<automations::Cadence> cadence;
+      if (spec.scheduled) cadence = std::make_shared<automations::Cadence>(io, db, runner, spec.period, spec.first_in);
+      if (spec.key == "job-scheduler") job_scheduler = cadence;
+      loops.add(runner, cadence);
+    }
+  }
   auto event_router = std::make_shared<events::EventRouter>(io, db, fanout, advance_runs);
   // Operations of runs ended: their runs move on, and their events (if any trigger listens) are
   // looked at now rather than at the router's next poll.
@@ -117,8 +168,9 @@ int serve(const ControllerSettings& settings) {
                      webhooks,
                      fanout,
                      advance_runs,
-                     [scheduler] { scheduler->wake(); },
-                     users};
+                     [job_scheduler] { job_scheduler->wake(); },
+                     users,
+                     &loops};
 
   http::Router router;
   api::add_all_routes(router, context);
@@ -135,13 +187,9 @@ int serve(const ControllerSettings& settings) {
   auto listener = std::make_shared<http::Listener>(io, endpoint, tls.get(), http::SessionServices{router, gateway, limits},
                                                    std::move(connection_limits));
   listener->run();
-  auto maintenance = std::make_shared<operations::Maintenance>(
-      io, lifecycle, operations::MaintenanceSettings{settings.unreachable_after_seconds, 60, std::chrono::seconds(1)});
-  maintenance->start();
   run_driver->start();
-  scheduler->start();
   event_router->start();
-  session_cleanup->start();
+  loops.start();
 
   const auto bound = listener->local_endpoint();
   spdlog::info("event=listening address={}:{} tls={} instance={}", bound.address().to_string(), bound.port(),
@@ -151,10 +199,8 @@ int serve(const ControllerSettings& settings) {
   signals.async_wait([&](boost::system::error_code, int signal) {
     spdlog::info("event=shutting_down signal={}", signal);
     listener->stop();
-    maintenance->stop();
-    scheduler->stop();
+    loops.stop();
     event_router->stop();
-    session_cleanup->stop();
     run_driver->stop();
     open_streams->stop();
     io.stop();

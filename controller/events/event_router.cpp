@@ -98,11 +98,9 @@ void EventRouter::sleep_for(std::chrono::milliseconds delay) {
 void EventRouter::pass() {
   in_flight_ = true;
   again_ = false;
-  const bool prune = std::chrono::steady_clock::now() - last_prune_ > std::chrono::minutes(10);
-  if (prune) last_prune_ = std::chrono::steady_clock::now();
   auto self = shared_from_this();
   db_.submit(
-      [self, prune](pqxx::connection& connection) {
+      [self](pqxx::connection& connection) {
         bool full = false;
         {
           pqxx::work txn(connection);
@@ -113,13 +111,6 @@ void EventRouter::pass() {
           if (self->advance_runs_ && !routed.after.runs_to_advance.empty()) {
             self->advance_runs_(routed.after.runs_to_advance);
           }
-        }
-        if (prune) {
-          pqxx::work txn(connection);
-          const auto now = self->fanout_.clock().now();
-          store::events::prune_processed(txn, now - self->settings_.keep_processed, 10000);
-          store::triggers::prune_deliveries(txn, now - self->settings_.keep_deliveries, 10000);
-          txn.commit();
         }
         boost::asio::post(self->timer_.get_executor(), [self, full] {
           self->in_flight_ = false;

@@ -31,10 +31,6 @@ Routed route_events(pqxx::dbtransaction& txn, runs::Fanout& fanout, int limit);
 struct EventRouterSettings {
   int batch = 200;
   std::chrono::milliseconds poll{250};  // events written by another controller are seen this soon
-  std::chrono::hours keep_processed{24};
-  // Accepted webhook delivery ids are remembered this long: a signed delivery is refused anyway
-  // once its timestamp is older than the skew window; a GitHub one carries no timestamp.
-  std::chrono::hours keep_deliveries{24 * 30};
 };
 
 class EventRouter : public std::enable_shared_from_this<EventRouter> {
@@ -59,7 +55,6 @@ class EventRouter : public std::enable_shared_from_this<EventRouter> {
   bool in_flight_ = false;
   bool again_ = false;  // woken during a pass
   bool stopped_ = false;
-  std::chrono::steady_clock::time_point last_prune_{};
 };
 
 }  // namespace tether::events

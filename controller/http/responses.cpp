@@ -11,6 +11,15 @@ Response json_response(bhttp::status status, const boost::json::value& body) {
   return response;
 }
 
+Response text_response(bhttp::status status, std::string_view content_type, std::string body) {
+  Response response{status, 11};
+  response.set(bhttp::field::content_type, content_type);
+  response.set(bhttp::field::cache_control, "no-store");
+  response.body() = std::move(body);
+  response.prepare_payload();
+  return response;
+}
+
 Response no_content_response() {
   Response response{bhttp::status::no_content, 11};
   response.set(bhttp::field::cache_control, "no-store");

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tether::http {
@@ -26,6 +27,8 @@ class ApiError : public std::runtime_error {
 
 // HTTP version and keep-alive are filled in by the connection that sends the response.
 Response json_response(bhttp::status status, const boost::json::value& body);
+// A body that is not JSON (an HTML page, a document already serialized), with its media type.
+Response text_response(bhttp::status status, std::string_view content_type, std::string body);
 // 204, for a DELETE that succeeded.
 Response no_content_response();
 Response error_response(bhttp::status status, const std::string& detail);

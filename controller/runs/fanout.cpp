@@ -197,6 +197,9 @@ Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& jo
   const auto servers =
       resolve_targets(txn, run, Targets{job.target_server_ids, job.target_tags}, Rate{job.max_concurrency, job.max_errors},
                       false);
+  // Why the run must wait for a decision before any target starts (none: it goes now).
+  std::optional<std::string> approval_reason;
+  if (job.requires_approval) approval_reason = "the job requires approval";
 
   // Maintenance windows: the scheduler's and the triggers' firings in one are held (skipped, or
   // waiting for approval); an operator's own run goes ahead and records the window.
@@ -248,8 +251,9 @@ Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& jo
   if (!active.empty()) {
     const auto& previous = active.front();
     if (job.overlap_policy == "skip") {
+      const auto* state = previous.status == "pending_approval" ? "is awaiting approval" : "is still running";
       return record_skipped(txn, run,
-                            "skipped: run " + previous.id + " of this job is still running (overlap_policy skip)");
+                            "skipped: run " + previous.id + " of this job " + state + " (overlap_policy skip)");
     }
     if (job.overlap_policy == "queue") {
       for (const auto& other : active) {
@@ -259,6 +263,8 @@ Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& jo
                                 "(overlap_policy queue keeps at most one waiting)");
         }
       }
+      // Approved, it queues then (decide).
+      if (approval_reason) return hold_for_approval(txn, std::move(run), servers, job, *approval_reason, created_by);
       run.status = "scheduled";
       run.waiting_for = "previous_run";
       store::runs::insert(txn, run);
@@ -274,6 +280,11 @@ Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& jo
         }
       }
     }
+  }
+  if (approval_reason) {
+    auto held = hold_for_approval(txn, std::move(run), servers, job, *approval_reason, created_by);
+    held.after.merge(std::move(canceled));
+    return held;
   }
   auto created = start(txn, run, servers, fan_out);
   created.after.merge(std::move(canceled));
@@ -359,6 +370,7 @@ AfterCommit Fanout::advance(pqxx::transaction_base& txn, const std::string& run_
     settle(run->id);
     return after;
   }
+  if (run->status == "pending_approval") return after;  // nothing starts before it is approved
   const auto now = clock().now();
   if (run->status == "scheduled") {
     if (run->waiting_for == std::optional<std::string>("retry") && run->next_attempt_us &&
@@ -367,7 +379,10 @@ AfterCommit Fanout::advance(pqxx::transaction_base& txn, const std::string& run_
     }
     if (run->waiting_for == std::optional<std::string>("previous_run") && run->job_id) {
       for (const auto& other : store::runs::active_of_job(txn, *run->job_id)) {
-        if (other.id != run->id && other.waiting_for != std::optional<std::string>("previous_run")) return after;
+        if (other.id != run->id && other.waiting_for != std::optional<std::string>("previous_run") &&
+            other.status != "pending_approval") {
+          return after;
+        }
       }
     }
     store::runs::mark_running(txn, run->id, now);
@@ -462,6 +477,7 @@ AfterCommit Fanout::advance(pqxx::transaction_base& txn, const std::string& run_
 AfterCommit Fanout::cancel_locked(pqxx::transaction_base& txn, const store::RunRecord& run, const std::string& actor,
                                   const std::string& reason) {
   AfterCommit after;
+  if (run.status == "pending_approval") store::approvals::cancel_of_run(txn, run.id, actor, reason, clock().now());
   store::runs::settle_started_targets(txn, run.id);
   store::runs::cancel_pending(txn, run.id, run.attempt, reason);
   for (const auto& operation_id : store::runs::open_operations(txn, run.id)) {

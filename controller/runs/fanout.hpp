@@ -13,11 +13,13 @@
 #include "common/clock.hpp"
 #include "controller/operations/lifecycle.hpp"
 #include "controller/operations/operation_fields.hpp"
+#include "controller/store/approval_store.hpp"
 #include "controller/store/job_store.hpp"
 #include "controller/store/run_store.hpp"
 
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -89,6 +91,23 @@ struct Created {
   AfterCommit after;
 };
 
+// Who decides an approval request (runs/approvals.cpp): the caller's actor, its user when it is a
+// login session, and whether it is an admin (a user or key of role admin).
+struct ApprovalDecider {
+  std::string actor;
+  std::optional<std::string> username;
+  bool admin = false;
+  std::string client_ip;
+};
+enum class Decision { approve, reject };
+struct Decided {
+  store::ApprovalRecord approval;
+  store::RunRecord run;
+  AfterCommit after;
+};
+// How long a request waits for a decision unless told otherwise (--approval-timeout).
+inline constexpr std::chrono::seconds default_approval_timeout{3600};
+
 // Whether a new run's first operations are created in the transaction that creates it (an API
 // call answers with them) or by the run driver after its commit (the scheduler: a firing's
 // transaction stays short, so that jobs due together are all fired on time).
@@ -122,6 +141,22 @@ class Fanout {
   // After the commit: sends the operations and delivers the cancels.
   void after_commit(const AfterCommit& after);
 
+  // Approvals (runs/approvals.cpp). A run held for approval waits as pending_approval with its
+  // targets pending, next to a pending approval request that expires after approval_timeout().
+  void set_approval_timeout(std::chrono::seconds timeout) { approval_timeout_ = timeout; }
+  std::chrono::seconds approval_timeout() const { return approval_timeout_; }
+  // Approves or rejects the request. Refused: not_found (no such request), conflict (decided,
+  // canceled or expired already), forbidden (the caller asked for the run, or the request lists
+  // approvers and the caller is neither one of them nor an admin). Approving starts the run (the
+  // run driver fans it out: after.runs_to_advance), or queues it behind a running one of its job
+  // when its job's overlap policy is queue; rejecting cancels it with "rejected by <actor>[: comment]".
+  // Audited (approvals.approve, approvals.reject).
+  Decided decide(pqxx::transaction_base& txn, const std::string& approval_id, const ApprovalDecider& decider,
+                 Decision decision, const std::optional<std::string>& comment);
+  // Requests expired by now (at most `limit`) end expired and their runs canceled ("approval
+  // expired after 1h"); audited (approvals.expire, actor "system"). What the run driver's sweep calls.
+  AfterCommit expire_approvals(pqxx::transaction_base& txn, int limit);
+
  private:
   store::RunRecord new_run(const std::string& created_by, Clock::time_point scheduled_at);
   // The run's servers now (a deploy's: its application's), with its rate limits resolved on them.
@@ -131,6 +166,11 @@ class Fanout {
   Created start(pqxx::transaction_base& txn, store::RunRecord run, const std::vector<std::string>& servers,
                 FanOut fan_out);
   Created record_skipped(pqxx::transaction_base& txn, store::RunRecord run, const std::string& reason);
+  // Inserts the run as pending_approval (waiting_for "approval") with its targets pending, and its
+  // approval request (approvers from the job, requested_by `created_by`); audited
+  // (approvals.request). Nothing starts until it is approved.
+  Created hold_for_approval(pqxx::transaction_base& txn, store::RunRecord run, const std::vector<std::string>& servers,
+                            const store::JobRecord& job, const std::string& reason, const std::string& created_by);
   AfterCommit cancel_locked(pqxx::transaction_base& txn, const store::RunRecord& run, const std::string& actor,
                             const std::string& reason);
   // The dispatch the run's targets get (secrets included, no operation id yet), built from the
@@ -142,6 +182,7 @@ class Fanout {
   operations::Lifecycle& lifecycle_;
   const services::RegistryCredentials& credentials_;
   const services::SecretBox& secrets_;
+  std::chrono::seconds approval_timeout_ = default_approval_timeout;
 };
 
 }  // namespace tether::runs

@@ -94,6 +94,20 @@ void RunDriver::drain() {
       });
 }
 
+void RunDriver::expire_approvals(pqxx::connection& connection, std::vector<std::string>& runs_to_advance) {
+  try {
+    pqxx::work txn(connection);
+    auto after = fanout_.expire_approvals(txn, 100);
+    txn.commit();
+    fanout_.after_commit(after);
+    runs_to_advance.insert(runs_to_advance.end(), after.runs_to_advance.begin(), after.runs_to_advance.end());
+  } catch (const pqxx::broken_connection&) {
+    throw;
+  } catch (const std::exception& e) {
+    spdlog::warn("event=approval_expiry_failed error=\"{}\"", e.what());
+  }
+}
+
 void RunDriver::schedule_sweep() {
   if (stopped_) return;
   timer_.expires_after(sweep_period_);
@@ -106,9 +120,13 @@ void RunDriver::sweep() {
   auto self = shared_from_this();
   db_.submit(
       [self](pqxx::connection& connection) {
-        pqxx::read_transaction txn(connection);
-        auto ids = store::runs::needing_advance(txn, self->fanout_.clock().now(), 200);
-        txn.commit();
+        std::vector<std::string> ids;
+        {
+          pqxx::read_transaction txn(connection);
+          ids = store::runs::needing_advance(txn, self->fanout_.clock().now(), 200);
+          txn.commit();
+        }
+        self->expire_approvals(connection, ids);
         self->advance(ids);
         boost::asio::post(self->timer_.get_executor(), [self] { self->schedule_sweep(); });
       },

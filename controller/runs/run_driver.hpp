@@ -3,7 +3,8 @@
 // the run is advanced on a database worker; advances asked for while one is under way are gathered
 // into the next pass, so that a run of 10,000 targets ending together costs a few passes, not
 // 10,000. A sweep once a second advances what no notice reached this process for: operations
-// ended on another controller, retries that fell due, runs queued behind one that ended.
+// ended on another controller, retries that fell due, runs queued behind one that ended; and it
+// expires the approval requests whose time is up (their runs end canceled).
 #include "controller/runs/fanout.hpp"
 #include "controller/store/db_pool.hpp"
 
@@ -37,6 +38,8 @@ class RunDriver : public std::enable_shared_from_this<RunDriver> {
   void mark_dirty(const std::string& run_id, const std::vector<std::string>* ended_operations);
   void schedule_sweep();
   void sweep();
+  // Expired approval requests end, their runs canceled; runs that may move on are added.
+  void expire_approvals(pqxx::connection& connection, std::vector<std::string>& runs_to_advance);
 
   store::DbPool& db_;
   Fanout& fanout_;

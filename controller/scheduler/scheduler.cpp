@@ -4,8 +4,6 @@
 #include "controller/store/job_store.hpp"
 #include "controller/store/sql_text.hpp"
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <spdlog/spdlog.h>
 
 namespace tether::scheduler {
@@ -80,83 +78,37 @@ Tick fire_due(pqxx::transaction_base& txn, runs::Fanout& fanout, int limit) {
   return tick;
 }
 
-Scheduler::Scheduler(boost::asio::io_context& io, store::DbPool& db, runs::Fanout& fanout, AdvanceRuns advance_runs,
-                     SchedulerSettings settings)
-    : db_(db),
-      fanout_(fanout),
-      advance_runs_(std::move(advance_runs)),
-      settings_(settings),
-      timer_(boost::asio::make_strand(io)) {}
-
-void Scheduler::start() {
-  boost::asio::post(timer_.get_executor(), [self = shared_from_this()] { self->sleep_for(std::chrono::milliseconds(0)); });
-}
-
-void Scheduler::stop() {
-  boost::asio::post(timer_.get_executor(), [self = shared_from_this()] {
-    self->stopped_ = true;
-    self->timer_.cancel();
-  });
-}
-
-void Scheduler::wake() {
-  boost::asio::post(timer_.get_executor(), [self = shared_from_this()] {
-    if (self->in_flight_ == 0) self->sleep_for(std::chrono::milliseconds(0));
-  });
-}
-
-void Scheduler::sleep_for(std::chrono::milliseconds delay) {
-  if (stopped_) return;
-  timer_.expires_after(delay);  // cancels the planned wait, if any
-  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec && self->in_flight_ == 0) self->tick();
-  });
-}
-
-void Scheduler::tick() {
-  ++in_flight_;
-  auto self = shared_from_this();
-  db_.submit(
-      [self](pqxx::connection& connection) {
-        Tick tick;
-        std::optional<std::int64_t> earliest;
-        {
-          pqxx::work txn(connection);
-          tick = fire_due(txn, self->fanout_, self->settings_.batch);
-          earliest = store::jobs::earliest_due_us(txn);
-          txn.commit();
-        }
-        self->fanout_.after_commit(tick.after);
-        if (self->advance_runs_) self->advance_runs_(tick.after.runs_to_advance);
-        auto delay = self->settings_.longest_sleep;
-        if (tick.claimed >= self->settings_.batch) {
-          delay = std::chrono::milliseconds(0);  // more are due
-        } else if (earliest) {
-          const auto until = store::from_epoch_micros(*earliest) - self->fanout_.clock().now();
-          delay = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until) + std::chrono::milliseconds(1),
-                             std::chrono::milliseconds(0), self->settings_.longest_sleep);
-        }
-        const bool backlog = tick.claimed >= self->settings_.batch;
-        boost::asio::post(self->timer_.get_executor(), [self, delay, backlog] {
-          --self->in_flight_;
-          if (self->stopped_) return;
-          if (backlog) {
-            while (self->in_flight_ < self->settings_.parallel_ticks) self->tick();
-          } else if (self->in_flight_ == 0) {
-            self->sleep_for(delay);
-          }
-        });
-      },
-      [self](std::exception_ptr error) {
-        try {
-          std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-          spdlog::warn("event=scheduler_tick_failed error=\"{}\"", e.what());
-        }
-        boost::asio::post(self->timer_.get_executor(), [self] {
-          if (--self->in_flight_ == 0) self->sleep_for(self->settings_.longest_sleep);
-        });
-      });
+automations::PassResult pass(pqxx::connection& connection, runs::Fanout& fanout, const AdvanceRuns& advance_runs,
+                             const SchedulerSettings& settings) {
+  int claimed = 0, ticks = 0;
+  std::size_t runs = 0;
+  bool full = false;
+  std::optional<std::int64_t> earliest;
+  // While full batches are due, tick on within the pass (each tick its own transaction, its runs
+  // handed on at once): the lock is taken and the pass recorded once for the whole backlog.
+  do {
+    Tick tick;
+    {
+      pqxx::work txn(connection);
+      tick = fire_due(txn, fanout, settings.batch);
+      earliest = store::jobs::earliest_due_us(txn);
+      txn.commit();
+    }
+    fanout.after_commit(tick.after);
+    if (advance_runs) advance_runs(tick.after.runs_to_advance);
+    claimed += tick.claimed;
+    runs += tick.runs.size();
+    full = tick.claimed >= settings.batch;
+  } while (full && ++ticks < settings.ticks_per_pass);
+  automations::PassResult result;
+  result.metrics = {{"jobsClaimed", claimed}, {"runsCreated", runs}};
+  result.more = full;
+  if (earliest) {
+    const auto until = store::from_epoch_micros(*earliest) - fanout.clock().now();
+    result.next_in = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until) + std::chrono::milliseconds(1),
+                                std::chrono::milliseconds(0), settings.longest_sleep);
+  }
+  return result;
 }
 
 }  // namespace tether::scheduler

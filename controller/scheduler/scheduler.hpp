@@ -9,14 +9,11 @@
 // 100); a one-time `at` job disables itself; each firing goes to the fan-out, where the fire limit
 // and the overlap policy apply. A firing's transaction creates its run and targets; the run
 // driver fans it out after the commit (tick.after.runs_to_advance).
+#include "controller/automations/loop.hpp"
 #include "controller/runs/fanout.hpp"
-#include "controller/store/db_pool.hpp"
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
-#include <memory>
+#include <functional>
 
 namespace tether::scheduler {
 
@@ -33,33 +30,18 @@ struct Tick {
 Tick fire_due(pqxx::transaction_base& txn, runs::Fanout& fanout, int limit);
 
 struct SchedulerSettings {
-  int batch = 25;  // jobs per transaction: small, so that a burst of due jobs is shared by parallel ticks
+  int batch = 25;  // jobs per transaction
   std::chrono::milliseconds longest_sleep{1000};  // jobs made on another controller are seen this soon
-  // Ticks at once while full batches are due: SKIP LOCKED gives each its own jobs.
-  int parallel_ticks = 3;
+  int ticks_per_pass = 40;  // transactions of `batch` jobs in one pass while full batches are due
 };
 
-class Scheduler : public std::enable_shared_from_this<Scheduler> {
- public:
-  using AdvanceRuns = std::function<void(const std::vector<std::string>&)>;
-  Scheduler(boost::asio::io_context& io, store::DbPool& db, runs::Fanout& fanout, AdvanceRuns advance_runs,
-            SchedulerSettings settings = {});
-  void start();
-  void stop();
-  // A job was created or changed here: look again now instead of at the next planned tick.
-  void wake();
+using AdvanceRuns = std::function<void(const std::vector<std::string>&)>;
 
- private:
-  void sleep_for(std::chrono::milliseconds delay);
-  void tick();
-
-  store::DbPool& db_;
-  runs::Fanout& fanout_;
-  AdvanceRuns advance_runs_;
-  SchedulerSettings settings_;
-  boost::asio::steady_timer timer_;
-  int in_flight_ = 0;  // ticks under way (several while a backlog is worked off)
-  bool stopped_ = false;
-};
+// One pass of the `job-scheduler` loop (automations::LoopRunner runs it under the loop's advisory
+// lock, on its cadence of longest_sleep): ticks of fire_due, each committed and its runs handed to
+// the fan-out and the run driver, while full batches are due (at most ticks_per_pass); `more` when
+// the last was full, else next_in = until the earliest due job.
+automations::PassResult pass(pqxx::connection& connection, runs::Fanout& fanout, const AdvanceRuns& advance_runs,
+                             const SchedulerSettings& settings);
 
 }  // namespace tether::scheduler

@@ -7,6 +7,7 @@
 #include "controller/store/audit_store.hpp"
 #include "controller/store/server_store.hpp"
 #include "controller/store/sql_text.hpp"
+#include "controller/store/user_store.hpp"
 
 #include <boost/json.hpp>
 
@@ -21,7 +22,8 @@ std::string audit_detail(const store::JobRecord& job) {
                                              {"operation_type", job.operation_type},
                                              {"schedule_mode", job.schedule_mode ? boost::json::value(*job.schedule_mode)
                                                                                  : boost::json::value(nullptr)},
-                                             {"env_keys", std::move(env_keys)}});
+                                             {"env_keys", std::move(env_keys)},
+                                             {"requires_approval", job.requires_approval}});
 }
 
 }  // namespace
@@ -88,6 +90,8 @@ void Jobs::fill(store::JobRecord& job, const JobSpec& spec, bool keep_env) const
   job.overlap_policy = spec.overlap_policy;
   job.misfire_grace_seconds = spec.misfire_grace_seconds;
   job.catch_up_policy = spec.catch_up_policy;
+  job.requires_approval = spec.requires_approval;
+  job.approvers = spec.approvers;
 }
 
 namespace {
@@ -96,6 +100,16 @@ void check_targets(pqxx::transaction_base& txn, const runs::Targets& targets) {
     const auto server = store::servers::find(txn, id);
     if (!server || server->status == "decommissioned") {
       throw ServiceError(Refusal::invalid, "targets.server_ids: server " + id + " does not exist");
+    }
+  }
+}
+
+// Approvers are users that exist now (a user removed later simply cannot decide).
+void check_approvers(pqxx::transaction_base& txn, const std::vector<std::string>& approvers) {
+  for (std::size_t i = 0; i < approvers.size(); ++i) {
+    if (!store::users::find_user(txn, approvers[i])) {
+      throw ServiceError(Refusal::invalid, "approvers[" + std::to_string(i) + "]: user '" + approvers[i] +
+                                               "' does not exist");
     }
   }
 }
@@ -111,6 +125,7 @@ void reschedule(store::JobRecord& job, Clock::time_point now) {
 store::JobRecord Jobs::create(pqxx::transaction_base& txn, const auth::Operator& actor, const JobSpec& spec,
                               const std::string& client_ip) const {
   check_targets(txn, spec.run.targets);
+  check_approvers(txn, spec.approvers);
   const auto now = clock_.now();
   store::JobRecord job;
   job.id = ids::new_uuid();
@@ -128,6 +143,7 @@ store::JobRecord Jobs::update(pqxx::transaction_base& txn, const auth::Operator&
   auto job = store::jobs::find(txn, id, true);
   if (!job) throw ServiceError(Refusal::not_found, "job not found");
   check_targets(txn, spec.run.targets);
+  check_approvers(txn, spec.approvers);
   const auto before = *job;
   const auto now = clock_.now();
   fill(*job, spec, keep_env);

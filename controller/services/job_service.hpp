@@ -29,6 +29,10 @@ struct JobSpec {
   std::string overlap_policy = "skip";           // skip | allow | queue | cancel_previous
   int misfire_grace_seconds = 60;
   std::string catch_up_policy = "skip";  // skip | run_once | run_all
+  // Each run waits as pending_approval until approved (by one of `approvers`, usernames of
+  // existing users; none listed: any operator or admin but the one who asked for the run).
+  bool requires_approval = false;
+  std::vector<std::string> approvers;
 };
 
 class Jobs {

@@ -670,7 +670,7 @@ boost::json::object job_body_from_template(const Template& tmpl, const boost::js
   } else if (tmpl.default_schedule) {
     body["schedule"] = boost::json::object{{"mode", "cron"}, {"expr", *tmpl.default_schedule}};
   }
-  for (const char* field : {"timezone", "enabled"}) {
+  for (const char* field : {"timezone", "enabled", "requires_approval", "approvers"}) {
     if (const auto* value = apply_body.if_contains(field)) body[field] = *value;
   }
   if (tmpl.rate) body["rate"] = *tmpl.rate;

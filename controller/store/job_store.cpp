@@ -13,7 +13,8 @@ const char* const job_columns =
     "misfire_grace_seconds, catch_up_policy, " TETHER_SQL_US("schedule_anchor") ", " TETHER_SQL_US(
         "next_run_at") ", " TETHER_SQL_US("last_run_at") ", " TETHER_SQL_US("last_scheduled_at") ", last_fire_id, "
     "misfire_count, " TETHER_SQL_US("last_misfire_at") ", " TETHER_SQL_US("scheduler_updated_at") ", created_by, "
-    TETHER_SQL_US("created_at") ", " TETHER_SQL_US("updated_at");
+    TETHER_SQL_US("created_at") ", " TETHER_SQL_US("updated_at") ", requires_approval, "
+    "array_to_json(approvers)::text";
 
 JobRecord to_job(const pqxx::row& row) {
   JobRecord j;
@@ -54,6 +55,8 @@ JobRecord to_job(const pqxx::row& row) {
   j.created_by = row[i++].as<std::string>();
   j.created_us = row[i++].as<std::int64_t>();
   j.updated_us = row[i++].as<std::int64_t>();
+  j.requires_approval = row[i++].as<bool>();
+  j.approvers = from_json_array(row[i++]);
   return j;
 }
 
@@ -81,12 +84,13 @@ void insert(pqxx::transaction_base& txn, const JobRecord& job) {
       "timezone, operation_type, operation_params, env_keys, env_sealed, target_server_ids, target_tags, "
       "max_concurrency, max_errors, retry_strategy, max_retries, retry_base_delay, fire_limit_max, "
       "fire_limit_window, overlap_policy, misfire_grace_seconds, catch_up_policy, schedule_anchor, next_run_at, "
-      "updated_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, " TETHER_SQL_AT_OR_NULL("$8::bigint") ", "
+      "updated_at, created_by, created_at, requires_approval, approvers) VALUES ($1, $2, $3, $4, $5, $6, $7, " TETHER_SQL_AT_OR_NULL("$8::bigint") ", "
       "$9, $10, $11::jsonb, ARRAY(SELECT jsonb_array_elements_text($12::jsonb)), $13, "
       "ARRAY(SELECT jsonb_array_elements_text($14::jsonb)::uuid), ARRAY(SELECT jsonb_array_elements_text($15::jsonb)), "
       "$16, $17, $18, $19, $20, $21, $22, $23, $24, $25, " TETHER_SQL_AT_OR_NULL("$26::bigint") ", "
-      TETHER_SQL_AT_OR_NULL("$27::bigint") ", " TETHER_SQL_AT("$28") ", $29, " TETHER_SQL_AT("$30") ")",
-      job.id, TETHER_JOB_FIELDS, job.created_by, job.created_us);
+      TETHER_SQL_AT_OR_NULL("$27::bigint") ", " TETHER_SQL_AT("$28") ", $29, " TETHER_SQL_AT("$30") ", "
+      "$31, ARRAY(SELECT jsonb_array_elements_text($32::jsonb)))",
+      job.id, TETHER_JOB_FIELDS, job.created_by, job.created_us, job.requires_approval, to_json_array(job.approvers));
 }
 
 bool update(pqxx::transaction_base& txn, const JobRecord& job) {
@@ -101,9 +105,10 @@ bool update(pqxx::transaction_base& txn, const JobRecord& job) {
                  "max_errors = $17, retry_strategy = $18, max_retries = $19, retry_base_delay = $20, "
                  "fire_limit_max = $21, fire_limit_window = $22, overlap_policy = $23, misfire_grace_seconds = $24, "
                  "catch_up_policy = $25, schedule_anchor = " TETHER_SQL_AT_OR_NULL("$26::bigint") ", "
-                 "next_run_at = " TETHER_SQL_AT_OR_NULL("$27::bigint") ", updated_at = " TETHER_SQL_AT("$28") " "
+                 "next_run_at = " TETHER_SQL_AT_OR_NULL("$27::bigint") ", updated_at = " TETHER_SQL_AT("$28") ", "
+                 "requires_approval = $29, approvers = ARRAY(SELECT jsonb_array_elements_text($30::jsonb)) "
                  "WHERE id = $1",
-                 job.id, TETHER_JOB_FIELDS)
+                 job.id, TETHER_JOB_FIELDS, job.requires_approval, to_json_array(job.approvers))
              .affected_rows() == 1;
 }
 

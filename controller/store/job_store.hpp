@@ -39,6 +39,10 @@ struct JobRecord {
   std::string overlap_policy = "skip";
   int misfire_grace_seconds = 60;
   std::string catch_up_policy = "skip";
+  // Each run waits as pending_approval until one of `approvers` (usernames; none listed: any
+  // operator or admin) approves it.
+  bool requires_approval = false;
+  std::vector<std::string> approvers;
   // Scheduler state (times in epoch microseconds).
   std::optional<std::int64_t> schedule_anchor_us;
   std::optional<std::int64_t> next_run_us;

@@ -11,8 +11,10 @@ const char* const run_columns =
         "scheduled_at") ", " TETHER_SQL_US("started_at") ", " TETHER_SQL_US("ended_at") ", " TETHER_SQL_US(
         "next_attempt_at") ", error, skipped, operation_type, operation_params::text, "
     "array_to_json(env_keys)::text, env_sealed, max_concurrency, max_errors, retry_strategy, max_retries, "
-    "retry_base_delay, created_by, " TETHER_SQL_US("created_at") ", event_id, chain_depth, event_env::text, "
-    "maintenance_window->>'id', maintenance_window->>'name'";
+    "retry_base_delay, created_by, " TETHER_SQL_US("created_at") ", event_id, chain_depth, event_env::text"
+    // The run's approval request, if it was ever held for one.
+    ", (SELECT a.id::text FROM approvals a WHERE a.run_id = runs.id ORDER BY a.requested_at DESC LIMIT 1) AS approval_id"
+    ", maintenance_window->>'id', maintenance_window->>'name'";
 
 RunRecord to_run(const pqxx::row& row) {
   RunRecord r;
@@ -44,6 +46,7 @@ RunRecord to_run(const pqxx::row& row) {
   r.event_id = optional_int64(row[i++]);
   r.chain_depth = row[i++].as<int>();
   r.event_env_json = optional_text(row[i++]);
+  r.approval_id = optional_text(row[i++]);
   r.maintenance_window_id = optional_text(row[i++]);
   r.maintenance_window_name = optional_text(row[i++]);
   return r;
@@ -133,7 +136,7 @@ std::vector<RunRecord> list(pqxx::transaction_base& txn, const ListFilter& f) {
 std::vector<RunRecord> active_of_job(pqxx::transaction_base& txn, const std::string& job_id) {
   return to_runs(exec_cached(txn, "active_runs_of_job",
                              std::string("SELECT ") + run_columns +
-                                 " FROM runs WHERE job_id = $1 AND status IN ('scheduled', 'running') "
+                                 " FROM runs WHERE job_id = $1 AND status IN ('scheduled', 'pending_approval', 'running') "
                                  "ORDER BY scheduled_at",
                              job_id));
 }
@@ -250,6 +253,11 @@ void mark_running(pqxx::transaction_base& txn, const std::string& id, Clock::tim
               "UPDATE runs SET status = 'running', waiting_for = NULL, next_attempt_at = NULL, "
               "started_at = COALESCE(started_at, " TETHER_SQL_AT("$2") ") WHERE id = $1",
               id, epoch_micros(now));
+}
+
+void queue_behind_previous(pqxx::transaction_base& txn, const std::string& id) {
+  exec_cached(txn, "queue_run_behind_previous",
+              "UPDATE runs SET status = 'scheduled', waiting_for = 'previous_run' WHERE id = $1", id);
 }
 
 void schedule_retry(pqxx::transaction_base& txn, const std::string& id, int attempt, Clock::time_point at) {

@@ -19,8 +19,8 @@ struct RunRecord {
   std::optional<std::string> job_id;
   std::optional<std::string> trigger_id;
   std::optional<std::string> fire_id;
-  std::string status;                      // scheduled | running | completed | failed | canceled
-  std::optional<std::string> waiting_for;  // previous_run | retry (while scheduled)
+  std::string status;  // scheduled | pending_approval | running | completed | failed | canceled
+  std::optional<std::string> waiting_for;  // previous_run | retry (while scheduled); approval (pending_approval)
   int attempt = 1;
   std::int64_t scheduled_us = 0;
   std::optional<std::int64_t> started_us;
@@ -48,6 +48,9 @@ struct RunRecord {
   // ahead inside it): runs.maintenance_window {"id", "name"}.
   std::optional<std::string> maintenance_window_id;
   std::optional<std::string> maintenance_window_name;
+  // Read only: the run's approval request, when it was held for one (status pending_approval
+  // while it waits, waiting_for "approval").
+  std::optional<std::string> approval_id;
 };
 
 // Per target, the state of its latest attempt.
@@ -107,7 +110,8 @@ struct ListFilter {
 // Newest first (by scheduled time).
 std::vector<RunRecord> list(pqxx::transaction_base& txn, const ListFilter& filter);
 
-// Runs of the job that are not over (running, or scheduled for a retry or behind a previous run).
+// Runs of the job that are not over (running, waiting for approval, or scheduled for a retry or
+// behind a previous run).
 std::vector<RunRecord> active_of_job(pqxx::transaction_base& txn, const std::string& job_id);
 // Firings by the trigger that were run (not skipped or dropped) created since `since`.
 int fired_by_trigger_since(pqxx::transaction_base& txn, const std::string& trigger_id, Clock::time_point since);
@@ -136,6 +140,8 @@ std::vector<std::string> open_operations(pqxx::transaction_base& txn, const std:
 int retry_failed(pqxx::transaction_base& txn, const std::string& run_id, int attempt);
 
 void mark_running(pqxx::transaction_base& txn, const std::string& id, Clock::time_point now);
+// An approved run waits behind a running one of its job (overlap policy queue).
+void queue_behind_previous(pqxx::transaction_base& txn, const std::string& id);
 void schedule_retry(pqxx::transaction_base& txn, const std::string& id, int attempt, Clock::time_point at);
 void finish(pqxx::transaction_base& txn, const std::string& id, const std::string& status,
             const std::optional<std::string>& error, Clock::time_point now);

@@ -144,6 +144,28 @@ std::optional<schedule::Spec> parse_schedule(const boost::json::object& body) {
   }
 }
 
+// approvers: usernames (as users are named), at most max_approvers, duplicates dropped.
+std::vector<std::string> parse_approvers(const boost::json::object& body) {
+  std::vector<std::string> out;
+  const auto* value = present(body, "approvers");
+  if (!value) return out;
+  if (!value->is_array()) invalid("approvers: must be an array of usernames");
+  const auto& items = value->as_array();
+  if (items.size() > max_approvers) invalid(fmt::format("approvers: at most {} are allowed", max_approvers));
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& item = items[i];
+    const bool ok = item.is_string() && !item.as_string().empty() && item.as_string().size() <= 64 &&
+                    std::all_of(item.as_string().begin(), item.as_string().end(), [](char c) {
+                      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                             c == '_' || c == '-' || c == '@';
+                    });
+    if (!ok) invalid(fmt::format("approvers[{}]: must be a username (1 to 64 letters, digits or . _ - @)", i));
+    std::string name(item.as_string());
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+  }
+  return out;
+}
+
 }  // namespace
 
 services::JobSpec parse_job(const boost::json::object& body) {
@@ -176,6 +198,8 @@ services::JobSpec parse_job(const boost::json::object& body) {
   }
   spec.catch_up_policy =
       one_of(body, "catch_up_policy", "catch_up_policy", {"skip", "run_once", "run_all"}, spec.catch_up_policy);
+  if (auto needed = bool_field(body, "requires_approval", "requires_approval")) spec.requires_approval = *needed;
+  spec.approvers = parse_approvers(body);
   return spec;
 }
 
@@ -214,7 +238,7 @@ store::runs::ListFilter parse_run_filter(const std::map<std::string, std::string
   store::runs::ListFilter filter;
   if (auto it = params.find("status"); it != params.end()) {
     if (!valid_run_status(it->second)) {
-      invalid("status: must be one of scheduled, running, delegated, completed, failed, canceled");
+      invalid("status: must be one of scheduled, pending_approval, running, delegated, completed, failed, canceled");
     }
     filter.status = it->second;
   }

@@ -20,6 +20,7 @@ inline constexpr std::size_t max_target_server_ids = 1000;
 inline constexpr std::size_t max_target_tags = 50;
 inline constexpr std::size_t max_tag_chars = 64;
 inline constexpr int max_misfire_grace_seconds = 86400;
+inline constexpr std::size_t max_approvers = 50;
 
 // A job as POST declares it (name, operation and targets required; the rest defaulted).
 services::JobSpec parse_job(const boost::json::object& body);

@@ -95,6 +95,8 @@ boost::json::object render_job(const store::JobRecord& job) {
           {"overlap_policy", job.overlap_policy},
           {"misfire_grace_seconds", job.misfire_grace_seconds},
           {"catch_up_policy", job.catch_up_policy},
+          {"requires_approval", job.requires_approval},
+          {"approvers", string_array(job.approvers)},
           {"next_run", next_run},
           {"scheduler", std::move(scheduler)},
           {"created_by", job.created_by},
@@ -154,6 +156,7 @@ boost::json::object render_run(const store::RunRecord& run, const store::TargetC
           {"trigger_id", nullable(run.trigger_id)},
           {"fire_id", nullable(run.fire_id)},
           {"status", run.status},
+          {"approval_id", nullable(run.approval_id)},
           {"attempt", run.attempt},
           {"scheduled_at", time_text(run.scheduled_us)},
           {"started_at", nullable_time(run.started_us)},
@@ -220,7 +223,8 @@ boost::json::array render_runs(pqxx::transaction_base& txn, const std::vector<st
 }
 
 bool valid_run_status(std::string_view status) {
-  return status == "scheduled" || status == "running" || status == "delegated" || status == "completed" ||
+  return status == "scheduled" || status == "pending_approval" || status == "running" || status == "delegated" ||
+         status == "completed" ||
          status == "failed" || status == "canceled";
 }
 

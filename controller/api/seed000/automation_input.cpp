@@ -74,7 +74,8 @@ std::string in_client_terms(std::string message, const std::string& command_fiel
 // The fields of a job body that seed 000's declaration carries through unchanged when given.
 constexpr std::string_view job_fields[] = {"name",           "enabled",          "timezone",
                                            "rate",           "retry",            "fire_limit",
-                                           "overlap_policy", "misfire_grace_seconds", "catch_up_policy"};
+                                           "overlap_policy", "misfire_grace_seconds", "catch_up_policy",
+                                           "requires_approval", "approvers"};
 
 }  // namespace
 

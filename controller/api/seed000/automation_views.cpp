@@ -2,6 +2,7 @@
 
 #include "common/utf8.hpp"
 #include "controller/api/automation/views.hpp"
+#include "controller/api/handler_support.hpp"
 #include "controller/api/seed000/automation_input.hpp"
 
 #include <fmt/format.h>
@@ -71,6 +72,8 @@ boost::json::object render_automation(const store::JobRecord& job, const std::op
           {"icon", label ? label->icon : default_icon(type)},
           {"schedule", schedule_text(job)},
           {"enabled", job.enabled},
+          {"requires_approval", job.requires_approval},
+          {"approvers", string_array(job.approvers)},
           {"last_run", std::move(last_at)},
           {"last_status", std::move(last_status)}};
 }
@@ -83,6 +86,7 @@ boost::json::object render_run(const store::RunRecord& run, const store::RunOutp
                            {"finished", unix_seconds(run.ended_us)},
                            {"maintenance_window", automation::maintenance_window_of(run)}};
   if (run.error) body["error"] = *run.error;
+  if (run.approval_id) body["approval_id"] = *run.approval_id;
   if (output) {
     body["output"] = output_text(*output);
     body["output_truncated"] = output->truncated;

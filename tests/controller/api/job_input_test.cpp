@@ -121,3 +121,21 @@ TEST_CASE("run stream event ids round-trip", "[runs]") {
   CHECK_FALSE(streams::parse_run_event_id("7"));
   CHECK_FALSE(streams::parse_run_event_id("x.y.z"));
 }
+
+TEST_CASE("requires_approval and approvers: usernames, at most 50, duplicates dropped; 422 naming the item",
+          "[jobs][approvals]") {
+  const auto plain = parse_job(job_with(""));
+  CHECK_FALSE(plain.requires_approval);
+  CHECK(plain.approvers.empty());
+  const auto spec = parse_job(job_with(R"(,"requires_approval":true,"approvers":["alice","bob.b","alice"])"));
+  CHECK(spec.requires_approval);
+  CHECK(spec.approvers == std::vector<std::string>{"alice", "bob.b"});
+  CHECK(rejection(job_with(R"(,"requires_approval":"yes")")).find("requires_approval") != std::string::npos);
+  CHECK(rejection(job_with(R"(,"approvers":"alice")")).rfind("approvers:", 0) == 0);
+  CHECK(rejection(job_with(R"(,"approvers":["alice",""])")).rfind("approvers[1]:", 0) == 0);
+  CHECK(rejection(job_with(R"(,"approvers":["alice","b c"])")).rfind("approvers[1]:", 0) == 0);
+  CHECK(rejection(job_with(R"(,"approvers":[7])")).rfind("approvers[0]:", 0) == 0);
+  std::string many = R"(,"approvers":[)";
+  for (int i = 0; i < 51; ++i) many += (i ? ",\"u" : "\"u") + std::to_string(i) + "\"";
+  CHECK(rejection(job_with(many + "]")).find("at most 50") != std::string::npos);
+}
