@@ -116,8 +116,11 @@ boost::json::object operation_of(const RouteEntry& route, const RouteDoc* doc) {
   if (!parameters.empty()) operation["parameters"] = std::move(parameters);
 
   if (doc && !doc->request.empty()) {
-    operation["requestBody"] = {{"required", true},
-                                {"content", {{"application/json", {{"schema", schema_ref(doc->request)}}}}}};
+    // "?Name": the body may be left out.
+    const bool optional = doc->request.front() == '?';
+    const auto schema = optional ? doc->request.substr(1) : doc->request;
+    operation["requestBody"] = {{"required", !optional},
+                                {"content", {{"application/json", {{"schema", schema_ref(schema)}}}}}};
   }
 
   boost::json::object responses;

@@ -92,6 +92,19 @@ const std::vector<RouteDoc>& route_docs() {
       {"DELETE", "/api/automations/{id}", "automations (seed 000)", "Delete an automation", "", "", 200, "Status"},
       {"POST", "/api/automations/{id}/run", "automations (seed 000)", "Run an automation now", "", "", 200, "Seed000RunStarted"},
 
+      {"GET", "/api/client/v1/automations", "controller loops (seed 001)", "The controller's own loops with their live state", "", "", 200, "SystemAutomationList"},
+      {"GET", "/api/client/v1/automations/{key}", "controller loops (seed 001)", "One loop (400 on a malformed key, 404 on an unknown one)", "", "", 200, "SystemAutomationEnvelope"},
+      {"POST", "/api/client/v1/automations/{key}/run", "controller loops (seed 001)", "Run a loop now and wait for the pass", "", "", 200, "SystemAutomationEnvelope"},
+      {"POST", "/api/client/v1/automations/{key}/pause", "controller loops (seed 001)", "Pause a loop on every controller (500 for one that cannot be paused)", "", "", 200, "SystemAutomationEnvelope"},
+      {"POST", "/api/client/v1/automations/{key}/resume", "controller loops (seed 001)", "Resume a paused loop", "", "", 200, "SystemAutomationEnvelope"},
+
+      {"GET", "/api/approvals", "approvals", "Approval requests (default: pending)", "status,limit", "", 200, "ApprovalList"},
+      {"GET", "/api/approvals/count", "approvals", "How many requests are pending", "", "", 200, "ApprovalCount"},
+      {"GET", "/api/approvals/{id}", "approvals", "One approval request", "", "", 200, "Approval"},
+      {"POST", "/api/approvals/{id}/approve", "approvals", "Approve: the run starts (a listed approver or an admin, never the requester)", "", "?ApprovalComment", 200, "ApprovalDecided"},
+      {"POST", "/api/approvals/{id}/reject", "approvals", "Reject: the run is canceled with the reason", "", "?ApprovalComment", 200, "ApprovalDecided"},
+      {"POST", "/api/approvals/{id}/decide", "approvals", "Approve or deny (seed 004)", "", "ApprovalDecide", 200, "ApprovalDecided"},
+
       {"POST", "/api/login", "users", "Log in; answers a session token (24 h)", "", "Login", 200, "LoginResult"},
       {"POST", "/api/logout", "users", "End the calling session", "", "", 200, "Status"},
       {"GET", "/api/me", "users", "The caller, its role and permissions", "", "", 200, "Me"},

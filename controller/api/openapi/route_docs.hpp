@@ -14,7 +14,7 @@ struct RouteDoc {
   std::string_view tag;       // the group it is listed under
   std::string_view summary;
   std::string_view query;     // comma-separated query parameter names (see query_parameter_doc)
-  std::string_view request;   // a component schema name, or empty: no body
+  std::string_view request;   // a component schema name ("?Name": the body is optional), or empty: no body
   int status;                 // the success answer's status code
   std::string_view response;  // a component schema name; "sse": an event stream; empty: no body
 };

@@ -163,6 +163,7 @@ std::string_view component_schemas_json() {
     "misfire_grace_seconds": {"type": "integer"},
     "catch_up_policy": {"type": "string", "enum": ["skip", "run_once", "run_all"]},
     "env_keys": {"type": "array", "items": {"type": "string"}},
+    "requires_approval": {"type": "boolean"}, "approvers": {"type": "array", "items": {"type": "string"}},
     "scheduler": {"type": "object", "description": "next_run_at, last_run_at, misfire_count …"},
     "created_by": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
     "updated_at": {"type": "string", "format": "date-time"}}},
@@ -173,7 +174,8 @@ std::string_view component_schemas_json() {
         "env": {"type": "object", "additionalProperties": {"type": "string"}, "writeOnly": true}}},
       "targets": {"type": "object"}, "rate": {"type": "object"}, "retry": {"type": "object"},
       "fire_limit": {"type": ["object", "null"]}, "overlap_policy": {"type": "string"},
-      "misfire_grace_seconds": {"type": "integer"}, "catch_up_policy": {"type": "string"}}},
+      "misfire_grace_seconds": {"type": "integer"}, "catch_up_policy": {"type": "string"},
+      "requires_approval": {"type": "boolean"}, "approvers": {"type": "array", "items": {"type": "string"}, "maxItems": 50}}},
   "JobEnvelope": {"type": "object", "properties": {"job": {"$ref": "#/components/schemas/Job"}}},
   "JobList": {"type": "object", "properties": {"jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}}}},
   "Run": {"type": "object", "properties": {
@@ -260,6 +262,38 @@ std::string_view component_schemas_json() {
     "action": {"type": "string", "enum": ["add", "remove", "change_password"]}, "username": {"type": "string"},
     "password": {"type": "string", "writeOnly": true}, "role": {"type": "string", "enum": ["viewer", "operator", "admin"]}}},
   "SessionRevoke": {"type": "object", "description": "`token_prefix` is read too.", "properties": {"prefix": {"type": "string"}}},
+  "Approval": {"type": "object", "properties": {
+    "id": {"type": "string", "format": "uuid"}, "run_id": {"type": "string", "format": "uuid"},
+    "job_id": {"type": ["string", "null"], "format": "uuid"}, "job_name": {"type": ["string", "null"]},
+    "status": {"type": "string", "enum": ["pending", "approved", "rejected", "expired", "canceled"]},
+    "reason": {"type": "string"}, "approvers": {"type": "array", "items": {"type": "string"}},
+    "requested_by": {"type": "string"}, "requested_at": {"type": "string", "format": "date-time"},
+    "expires_at": {"type": "string", "format": "date-time"}, "decided_by": {"type": ["string", "null"]},
+    "decided_at": {"type": ["string", "null"], "format": "date-time"}, "comment": {"type": ["string", "null"]},
+    "run_status": {"type": "string"}}},
+  "ApprovalList": {"type": "array", "items": {"$ref": "#/components/schemas/Approval"}},
+  "ApprovalCount": {"type": "object", "properties": {"count": {"type": "integer"}}},
+  "ApprovalComment": {"type": "object", "description": "Optional; an empty body is accepted.",
+    "properties": {"comment": {"type": "string", "maxLength": 2000}}},
+  "ApprovalDecide": {"type": "object", "required": ["decision"], "properties": {
+    "decision": {"type": "string", "enum": ["approve", "approved", "deny", "denied", "reject", "rejected"]},
+    "comment": {"type": "string", "maxLength": 2000}}},
+  "ApprovalDecided": {"type": "object", "properties": {"status": {"type": "string"},
+    "approval": {"$ref": "#/components/schemas/Approval"}}},
+  "SystemAutomation": {"type": "object", "description": "One of the controller's own loops (seed 001).", "properties": {
+    "key": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"}, "domain": {"type": "string"},
+    "cadenceLabel": {"type": "string"}, "distributed": {"type": "boolean"},
+    "metrics": {"type": "object", "properties": {"lockProvider": {"type": "string"}, "runs": {"type": "integer"},
+      "failures": {"type": "integer"}, "lastInstance": {"type": ["string", "null"]}}},
+    "state": {"type": "string", "enum": ["active", "running", "paused", "idle", "degraded"]},
+    "supportsPause": {"type": "boolean"}, "supportsTrigger": {"type": "boolean"},
+    "lastStartedAt": {"type": ["string", "null"], "format": "date-time"},
+    "lastCompletedAt": {"type": ["string", "null"], "format": "date-time"},
+    "lastDurationMs": {"type": ["integer", "null"]}, "lastError": {"type": ["string", "null"]}}},
+  "SystemAutomationList": {"type": "object", "properties": {
+    "automations": {"type": "array", "items": {"$ref": "#/components/schemas/SystemAutomation"}}}},
+  "SystemAutomationEnvelope": {"type": "object", "properties": {
+    "automation": {"$ref": "#/components/schemas/SystemAutomation"}}},
   "OpenApi": {"type": "object", "description": "This document."}
 })json";
 }
