@@ -118,6 +118,16 @@ const std::vector<RouteDoc>& route_docs() {
       {"POST", "/api/admin/users", "users", "Add or remove a user, or change a password", "", "UserAction", 200, "Status"},
       {"GET", "/api/admin/sessions", "users", "Every active session", "", "", 200, "SessionList"},
       {"POST", "/api/admin/sessions/revoke", "users", "Revoke a session by its token prefix", "", "SessionRevoke", 200, "Status"},
+      {"GET", "/api/maintenance", "maintenance windows", "List maintenance windows (seed 000)", "limit", "", 200, "MaintenanceWindowList"},
+      {"POST", "/api/maintenance", "maintenance windows", "Create a maintenance window (seed 000)", "", "MaintenanceWindowInput", 201, "MaintenanceWindow"},
+      {"POST", "/api/maintenance/{id}/activate", "maintenance windows", "Activate a window now", "", "", 200, "MaintenanceWindow"},
+      {"POST", "/api/maintenance/{id}/deactivate", "maintenance windows", "End an active window early", "", "", 200, "MaintenanceWindow"},
+      {"DELETE", "/api/maintenance/{id}", "maintenance windows", "Delete a maintenance window (seed 000)", "", "", 200, "Status"},
+      {"GET", "/api/maintenance-windows", "maintenance windows", "List maintenance windows (seed 004)", "limit", "", 200, "MaintenanceWindowList"},
+      {"GET", "/api/maintenance-windows/active", "maintenance windows", "The windows active now", "limit", "", 200, "MaintenanceWindowList"},
+      {"POST", "/api/maintenance-windows", "maintenance windows", "Create a maintenance window (seed 004)", "", "MaintenanceWindowInput", 201, "MaintenanceWindow"},
+      {"PUT", "/api/maintenance-windows/{id}", "maintenance windows", "Replace a maintenance window", "", "MaintenanceWindowInput", 200, "MaintenanceWindow"},
+      {"DELETE", "/api/maintenance-windows/{id}", "maintenance windows", "Delete a maintenance window (seed 004)", "", "", 200, "Status"},
   };
   return docs;
 }
