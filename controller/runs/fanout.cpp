@@ -206,17 +206,14 @@ Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& jo
   const auto gate = maintenance::gate_for(txn, clock().now(), job.id, servers);
   note_window(run, gate);
   const bool automatic = created_by.rfind("job:", 0) == 0 || fired_by != nullptr;
-  if (automatic && gate.kind != maintenance::Gate::Kind::none) {
-    if (gate.kind == maintenance::Gate::Kind::skip) {
-      return record_skipped(txn, run,
-                            fmt::format("skipped: maintenance window '{}' ({}) holds automation still", gate.window_name,
-                                        gate.window_id));
-    }
-    // Until runs can wait for approval, a window that asks for it holds them still too.
+  if (automatic && gate.kind == maintenance::Gate::Kind::skip) {
     return record_skipped(txn, run,
-                          fmt::format("skipped: maintenance window '{}' ({}) requires approval, and runs cannot wait "
-                                      "for approval yet",
-                                      gate.window_name, gate.window_id));
+                          fmt::format("skipped: maintenance window '{}' ({}) holds automation still", gate.window_name,
+                                      gate.window_id));
+  }
+  if (automatic && gate.kind == maintenance::Gate::Kind::approval) {
+    const auto window_reason = fmt::format("maintenance window '{}' requires approval", gate.window_name);
+    approval_reason = approval_reason ? *approval_reason + "; " + window_reason : window_reason;
   }
   if (!automatic) log_manual_run_in_window(run);
 

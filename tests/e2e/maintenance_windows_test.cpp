@@ -1,8 +1,9 @@
 // Issue 11 §4: maintenance windows on a real controller and agent, through both seeds' routes
 // (seed 000's /api/maintenance, seed 004's /api/maintenance-windows) over the same windows: a
 // scheduled job in a `disabled` window is skipped, naming the window, while an operator's own run
-// goes ahead and says so (in the jobs API's and seed 000's run views); activate, deactivate,
-// replace, delete; 404 and 422 answers; who may call what; the audit entries of each change.
+// goes ahead and says so (in the jobs API's and seed 000's run views); in an `approval` window it
+// waits for approval; activate, deactivate, replace, delete; 404 and 422 answers; who may call
+// what; the audit entries of each change.
 #include "tests/e2e/jobs_checks.hpp"
 
 #include <fmt/format.h>
@@ -147,6 +148,37 @@ TEST_CASE("a scheduled run in a disabled window is skipped naming the window; an
   m.api.patch_job(job_id, {{"enabled", false}});
   CHECK(m.expect_object(m.call("DELETE", "/api/maintenance-windows/" + window_id), 200) ==
         boost::json::object{{"status", "ok"}});
+}
+
+TEST_CASE("a scheduled run in an approval window waits for approval, naming the window", "[e2e][maintenance]") {
+  auto& m = shared();
+  const auto job = m.api.create_job({{"name", "every-second-approved"},
+                                     {"schedule", {{"mode", "interval"}, {"interval", "1s"}}},
+                                     {"overlap_policy", "allow"},
+                                     {"operation", testing::exec_operation("echo approved", 30)},
+                                     {"targets", testing::server_targets({m.stack.server_id()})}});
+  const auto job_id = string_field(job, "id");
+  const auto window_id = string_field(m.expect_object(m.call("POST", "/api/maintenance-windows",
+                                                             {{"name", "Ask"},
+                                                              {"start", utc_in(-60s)},
+                                                              {"end", utc_in(3600s)},
+                                                              {"scope", {job_id}},
+                                                              {"autonomy_override", "approval"}}),
+                                                      201),
+                                      "id");
+  const auto runs = m.api.wait_for_job_runs(
+      job_id, [](const boost::json::array& r) { return !r.empty(); }, 10s, "a firing");
+  m.api.patch_job(job_id, {{"enabled", false}});
+  const auto held = runs.at(runs.size() - 1).as_object();  // the first firing
+  INFO(boost::json::serialize(held));
+  CHECK(string_field(held, "status") == "pending_approval");
+  CHECK(object_at(held, "maintenance_window") == boost::json::object{{"id", window_id}, {"name", "Ask"}});
+  const auto approval_id = optional_string(held, "approval_id");
+  REQUIRE(approval_id);
+  const auto approval = m.expect_object(m.call("GET", "/api/approvals/" + *approval_id), 200);
+  CHECK(string_field(approval, "reason") == "maintenance window 'Ask' requires approval");
+  CHECK(string_field(approval, "status") == "pending");
+  m.expect_object(m.call("DELETE", "/api/maintenance/" + window_id), 200);
 }
 
 TEST_CASE("seed 000's maintenance routes: the seed's body, activate, deactivate, delete; 404 and 422",

@@ -8,6 +8,7 @@
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/services/maintenance_service.hpp"
 #include "controller/services/service_error.hpp"
+#include "controller/store/approval_store.hpp"
 #include "controller/store/audit_store.hpp"
 
 #include <catch2/catch.hpp>
@@ -122,6 +123,39 @@ TEST_CASE("a scheduled run in a disabled window is skipped naming the window; a 
   REQUIRE(runs.size() >= 3);
   CHECK(runs.back().status == "running");
   CHECK_FALSE(runs.back().maintenance_window_id);
+}
+
+TEST_CASE("a scheduled run in an approval window waits for approval naming the window; a manual trigger goes",
+          "[maintenance]") {
+  MaintenanceFixture s;
+  auto spec = s.interval_job("1m");
+  spec.overlap_policy = "allow";
+  const auto job = s.create(spec);
+  auto input = s.one_time("Ask first", 30s, 10min);
+  input.job_ids = {job.id};
+  input.autonomy_override = "approval";
+  const auto window = s.window(input);
+
+  s.clock.set(t0 + 1min);
+  s.tick();
+  const auto runs = s.runs_of(job.id);
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].status == "pending_approval");
+  CHECK_FALSE(runs[0].skipped);
+  CHECK(runs[0].maintenance_window_id == window.id);
+  CHECK(s.operations_of(runs[0].id).size() == 1);  // its target, pending
+  CHECK_FALSE(s.operations_of(runs[0].id)[0].operation_id);
+  {
+    pqxx::read_transaction txn(s.fx.connection);
+    const auto approval = store::approvals::of_run(txn, runs[0].id);
+    REQUIRE(approval);
+    CHECK(approval->status == "pending");
+    CHECK(approval->reason == "maintenance window 'Ask first' requires approval");
+  }
+
+  const auto manual = s.fire(job, "user:alice");
+  CHECK(manual.run.status == "running");
+  CHECK(manual.run.maintenance_window_id == window.id);
 }
 
 TEST_CASE("a trigger's firing is held by a window over one of its servers' tags, not by one over another job",
