@@ -19,6 +19,7 @@ void add_template_routes(http::Router& router, app::AppContext& app);
 void add_portability_routes(http::Router& router, app::AppContext& app);
 void add_seed000_automation_routes(http::Router& router, app::AppContext& app);
 void add_auth_routes(http::Router& router, app::AppContext& app);
+void add_maintenance_routes(http::Router& router, app::AppContext& app);
 void add_system_automation_routes(http::Router& router, app::AppContext& app);
 void add_approval_routes(http::Router& router, app::AppContext& app);
 void add_api_key_routes(http::Router& router, app::AppContext& app);
@@ -41,6 +42,7 @@ inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_portability_routes(router, app);
   add_seed000_automation_routes(router, app);
   add_auth_routes(router, app);
+  add_maintenance_routes(router, app);
   add_system_automation_routes(router, app);
   add_approval_routes(router, app);
   add_api_key_routes(router, app);

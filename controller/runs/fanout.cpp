@@ -3,6 +3,7 @@
 #include "common/ids.hpp"
 #include "common/json_fields.hpp"
 #include "common/schedule_spec.hpp"
+#include "controller/maintenance/window_gate.hpp"
 #include "controller/services/registry_service.hpp"
 #include "controller/services/secret_box.hpp"
 #include "controller/services/service_error.hpp"
@@ -33,12 +34,30 @@ void audit(pqxx::transaction_base& txn, const std::string& actor, const std::str
            const store::RunRecord& run, const std::string& client_ip = {}) {
   boost::json::array env_keys;
   for (const auto& key : run.env_keys) env_keys.emplace_back(key);
+  boost::json::object detail{{"operation_type", run.operation_type},
+                             {"job_id", run.job_id ? boost::json::value(*run.job_id) : boost::json::value(nullptr)},
+                             {"env_keys", std::move(env_keys)}};
+  if (run.maintenance_window_id) {
+    detail["maintenance_window"] = {{"id", *run.maintenance_window_id},
+                                    {"name", run.maintenance_window_name.value_or("")}};
+  }
   store::audit::record(txn, {actor, action, run.id,
                              client_ip.empty() ? std::nullopt : std::optional<std::string>(client_ip), "allowed",
-                             json::serialize(boost::json::object{{"operation_type", run.operation_type},
-                                                                 {"job_id", run.job_id ? boost::json::value(*run.job_id)
-                                                                                       : boost::json::value(nullptr)},
-                                                                 {"env_keys", std::move(env_keys)}})});
+                             json::serialize(detail)});
+}
+
+// An operator's own run inside a maintenance window goes ahead; it records the window, and says so.
+void note_window(store::RunRecord& run, const maintenance::Gate& gate) {
+  if (gate.kind == maintenance::Gate::Kind::none) return;
+  run.maintenance_window_id = gate.window_id;
+  run.maintenance_window_name = gate.window_name;
+}
+
+void log_manual_run_in_window(const store::RunRecord& run) {
+  if (!run.maintenance_window_id) return;
+  spdlog::info("event=run_in_maintenance_window run_id={} job_id={} created_by={} window_id={} window=\"{}\"", run.id,
+               run.job_id.value_or(""), run.created_by, *run.maintenance_window_id,
+               run.maintenance_window_name.value_or(""));
 }
 
 // A trigger's firing: the event's id, depth and env, its retry policy, and a deploy's commit_ref.
@@ -156,6 +175,8 @@ Created Fanout::create_adhoc(pqxx::transaction_base& txn, const AdHocRun& reques
   run.max_retries = request.retry.max_retries;
   run.retry_base_delay = request.retry.base_delay;
   const auto servers = resolve_targets(txn, run, request.targets, request.rate, true);
+  note_window(run, maintenance::gate_for(txn, clock().now(), std::nullopt, servers));
+  log_manual_run_in_window(run);
   auto started = start(txn, run, servers, FanOut::now);
   audit(txn, created_by, "runs.create", run, request.client_ip);
   return started;
@@ -181,6 +202,22 @@ Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& jo
   // Why the run must wait for a decision before any target starts (none: it goes now).
   std::optional<std::string> approval_reason;
   if (job.requires_approval) approval_reason = "the job requires approval";
+
+  // Maintenance windows: the scheduler's and the triggers' firings in one are held (skipped, or
+  // waiting for approval); an operator's own run goes ahead and records the window.
+  const auto gate = maintenance::gate_for(txn, clock().now(), job.id, servers);
+  note_window(run, gate);
+  const bool automatic = created_by.rfind("job:", 0) == 0 || fired_by != nullptr;
+  if (automatic && gate.kind == maintenance::Gate::Kind::skip) {
+    return record_skipped(txn, run,
+                          fmt::format("skipped: maintenance window '{}' ({}) holds automation still", gate.window_name,
+                                      gate.window_id));
+  }
+  if (automatic && gate.kind == maintenance::Gate::Kind::approval) {
+    const auto window_reason = fmt::format("maintenance window '{}' requires approval", gate.window_name);
+    approval_reason = approval_reason ? *approval_reason + "; " + window_reason : window_reason;
+  }
+  if (!automatic) log_manual_run_in_window(run);
 
   const auto now = clock().now();
   if (fired_by) {

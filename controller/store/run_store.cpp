@@ -13,7 +13,8 @@ const char* const run_columns =
     "array_to_json(env_keys)::text, env_sealed, max_concurrency, max_errors, retry_strategy, max_retries, "
     "retry_base_delay, created_by, " TETHER_SQL_US("created_at") ", event_id, chain_depth, event_env::text"
     // The run's approval request, if it was ever held for one.
-    ", (SELECT a.id::text FROM approvals a WHERE a.run_id = runs.id ORDER BY a.requested_at DESC LIMIT 1) AS approval_id";
+    ", (SELECT a.id::text FROM approvals a WHERE a.run_id = runs.id ORDER BY a.requested_at DESC LIMIT 1) AS approval_id"
+    ", maintenance_window->>'id', maintenance_window->>'name'";
 
 RunRecord to_run(const pqxx::row& row) {
   RunRecord r;
@@ -46,6 +47,8 @@ RunRecord to_run(const pqxx::row& row) {
   r.chain_depth = row[i++].as<int>();
   r.event_env_json = optional_text(row[i++]);
   r.approval_id = optional_text(row[i++]);
+  r.maintenance_window_id = optional_text(row[i++]);
+  r.maintenance_window_name = optional_text(row[i++]);
   return r;
 }
 
@@ -83,16 +86,17 @@ void insert(pqxx::transaction_base& txn, const RunRecord& r) {
               "INSERT INTO runs (id, job_id, trigger_id, fire_id, status, waiting_for, attempt, scheduled_at, "
               "started_at, ended_at, error, skipped, operation_type, operation_params, env_keys, env_sealed, "
               "max_concurrency, max_errors, retry_strategy, max_retries, retry_base_delay, created_by, created_at, "
-              "event_id, chain_depth, event_env) "
+              "event_id, chain_depth, event_env, maintenance_window) "
               "VALUES ($1, $2::uuid, $3::uuid, $4, $5, $6, $7, " TETHER_SQL_AT("$8") ", "
               TETHER_SQL_AT_OR_NULL("$9::bigint") ", " TETHER_SQL_AT_OR_NULL("$10::bigint") ", $11, $12, $13, $14::jsonb, "
               "ARRAY(SELECT jsonb_array_elements_text($15::jsonb)), $16, $17, $18, $19, $20, $21, $22, "
-              TETHER_SQL_AT("$23") ", $24, $25, $26::jsonb)",
+              TETHER_SQL_AT("$23") ", $24, $25, $26::jsonb, "
+              "CASE WHEN $27::text IS NULL THEN NULL ELSE jsonb_build_object('id', $27::text, 'name', $28::text) END)",
               r.id, r.job_id, r.trigger_id, r.fire_id, r.status, r.waiting_for, r.attempt, r.scheduled_us,
               r.started_us, r.ended_us, r.error, r.skipped, r.operation_type, r.operation_params_json,
               to_json_array(r.env_keys), r.env_sealed, r.max_concurrency, r.max_errors, r.retry_strategy,
               r.max_retries, r.retry_base_delay, r.created_by, r.created_us, r.event_id, r.chain_depth,
-              r.event_env_json);
+              r.event_env_json, r.maintenance_window_id, r.maintenance_window_name);
 }
 
 void add_targets(pqxx::transaction_base& txn, const std::string& run_id, int attempt,

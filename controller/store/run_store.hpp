@@ -44,6 +44,10 @@ struct RunRecord {
   std::optional<std::int64_t> event_id;
   int chain_depth = 0;
   std::optional<std::string> event_env_json;
+  // The maintenance window the run was fired in (a firing it held, or an operator's run that went
+  // ahead inside it): runs.maintenance_window {"id", "name"}.
+  std::optional<std::string> maintenance_window_id;
+  std::optional<std::string> maintenance_window_name;
   // Read only: the run's approval request, when it was held for one (status pending_approval
   // while it waits, waiting_for "approval").
   std::optional<std::string> approval_id;

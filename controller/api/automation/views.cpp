@@ -144,6 +144,12 @@ boost::json::object render_trigger(const store::TriggerRecord& trigger) {
           {"updated_at", time_text(trigger.updated_us)}};
 }
 
+// The maintenance window the run was fired in: {"id", "name"}, or null.
+boost::json::value maintenance_window_of(const store::RunRecord& run) {
+  if (!run.maintenance_window_id) return nullptr;
+  return boost::json::object{{"id", *run.maintenance_window_id}, {"name", run.maintenance_window_name.value_or("")}};
+}
+
 boost::json::object render_run(const store::RunRecord& run, const store::TargetCounts& counts) {
   return {{"id", run.id},
           {"job_id", nullable(run.job_id)},
@@ -166,6 +172,7 @@ boost::json::object render_run(const store::RunRecord& run, const store::TargetC
           {"created_by", run.created_by},
           {"event_id", nullable_int64(run.event_id)},
           {"chain_depth", run.chain_depth},
+          {"maintenance_window", maintenance_window_of(run)},
           {"targets",
            boost::json::object{{"total", counts.total},
                                {"pending", counts.pending},

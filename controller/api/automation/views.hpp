@@ -25,6 +25,10 @@ boost::json::object render_job(const store::JobRecord& job);
 // sender posts to.
 boost::json::object render_trigger(const store::TriggerRecord& trigger);
 
+// A run's maintenance window ({"id", "name"}: a firing it held, or an operator's run that went
+// ahead inside it), or null.
+boost::json::value maintenance_window_of(const store::RunRecord& run);
+
 // RUN as lists show it.
 boost::json::object render_run(const store::RunRecord& run, const store::TargetCounts& counts);
 // RUN as GET /api/automation/runs/{id} shows it: with its attempts and operations.

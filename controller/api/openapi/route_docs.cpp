@@ -121,6 +121,16 @@ const std::vector<RouteDoc>& route_docs() {
       {"GET", "/api/admin/api-keys", "users", "List operator API keys (never their secrets)", "", "", 200, "ApiKeyList"},
       {"POST", "/api/admin/api-keys", "users", "Create an operator API key with a role; the secret is shown once", "", "ApiKeyInput", 201, "ApiKeyCreated"},
       {"DELETE", "/api/admin/api-keys/{key_id}", "users", "Revoke an operator API key (it stops authenticating at once)", "", "", 200, "ApiKeyRevoked"},
+      {"GET", "/api/maintenance", "maintenance windows", "List maintenance windows (seed 000)", "limit", "", 200, "MaintenanceWindowList"},
+      {"POST", "/api/maintenance", "maintenance windows", "Create a maintenance window (seed 000)", "", "MaintenanceWindowInput", 201, "MaintenanceWindow"},
+      {"POST", "/api/maintenance/{id}/activate", "maintenance windows", "Activate a window now", "", "", 200, "MaintenanceWindow"},
+      {"POST", "/api/maintenance/{id}/deactivate", "maintenance windows", "End an active window early", "", "", 200, "MaintenanceWindow"},
+      {"DELETE", "/api/maintenance/{id}", "maintenance windows", "Delete a maintenance window (seed 000)", "", "", 200, "Status"},
+      {"GET", "/api/maintenance-windows", "maintenance windows", "List maintenance windows (seed 004)", "limit", "", 200, "MaintenanceWindowList"},
+      {"GET", "/api/maintenance-windows/active", "maintenance windows", "The windows active now", "limit", "", 200, "MaintenanceWindowList"},
+      {"POST", "/api/maintenance-windows", "maintenance windows", "Create a maintenance window (seed 004)", "", "MaintenanceWindowInput", 201, "MaintenanceWindow"},
+      {"PUT", "/api/maintenance-windows/{id}", "maintenance windows", "Replace a maintenance window", "", "MaintenanceWindowInput", 200, "MaintenanceWindow"},
+      {"DELETE", "/api/maintenance-windows/{id}", "maintenance windows", "Delete a maintenance window (seed 004)", "", "", 200, "Status"},
   };
   return docs;
 }

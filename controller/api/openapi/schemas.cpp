@@ -316,6 +316,28 @@ std::string_view component_schemas_json() {
     "expires_at": {"type": ["string", "null"], "format": "date-time"}}},
   "ApiKeyRevoked": {"type": "object", "properties": {"status": {"type": "string"},
     "id": {"type": "string", "format": "uuid"}, "revoked_at": {"type": "string", "format": "date-time"}}},
+  "MaintenanceWindow": {"type": "object", "properties": {
+    "id": {"type": "string", "format": "uuid"}, "name": {"type": "string"},
+    "start": {"type": ["string", "null"], "format": "date-time"}, "end": {"type": ["string", "null"], "format": "date-time"},
+    "recurring": {"type": ["string", "null"]}, "duration_seconds": {"type": ["integer", "null"]}, "timezone": {"type": "string"},
+    "scope": {"type": "array", "items": {"type": "string"}, "description": "Server ids, job ids and tag:<tag>."},
+    "scope_ids": {"type": "object", "properties": {"server_ids": {"type": "array", "items": {"type": "string"}},
+      "tags": {"type": "array", "items": {"type": "string"}}, "job_ids": {"type": "array", "items": {"type": "string"}}}},
+    "scope_all": {"type": "boolean"}, "autonomy_override": {"type": "string", "enum": ["disabled", "approval"]},
+    "enabled": {"type": "boolean"}, "active": {"type": "boolean"},
+    "active_until": {"type": ["string", "null"], "format": "date-time"}, "activated": {"type": "boolean"},
+    "next_start": {"type": ["string", "null"], "format": "date-time"}, "created_by": {"type": "string"},
+    "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}},
+  "MaintenanceWindowInput": {"type": "object", "required": ["name"],
+    "description": "One-time: start and end. Recurring: a cron line with duration (or start and end). Times without an offset are read in timezone.",
+    "properties": {"name": {"type": "string"}, "start": {"type": ["string", "null"]}, "end": {"type": ["string", "null"]},
+    "recurring": {"type": ["string", "null"]}, "duration": {"type": ["string", "integer", "null"]},
+    "timezone": {"type": ["string", "null"]},
+    "scope": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object", "properties": {
+      "server_ids": {"type": "array", "items": {"type": "string"}}, "tags": {"type": "array", "items": {"type": "string"}},
+      "job_ids": {"type": "array", "items": {"type": "string"}}}}, {"type": "null"}]},
+    "autonomy_override": {"type": "string", "enum": ["disabled", "approval"]}, "enabled": {"type": "boolean"}}},
+  "MaintenanceWindowList": {"type": "array", "items": {"$ref": "#/components/schemas/MaintenanceWindow"}},
   "OpenApi": {"type": "object", "description": "This document."}
 })json";
 }

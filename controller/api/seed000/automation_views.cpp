@@ -83,7 +83,8 @@ boost::json::object render_run(const store::RunRecord& run, const store::RunOutp
                            {"automation_id", run.job_id ? boost::json::value(*run.job_id) : boost::json::value(nullptr)},
                            {"status", run_status(run.status)},
                            {"started", unix_seconds(run.started_us)},
-                           {"finished", unix_seconds(run.ended_us)}};
+                           {"finished", unix_seconds(run.ended_us)},
+                           {"maintenance_window", automation::maintenance_window_of(run)}};
   if (run.error) body["error"] = *run.error;
   if (run.approval_id) body["approval_id"] = *run.approval_id;
   if (output) {

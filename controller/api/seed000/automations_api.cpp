@@ -275,6 +275,7 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
       boost::json::object body{{"run_id", created.run.id}, {"status", seed000::run_status(created.run.status)}};
       if (created.run.error) body["error"] = *created.run.error;
       if (created.run.approval_id) body["approval_id"] = *created.run.approval_id;
+      if (created.run.maintenance_window_id) body["maintenance_window"] = automation::maintenance_window_of(created.run);
       return http::json_response(status::ok, body);
     });
   });
