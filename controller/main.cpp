@@ -10,6 +10,7 @@
 #include "controller/services/user_service.hpp"
 
 #include <boost/algorithm/string/split.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/host_name.hpp>
 #include <fmt/format.h>
 
@@ -60,6 +61,9 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
   --retention-webhook-delivery-days N  accepted webhook delivery ids, kept to refuse replays (default 30)
   --approval-timeout DURATION        how long a run held for approval waits for a decision before
                                      it is canceled: seconds or a duration such as 30m (default 1h)
+  --metrics-listen HOST:PORT         also serve GET /metrics, without a key, on this address (and
+                                     nothing else there); default off (the main listener serves
+                                     /metrics to viewer keys)
   --help, --version
 )";
 
@@ -73,7 +77,7 @@ const std::set<std::string> known_options = {
     "instance-id", "master-key-file", "trusted-proxies", "auth-failure-threshold", "auth-failure-window-seconds",
     "retention-output-days", "retention-operations-days", "retention-runs-days", "retention-audit-days",
     "retention-webhook-delivery-days",
-    "approval-timeout",
+    "approval-timeout", "metrics-listen",
     "name", "role", "username"};
 
 // Seconds ("90") or a duration ("30m", "1h30m"), at least a second and at most 30 days.
@@ -89,6 +93,28 @@ std::chrono::seconds parse_approval_timeout(const std::string& text) {
   }
   if (value < std::chrono::seconds(1) || value > std::chrono::hours(24 * 30)) throw std::invalid_argument(rule);
   return value;
+}
+
+// --metrics-listen HOST:PORT (an IPv6 host in brackets), port 1..65535 (0: any free one).
+void parse_metrics_listen(const std::string& text, tether::app::ControllerSettings& s) {
+  const auto rule = "--metrics-listen must be HOST:PORT, got '" + text + "'";
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) throw std::invalid_argument(rule);
+  auto host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = -1;
+  try {
+    std::size_t used = 0;
+    port = std::stoi(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+  }
+  if (port < 0 || port > 65535) throw std::invalid_argument(rule);
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  if (ec) throw std::invalid_argument(rule + " (HOST must be an IP address)");
+  s.metrics_listen_address = host;
+  s.metrics_listen_port = static_cast<unsigned short>(port);
 }
 
 tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
@@ -145,6 +171,7 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
     s.trusted_proxies = tether::auth::NetworkList::parse(entries);
   }
   if (auto timeout = options.get("approval-timeout")) s.approval_timeout = parse_approval_timeout(*timeout);
+  if (auto metrics = options.get("metrics-listen")) parse_metrics_listen(*metrics, s);
   s.instance_id = options.get_or("instance-id", boost::asio::ip::host_name() + ":" + std::to_string(s.listen_port));
   return s;
 }

@@ -22,6 +22,10 @@
 #include <string>
 #include <vector>
 
+namespace tether::metrics {
+class Metrics;
+}
+
 namespace tether::app {
 
 struct ControllerSettings {
@@ -63,6 +67,9 @@ struct ControllerSettings {
   int retention_webhook_delivery_days = 30;
   // How long a run held for approval waits for a decision before it is canceled.
   std::chrono::seconds approval_timeout{3600};
+  // --metrics-listen: a second listener serving only GET /metrics, unauthenticated; off when empty.
+  std::string metrics_listen_address;
+  unsigned short metrics_listen_port = 0;
 };
 
 struct AppContext {
@@ -88,6 +95,8 @@ struct AppContext {
   services::Users& users;
   // The controller's background loops (seed 001's automations); null where nothing runs them.
   services::SystemAutomations* system_automations = nullptr;
+  // The Prometheus metrics (GET /metrics); null where none are kept.
+  metrics::Metrics* metrics = nullptr;
 };
 
 }  // namespace tether::app
