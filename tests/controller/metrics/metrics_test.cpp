@@ -5,7 +5,12 @@
 #include "controller/metrics/metrics.hpp"
 #include "tests/support/prometheus_text.hpp"
 
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
 
 using namespace tether;
 using testing::prometheus_value;
@@ -198,4 +203,36 @@ TEST_CASE("a failed database read keeps the previous counts and is tried again a
     return metrics::DatabaseCounts{{{"active", 2}}, {}};
   });
   CHECK(reads == 1);
+}
+
+TEST_CASE("the Grafana dashboard in deploy/ is valid JSON and names only metrics the controller exposes",
+          "[metrics]") {
+  std::ifstream in(std::filesystem::path(TETHER_SOURCE_DIR) / "deploy" / "grafana-dashboard.json");
+  REQUIRE(in);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  boost::json::value dashboard;
+  REQUIRE_NOTHROW(dashboard = boost::json::parse(text));
+  const auto panels = dashboard.at("panels").as_array();
+  REQUIRE_FALSE(panels.empty());
+
+  metrics::Metrics metrics;
+  touch_every_metric(metrics);
+  const auto exposition = metrics.exposition();
+  static const std::regex name(R"(tether_[a-z_]+)");
+  std::size_t names = 0;
+  for (const auto& panel : panels) {
+    for (const auto& target : panel.at("targets").as_array()) {
+      const std::string expr(target.at("expr").as_string());
+      for (auto it = std::sregex_iterator(expr.begin(), expr.end(), name); it != std::sregex_iterator(); ++it) {
+        auto metric = it->str();
+        for (const std::string suffix : {"_bucket", "_count", "_sum"}) {
+          if (metric.size() > suffix.size() && metric.ends_with(suffix)) metric.resize(metric.size() - suffix.size());
+        }
+        INFO(expr);
+        CHECK(exposition.find("# TYPE " + metric + " ") != std::string::npos);
+        ++names;
+      }
+    }
+  }
+  CHECK(names > 10);
 }
