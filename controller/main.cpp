@@ -10,6 +10,7 @@
 #include "controller/services/user_service.hpp"
 
 #include <boost/algorithm/string/split.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/host_name.hpp>
 #include <fmt/format.h>
 
@@ -68,6 +69,9 @@ Options (each also read from TETHER_<NAME>, e.g. TETHER_DATABASE_URL; flags win)
                                      lock it out (default 10)
   --login-username-window-seconds N  that window (default 300)
   --login-username-lockout-seconds N how long the username is locked out (default 300)
+  --metrics-listen HOST:PORT         also serve GET /metrics, without a key, on this address (and
+                                     nothing else there); default off (the main listener serves
+                                     /metrics to viewer keys)
   --help, --version
 )";
 
@@ -84,6 +88,7 @@ const std::set<std::string> known_options = {
     "approval-timeout",
     "login-max-failures", "login-window-seconds", "login-lockout-seconds", "login-max-failures-per-username",
     "login-username-window-seconds", "login-username-lockout-seconds",
+    "metrics-listen",
     "name", "role", "username"};
 
 // Seconds ("90") or a duration ("30m", "1h30m"), at least a second and at most 30 days.
@@ -99,6 +104,28 @@ std::chrono::seconds parse_approval_timeout(const std::string& text) {
   }
   if (value < std::chrono::seconds(1) || value > std::chrono::hours(24 * 30)) throw std::invalid_argument(rule);
   return value;
+}
+
+// --metrics-listen HOST:PORT (an IPv6 host in brackets), port 1..65535 (0: any free one).
+void parse_metrics_listen(const std::string& text, tether::app::ControllerSettings& s) {
+  const auto rule = "--metrics-listen must be HOST:PORT, got '" + text + "'";
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) throw std::invalid_argument(rule);
+  auto host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = -1;
+  try {
+    std::size_t used = 0;
+    port = std::stoi(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+  }
+  if (port < 0 || port > 65535) throw std::invalid_argument(rule);
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  if (ec) throw std::invalid_argument(rule + " (HOST must be an IP address)");
+  s.metrics_listen_address = host;
+  s.metrics_listen_port = static_cast<unsigned short>(port);
 }
 
 tether::app::ControllerSettings read_settings(const tether::config::Options& options) {
@@ -164,6 +191,7 @@ tether::app::ControllerSettings read_settings(const tether::config::Options& opt
     s.trusted_proxies = tether::auth::NetworkList::parse(entries);
   }
   if (auto timeout = options.get("approval-timeout")) s.approval_timeout = parse_approval_timeout(*timeout);
+  if (auto metrics = options.get("metrics-listen")) parse_metrics_listen(*metrics, s);
   s.instance_id = options.get_or("instance-id", boost::asio::ip::host_name() + ":" + std::to_string(s.listen_port));
   return s;
 }

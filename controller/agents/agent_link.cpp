@@ -1,6 +1,7 @@
 #include "controller/agents/agent_link.hpp"
 
 #include "common/logging.hpp"
+#include "controller/metrics/metrics.hpp"
 #include "controller/store/application_store.hpp"
 #include "controller/store/audit_store.hpp"
 #include "controller/store/operation_store.hpp"
@@ -114,6 +115,7 @@ void AgentLink::on_binary(std::string_view frame) {
   pending_.output[view.operation_id].push_back(
       store::OutputChunk{view.seq, static_cast<int>(view.stream), std::string(view.payload)});
   pending_.output_bytes += streams::chunk_cost(view.payload.size());
+  if (auto* metrics = lifecycle_.metrics()) metrics->output_received(view.payload.size());
   update_reading();
   flush();
 }

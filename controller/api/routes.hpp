@@ -23,6 +23,8 @@ void add_maintenance_routes(http::Router& router, app::AppContext& app);
 void add_system_automation_routes(http::Router& router, app::AppContext& app);
 void add_approval_routes(http::Router& router, app::AppContext& app);
 void add_api_key_routes(http::Router& router, app::AppContext& app);
+// GET /metrics: a viewer key on the main listener; public_ on the --metrics-listen one.
+void add_metrics_routes(http::Router& router, app::AppContext& app, http::Access access = http::Access::viewer);
 // Last: the document it serves lists every route registered before it.
 void add_openapi_routes(http::Router& router, app::AppContext& app);
 
@@ -46,6 +48,7 @@ inline void add_all_routes(http::Router& router, app::AppContext& app) {
   add_system_automation_routes(router, app);
   add_approval_routes(router, app);
   add_api_key_routes(router, app);
+  add_metrics_routes(router, app);
   add_openapi_routes(router, app);
 }
 

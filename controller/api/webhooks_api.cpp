@@ -6,6 +6,7 @@
 #include "controller/api/handler_support.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/auth/authenticator.hpp"
+#include "controller/metrics/metrics.hpp"
 #include "controller/services/operation_service.hpp"
 #include "controller/services/webhook_service.hpp"
 
@@ -29,6 +30,12 @@ services::Delivery delivery_of(const http::RequestContext& context, const std::s
   return delivery;
 }
 
+// The metrics' label: what became of a delivery.
+std::string_view delivery_outcome(const services::DeliveryResult& result) {
+  if (result.refusal) return result.anonymous ? "unauthenticated" : "refused";
+  return result.runs.empty() ? "no_run" : "fired";
+}
+
 using Deliver = services::DeliveryResult (services::Webhooks::*)(pqxx::connection&, const services::Delivery&) const;
 
 // Delivers, then answers with render(result); a refusal with its status (an anonymous one through
@@ -41,6 +48,7 @@ void deliver_and_answer(app::AppContext& app, http::RequestContext& context, con
                  [&app, delivery = delivery_of(context, endpoint, app), call = operator_call(app, context), deliver,
                   render](pqxx::connection& c) {
                    auto result = (app.webhooks.*deliver)(c, delivery);
+                   if (app.metrics) app.metrics->webhook_delivery(delivery_outcome(result));
                    if (result.refusal) {
                      if (result.anonymous) {
                        auto refusal = refuse_unauthenticated(app, c, call, auth::AuthenticationFailed(result.reason));

@@ -23,6 +23,10 @@
 #include <string>
 #include <vector>
 
+namespace tether::metrics {
+class Metrics;
+}
+
 namespace tether::app {
 
 struct ControllerSettings {
@@ -66,6 +70,9 @@ struct ControllerSettings {
   std::chrono::seconds approval_timeout{3600};
   // Failed logins per client address and per username, and their lockouts (seed 004's defaults).
   auth::LoginLimiter::Settings login_limits;
+  // --metrics-listen: a second listener serving only GET /metrics, unauthenticated; off when empty.
+  std::string metrics_listen_address;
+  unsigned short metrics_listen_port = 0;
 };
 
 struct AppContext {
@@ -91,6 +98,8 @@ struct AppContext {
   services::Users& users;
   // The controller's background loops (seed 001's automations); null where nothing runs them.
   services::SystemAutomations* system_automations = nullptr;
+  // The Prometheus metrics (GET /metrics); null where none are kept.
+  metrics::Metrics* metrics = nullptr;
 };
 
 }  // namespace tether::app

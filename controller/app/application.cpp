@@ -12,6 +12,7 @@
 #include "controller/runs/run_driver.hpp"
 #include "controller/scheduler/scheduler.hpp"
 #include "controller/http/listener.hpp"
+#include "controller/metrics/metrics.hpp"
 #include "controller/store/migrations.hpp"
 #include "controller/store/server_store.hpp"
 
@@ -54,6 +55,33 @@ std::unique_ptr<net::ssl::context> make_tls_context(const ControllerSettings& se
   return tls;
 }
 
+// The metrics listener takes no agents: an upgrade asked of it is closed unanswered.
+class NoAgents final : public http::AgentUpgradeHandler {
+ public:
+  void upgrade(boost::beast::tcp_stream stream, http::Request, std::string) override {
+    boost::beast::error_code ignored;
+    stream.socket().close(ignored);
+  }
+  void upgrade(boost::beast::ssl_stream<boost::beast::tcp_stream> stream, http::Request, std::string) override {
+    boost::beast::error_code ignored;
+    boost::beast::get_lowest_layer(stream).socket().close(ignored);
+  }
+};
+
+// A loop's pass, counted in the metrics when it runs (and as an error when it throws).
+automations::Pass counted_pass(metrics::Metrics& metrics, const std::string& key, automations::Pass pass) {
+  return [&metrics, key, pass = std::move(pass)](const automations::PassContext& context) {
+    try {
+      auto result = pass(context);
+      metrics.loop_pass(key, false);
+      return result;
+    } catch (...) {
+      metrics.loop_pass(key, true);
+      throw;
+    }
+  };
+}
+
 }  // namespace
 
 int serve(const ControllerSettings& settings) {
@@ -67,8 +95,10 @@ int serve(const ControllerSettings& settings) {
   }
 
   net::io_context io(settings.io_threads);
+  metrics::Metrics metrics;
   store::DbPool db(settings.database_url, static_cast<std::size_t>(settings.db_pool_size),
                    [](pqxx::connection&) {});
+  db.observe_wait([&metrics](auto waited) { metrics.db_pool_wait(std::chrono::duration<double>(waited).count()); });
   dispatch::Dispatcher dispatcher(db, {settings.instance_id, settings.heartbeat_interval_seconds,
                                        settings.max_output_bytes_per_stream});
   auth::RateLimiter rate_limiter;
@@ -91,6 +121,7 @@ int serve(const ControllerSettings& settings) {
   open_streams->start();
   SystemClock clock;
   operations::Lifecycle lifecycle(dispatcher, clock);
+  lifecycle.set_metrics(&metrics);
   runs::Fanout fanout(lifecycle, registry_credentials, secrets);
   fanout.set_approval_timeout(settings.approval_timeout);
   services::Jobs jobs(clock, secrets);
@@ -114,8 +145,10 @@ int serve(const ControllerSettings& settings) {
     const std::string instance = settings.instance_id;
     std::map<std::string, automations::Pass> passes{
         {"job-scheduler",
-         [&fanout, advance_runs](const automations::PassContext& c) {
-           return scheduler::pass(c.connection(), fanout, advance_runs, {});
+         [&fanout, advance_runs, &metrics](const automations::PassContext& c) {
+           scheduler::SchedulerSettings scheduling;
+           scheduling.observe_lateness = [&metrics](double seconds) { metrics.scheduler_lateness(seconds); };
+           return scheduler::pass(c.connection(), fanout, advance_runs, scheduling);
          }},
         {"operation-reaper",
          [&lifecycle](const automations::PassContext& c) { return operations::reap_operations(c.connection(), lifecycle, 60); }},
@@ -139,7 +172,8 @@ int serve(const ControllerSettings& settings) {
          }},
     };
     for (const auto& spec : automations::catalog()) {
-      auto runner = std::make_shared<automations::LoopRunner>(spec, passes.at(spec.key), clock, instance);
+      auto runner = std::make_shared<automations::LoopRunner>(spec, counted_pass(metrics, spec.key, passes.at(spec.key)),
+                                                              clock, instance);
       std::shared_ptr<automations::Cadence> cadence;
       if (spec.scheduled) cadence = std::make_shared<automations::Cadence>(io, db, runner, spec.period, spec.first_in);
       if (spec.key == "job-scheduler") job_scheduler = cadence;
@@ -170,13 +204,17 @@ int serve(const ControllerSettings& settings) {
                      advance_runs,
                      [job_scheduler] { job_scheduler->wake(); },
                      users,
-                     &loops};
+                     &loops,
+                     &metrics};
 
   http::Router router;
   api::add_all_routes(router, context);
   // Every handler (and so the audit log) sees the client behind a trusted proxy, not the proxy.
   router.resolve_client_address_with([&settings](const http::RequestContext& request) {
     return auth::client_address(request.client_ip, request.request, settings.trusted_proxies);
+  });
+  router.observe([&metrics](std::string_view method, std::string_view route, unsigned status, double seconds) {
+    metrics.http_request(method, route, status, seconds);
   });
   agents::AgentGateway gateway(lifecycle, std::chrono::seconds(settings.heartbeat_interval_seconds * 3));
   auto tls = make_tls_context(settings);
@@ -191,6 +229,19 @@ int serve(const ControllerSettings& settings) {
   auto listener = std::make_shared<http::Listener>(io, endpoint, tls.get(), http::SessionServices{router, gateway, limits},
                                                    std::move(connection_limits));
   listener->run();
+  // --metrics-listen: GET /metrics without a key, and nothing else (plain HTTP, no agents).
+  http::Router metrics_router;
+  api::add_metrics_routes(metrics_router, context, http::Access::public_);
+  NoAgents no_agents;
+  std::shared_ptr<http::Listener> metrics_listener;
+  if (!settings.metrics_listen_address.empty()) {
+    metrics_listener = std::make_shared<http::Listener>(
+        io, net::ip::tcp::endpoint(net::ip::make_address(settings.metrics_listen_address), settings.metrics_listen_port),
+        nullptr, http::SessionServices{metrics_router, no_agents, limits}, http::ConnectionLimits{64, 16, {}});
+    metrics_listener->run();
+    const auto bound = metrics_listener->local_endpoint();
+    spdlog::info("event=metrics_listening address={}:{}", bound.address().to_string(), bound.port());
+  }
   run_driver->start();
   event_router->start();
   loops.start();
@@ -203,6 +254,7 @@ int serve(const ControllerSettings& settings) {
   signals.async_wait([&](boost::system::error_code, int signal) {
     spdlog::info("event=shutting_down signal={}", signal);
     listener->stop();
+    if (metrics_listener) metrics_listener->stop();
     loops.stop();
     event_router->stop();
     run_driver->stop();

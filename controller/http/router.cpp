@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 namespace tether::http {
 namespace {
 
@@ -19,6 +21,43 @@ std::string echoed(std::string_view text) {
 // HEAD is answered wherever GET is: the connection sends the GET answer's head without its body.
 bool serves(const bhttp::verb route_method, const bhttp::verb request_method) {
   return route_method == request_method || (request_method == bhttp::verb::head && route_method == bhttp::verb::get);
+}
+
+// Passes the answer on and tells the router's observer what was answered and when.
+class ObservedSink final : public ResponseSink {
+ public:
+  ObservedSink(std::shared_ptr<ResponseSink> inner, const RequestObserver& observer, std::string_view method,
+               std::string_view route)
+      : inner_(std::move(inner)), observer_(observer), method_(method), route_(route),
+        started_(std::chrono::steady_clock::now()) {}
+
+  // Observed first, so that a client that has its answer finds it counted.
+  void deliver(Response response) override {
+    observe(response.result_int());
+    inner_->deliver(std::move(response));
+  }
+  void deliver_event_stream(std::shared_ptr<StreamProducer> producer) override {
+    observe(200);
+    inner_->deliver_event_stream(std::move(producer));
+  }
+
+ private:
+  void observe(unsigned status) {
+    observer_(method_, route_, status,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  }
+  std::shared_ptr<ResponseSink> inner_;
+  const RequestObserver& observer_;  // the router's, which outlives every request
+  std::string method_;
+  std::string route_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+// A method as a label: one of the known verbs, never a client's invented one.
+std::string_view method_label(bhttp::verb method) {
+  if (method == bhttp::verb::unknown) return "other";
+  const auto name = bhttp::to_string(method);
+  return std::string_view(name.data(), name.size());
 }
 
 }  // namespace
@@ -68,10 +107,17 @@ void Router::route(RequestContext& context) const {
   const auto path = target.substr(0, target.find('?'));
   const auto segments = split_path(path);
   std::string allowed;
+  const std::string* path_pattern = nullptr;
+  const auto observed = [&](std::string_view route) {
+    if (!observer_) return;
+    context.responder = Responder(std::make_shared<ObservedSink>(context.responder.sink(), observer_,
+                                                                 method_label(context.request.method()), route));
+  };
   for (const auto& route : routes_) {
     std::map<std::string, std::string> params;
     if (!match(route, segments, params)) continue;
     if (!serves(route.method, context.request.method())) {
+      if (!path_pattern) path_pattern = &route.pattern;
       if (!allowed.empty()) allowed += ", ";
       allowed += std::string(bhttp::to_string(route.method));
       if (route.method == bhttp::verb::get) allowed += ", HEAD";
@@ -79,6 +125,7 @@ void Router::route(RequestContext& context) const {
     }
     context.path_params = std::move(params);
     context.access = route.access;
+    observed(route.pattern);
     try {
       if (client_address_) context.client_ip = client_address_(context);
       route.handler(context);
@@ -90,6 +137,8 @@ void Router::route(RequestContext& context) const {
     }
     return;
   }
+  // A known path asked with another method keeps its pattern (no part of it chosen by the client).
+  observed(path_pattern ? std::string_view(*path_pattern) : std::string_view("unmatched"));
   if (!allowed.empty()) {
     auto response = error_response(bhttp::status::method_not_allowed,
                                    "method " + echoed(context.request.method_string()) + " is not allowed here");

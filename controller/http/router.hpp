@@ -15,6 +15,13 @@ namespace tether::http {
 
 using Handler = std::function<void(RequestContext&)>;
 
+// Told of every request the router answers (by its handler or itself), as its answer is handed
+// to the connection: the method, the matched route's pattern ("unmatched" when none matched:
+// the label stays bounded whatever path a client sends), the status (200 for an event stream) and
+// the seconds since routing began. Called from whichever thread answers.
+using RequestObserver =
+    std::function<void(std::string_view method, std::string_view route, unsigned status, double seconds)>;
+
 // A registered route as the route table lists it.
 struct RouteInfo {
   bhttp::verb method;
@@ -37,6 +44,8 @@ class Router {
   void route(RequestContext& context) const;
   // Every route added, in the order added.
   std::vector<RouteInfo> routes() const;
+  // Set before serving.
+  void observe(RequestObserver observer) { observer_ = std::move(observer); }
 
  private:
   struct Route {
@@ -50,6 +59,7 @@ class Router {
                     std::map<std::string, std::string>& params);
   std::vector<Route> routes_;
   ClientAddress client_address_;
+  RequestObserver observer_;
 };
 
 std::vector<std::string> split_path(std::string_view path);

@@ -66,6 +66,8 @@ class Responder {
     return true;
   }
   bool answered() const { return answered_->load(); }
+  // Where the response goes (the router wraps it to observe what is answered).
+  const std::shared_ptr<ResponseSink>& sink() const { return sink_; }
 
  private:
   std::shared_ptr<ResponseSink> sink_;

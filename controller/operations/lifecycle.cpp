@@ -1,7 +1,9 @@
 #include "controller/operations/lifecycle.hpp"
 
+#include "controller/metrics/metrics.hpp"
 #include "controller/services/service_error.hpp"
 #include "controller/store/audit_store.hpp"
+#include "controller/store/metrics_store.hpp"
 #include "controller/store/operation_store.hpp"
 #include "controller/store/server_store.hpp"
 
@@ -95,6 +97,7 @@ CancelOutcome Lifecycle::cancel(pqxx::transaction_base& txn, const store::Operat
 void Lifecycle::after_cancel(const CancelOutcome& outcome) {
   const auto& operation = outcome.operation;
   if (outcome.ended_now) {
+    if (metrics_) metrics_->operation_ended(operation.type, operation.status, std::nullopt);
     EndNotice notice;
     notice.operation_ids = {operation.id};
     notice.for_waiters = {operation};
@@ -111,6 +114,20 @@ EndNotice Lifecycle::prepare_end(pqxx::transaction_base& read, std::vector<std::
   for (const auto& id : ids) {
     if (auto record = dispatch::ended_record_for_waiters(read, dispatcher_.waiters(), id)) {
       notice.for_waiters.push_back(std::move(*record));
+    }
+  }
+  // Counted here, once the end is committed: an end reported twice (an agent's `finished` resent
+  // after a lost acknowledgement) may count twice.
+  // A failure to count must not fail what is already committed.
+  if (metrics_) {
+    try {
+      for (const auto& ended : store::metrics::ended_operations(read, ids)) {
+        metrics_->operation_ended(ended.type, ended.status, ended.duration);
+      }
+    } catch (const pqxx::broken_connection&) {
+      throw;
+    } catch (const std::exception& e) {
+      spdlog::warn("event=operation_metrics_failed error=\"{}\"", e.what());
     }
   }
   notice.operation_ids = std::move(ids);

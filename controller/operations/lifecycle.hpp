@@ -28,6 +28,10 @@
 #include <string>
 #include <vector>
 
+namespace tether::metrics {
+class Metrics;
+}
+
 namespace tether::operations {
 
 // What a caller asks to run on one server.
@@ -132,6 +136,11 @@ class Lifecycle {
       std::function<std::optional<proto::Dispatch>(pqxx::transaction_base&, const store::OperationRecord&)>;
   void set_secret_source(SecretSource source) { secret_source_ = std::move(source); }
 
+  // Where operations that end (prepare_end, a cancel while queued) and agents' output are counted;
+  // null: nowhere. Set once at start-up.
+  void set_metrics(metrics::Metrics* metrics) { metrics_ = metrics; }
+  metrics::Metrics* metrics() const { return metrics_; }
+
  private:
   // The redelivery policy: the dispatch to send for a stored operation (marking a queued one
   // dispatched), or nullopt after failing it when its secrets are gone.
@@ -143,6 +152,7 @@ class Lifecycle {
   std::mutex listeners_mutex_;
   std::vector<RunsEnded> run_listeners_;
   SecretSource secret_source_;  // set once at start-up, before any operation
+  metrics::Metrics* metrics_ = nullptr;
   std::mutex runs_mutex_;
   std::unordered_map<std::string, std::string> run_of_operation_;  // launched here, not yet ended
 };

@@ -53,6 +53,7 @@ store::jobs::Firing fire_job(pqxx::transaction_base& txn, runs::Fanout& fanout, 
     auto created =
         fanout.fire_job(txn, job, scheduled_at, fire_id_of(scheduled_at), "job:" + job.id, runs::FanOut::by_driver);
     tick.runs.push_back(created.run.id);
+    tick.lateness_seconds.push_back(std::chrono::duration<double>(now - scheduled_at).count());
     tick.after.merge(std::move(created.after));
     firing.last_run_us = firing.now_us;
     firing.last_scheduled_us = store::epoch_micros(scheduled_at);
@@ -95,6 +96,9 @@ automations::PassResult pass(pqxx::connection& connection, runs::Fanout& fanout,
       txn.commit();
     }
     fanout.after_commit(tick.after);
+    if (settings.observe_lateness) {
+      for (const auto seconds : tick.lateness_seconds) settings.observe_lateness(seconds);
+    }
     if (advance_runs) advance_runs(tick.after.runs_to_advance);
     claimed += tick.claimed;
     runs += tick.runs.size();

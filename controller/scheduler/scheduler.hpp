@@ -23,6 +23,7 @@ struct Tick {
   int claimed = 0;
   std::vector<std::string> runs;  // created by this tick (skipped firings included)
   runs::AfterCommit after;
+  std::vector<double> lateness_seconds;  // of each firing: how long after its due time it fired
 };
 
 // Claims up to `limit` jobs due at the clock's now and fires them in the caller's transaction; the
@@ -33,6 +34,8 @@ struct SchedulerSettings {
   int batch = 25;  // jobs per transaction
   std::chrono::milliseconds longest_sleep{1000};  // jobs made on another controller are seen this soon
   int ticks_per_pass = 40;  // transactions of `batch` jobs in one pass while full batches are due
+  // Told each committed firing's lateness (the metrics' histogram); may be empty.
+  std::function<void(double seconds)> observe_lateness;
 };
 
 using AdvanceRuns = std::function<void(const std::vector<std::string>&)>;

@@ -27,9 +27,19 @@ void DbPool::stop() {
 void DbPool::submit(Work work, Failure on_failure) {
   {
     std::lock_guard lock(mutex_);
-    tasks_.push_back(Task{std::move(work), std::move(on_failure)});
+    tasks_.push_back(Task{std::move(work), std::move(on_failure), std::chrono::steady_clock::now()});
   }
   wake_.notify_one();
+}
+
+DbPool::Stats DbPool::stats() const {
+  std::lock_guard lock(mutex_);
+  return Stats{workers_.size(), in_use_, tasks_.size()};
+}
+
+void DbPool::observe_wait(WaitObserver observer) {
+  std::lock_guard lock(mutex_);
+  wait_observer_ = std::make_shared<const WaitObserver>(std::move(observer));
 }
 
 pqxx::connection& DbPool::connection_for(std::size_t index) {
@@ -46,13 +56,24 @@ pqxx::connection& DbPool::connection_for(std::size_t index) {
 void DbPool::worker_loop(std::size_t index) {
   for (;;) {
     Task task;
+    std::shared_ptr<const WaitObserver> observer;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
       if (tasks_.empty()) return;  // stopping and drained
       task = std::move(tasks_.front());
       tasks_.pop_front();
+      ++in_use_;
+      observer = wait_observer_;
     }
+    if (observer) (*observer)(std::chrono::steady_clock::now() - task.queued_at);
+    struct Release {
+      DbPool& pool;
+      ~Release() {
+        std::lock_guard lock(pool.mutex_);
+        --pool.in_use_;
+      }
+    } release{*this};
     try {
       task.work(connection_for(index));
     } catch (const pqxx::broken_connection& e) {

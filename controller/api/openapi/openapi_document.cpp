@@ -79,6 +79,9 @@ boost::json::object content_of(std::string_view response) {
   if (response == "html") {
     return {{"text/html", {{"schema", {{"type", "string"}}}}}};
   }
+  if (response == "prometheus") {  // the text exposition format, version 0.0.4
+    return {{"text/plain", {{"schema", {{"type", "string"}}}}}};
+  }
   return {{"application/json", {{"schema", schema_ref(response)}}}};
 }
 

@@ -9,6 +9,7 @@ const std::vector<RouteDoc>& route_docs() {
       {"GET", "/api/health", "health", "Liveness, version, uptime, database and connected agents (503 when the database does not answer)", "", "", 200, "Health"},
       {"GET", "/api/openapi.json", "health", "This OpenAPI document", "", "", 200, "OpenApi"},
       {"GET", "/api/docs", "health", "A reference page for this document (HTML)", "", "", 200, "html"},
+      {"GET", "/metrics", "health", "Prometheus metrics (text exposition format 0.0.4); also without a key on --metrics-listen", "", "", 200, "prometheus"},
 
       {"POST", "/api/servers", "servers", "Register a server; its agent token is shown once", "", "ServerCreate", 201, "ServerCreated"},
       {"GET", "/api/servers", "servers", "List servers", "", "", 200, "ServerList"},

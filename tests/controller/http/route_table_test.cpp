@@ -92,7 +92,8 @@ TEST_CASE("the controller's route table: one entry per method and path, each wit
   std::set<std::pair<std::string, std::string>> seen;
   for (const auto& route : routes) {
     INFO(route.method << " " << route.pattern);
-    CHECK(route.pattern.starts_with("/api/"));
+    // Prometheus's conventional /metrics aside, everything is under /api/.
+    CHECK((route.pattern.starts_with("/api/") || route.pattern == "/metrics"));
     CHECK(seen.emplace(route.method, route.pattern).second);
     // The CI surface is the automation keys', and only it.
     CHECK((route.access == Access::automation_key) == route.pattern.starts_with("/api/automation/v1/"));
@@ -108,6 +109,7 @@ TEST_CASE("the controller's route table: one entry per method and path, each wit
     return std::nullopt;
   };
   CHECK(access_of("GET", "/api/health") == Access::public_);
+  CHECK(access_of("GET", "/metrics") == Access::viewer);
   CHECK(access_of("GET", "/api/audit") == Access::admin);
   CHECK(access_of("POST", "/api/servers") == Access::admin);
   CHECK(access_of("GET", "/api/servers") == Access::viewer);

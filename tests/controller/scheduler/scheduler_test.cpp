@@ -334,3 +334,17 @@ TEST_CASE("a run's operation whose secrets a restarted controller lost is delive
   // The other cannot be rebuilt: it fails at once, saying why.
   CHECK(sweep.ended == std::vector<std::string>{plain.dispatch.operation_id});
 }
+
+TEST_CASE("a pass tells the observer each committed firing's lateness", "[scheduler][metrics]") {
+  SchedulerFixture s;
+  s.create(s.interval_job("1m"));
+  s.clock.set(t0 + 1min + 300ms);
+  std::vector<double> lateness;
+  scheduler::SchedulerSettings settings;
+  settings.observe_lateness = [&lateness](double seconds) { lateness.push_back(seconds); };
+  scheduler::pass(s.fx.connection, s.fanout, {}, settings);
+  REQUIRE(lateness.size() == 1);
+  CHECK(lateness[0] == Approx(0.3));
+  scheduler::pass(s.fx.connection, s.fanout, {}, settings);  // nothing due: nothing told
+  CHECK(lateness.size() == 1);
+}
