@@ -310,17 +310,21 @@ TEST_CASE("canceling a fan-out run ends every operation at once and the run canc
     CHECK(string_field(run, "status") == "canceled");
   }
 
-  // Well before the commands' 30 s are up, every operation has ended: the agents stopped them.
+  // Well before the commands' 30 s are up, every operation has ended: the agents stopped them. The
+  // run's targets take their operations' ends when the run driver next settles them (at once when
+  // the end is noticed here, else within its 1 s sweep), so the wait covers both.
   const auto run = api.wait_for_run(
       run_id,
       [](const boost::json::object& run) {
         const auto operations = run_operations(run);
-        return std::all_of(operations.begin(), operations.end(), [](const auto& o) {
-          const auto status = string_field(o, "status");
-          return status == "canceled" || status == "failed";
-        });
+        return std::all_of(operations.begin(), operations.end(),
+                           [](const auto& o) {
+                             const auto status = string_field(o, "status");
+                             return status == "canceled" || status == "failed";
+                           }) &&
+               target_count(run, "running") == 0 && target_count(run, "pending") == 0;
       },
-      20s, "with every operation ended");
+      20s, "with every operation ended and every target settled");
   INFO("run " << boost::json::serialize(run));
   CHECK(string_field(run, "status") == "canceled");
   CHECK(is_rfc3339_utc(run.at("ended_at")));
