@@ -137,7 +137,7 @@ const std::vector<RouteDoc>& route_docs() {
 }
 
 const QueryParameterDoc* query_parameter_doc(std::string_view name) {
-  static const std::array<QueryParameterDoc, 18> parameters{{
+  static const std::array<QueryParameterDoc, 20> parameters{{
       {"limit", "integer", "", "At most this many entries (1 to 1000; default 100)"},
       {"status", "string", "", "Only entries with this status"},
       {"since", "string", "date-time", "Only entries at or after this time (RFC 3339)"},
@@ -156,6 +156,8 @@ const QueryParameterDoc* query_parameter_doc(std::string_view name) {
       {"application_id", "string", "uuid", "Only deployments of this application"},
       {"token", "string", "", "A session token, for EventSource clients that cannot set a header"},
       {"cursor", "string", "", "The next_cursor of the previous page"},
+      {"tag", "string", "", "Only servers with this tag"},
+      {"name_prefix", "string", "", "Only servers whose name starts with this"},
   }};
   for (const auto& parameter : parameters) {
     if (parameter.name == name) return &parameter;
