@@ -5,6 +5,7 @@
 #include "common/time.hpp"
 #include "common/utf8.hpp"
 #include "controller/api/handler_support.hpp"
+#include "controller/api/pagination.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/services/key_service.hpp"
 
@@ -49,13 +50,18 @@ services::OperatorKeyInput parse_new_api_key(const http::Request& request) {
 }  // namespace
 
 void add_api_key_routes(http::Router& router, app::AppContext& app) {
+  // Seed 004 answers a bare array: the next page's cursor is in X-Next-Cursor and Link.
   router.add(verb::get, "/api/admin/api-keys", http::Access::admin, [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [request = context.request, access = context.access](pqxx::connection& c) {
+    auto wanted = Deferred<store::PageRequest>::from([&] { return page_request(query_params(context.request)); });
+    answer_from_db(app, context, [request = context.request, access = context.access, wanted](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);
+      const auto page = services::list_operator_keys(txn, wanted.get());
       boost::json::array keys;
-      for (const auto& key : services::list_operator_keys(txn)) keys.push_back(render_api_key(key));
-      return http::json_response(status::ok, keys);
+      for (const auto& key : page.rows) keys.push_back(render_api_key(key));
+      auto response = http::json_response(status::ok, keys);
+      add_next_cursor_headers(response, request, page.next);
+      return response;
     });
   });
 

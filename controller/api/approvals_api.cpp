@@ -5,6 +5,7 @@
 #include "controller/api/automation/body_fields.hpp"
 #include "controller/api/automation/views.hpp"
 #include "controller/api/handler_support.hpp"
+#include "controller/api/pagination.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/auth/authenticator.hpp"
 #include "controller/store/approval_store.hpp"
@@ -46,7 +47,7 @@ std::string approval_id_param(const std::map<std::string, std::string>& params) 
 
 struct ListQuery {
   std::optional<std::string> status = "pending";
-  int limit = 100;
+  store::PageRequest page;
 };
 
 ListQuery parse_list_query(const http::Request& request) {
@@ -62,7 +63,7 @@ ListQuery parse_list_query(const http::Request& request) {
       automation::invalid("status: must be one of pending, approved, rejected, expired, canceled, all");
     }
   }
-  query.limit = limit_query_param(params, 100, 1000);
+  query.page = page_request(params);
   return query;
 }
 
@@ -130,9 +131,13 @@ void add_approval_routes(http::Router& router, app::AppContext& app) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);
       const auto& q = query.get();
+      const auto page = store::approvals::list(txn, q.status, q.page);
       boost::json::array out;
-      for (const auto& approval : store::approvals::list(txn, q.status, q.limit)) out.push_back(render_approval(approval));
-      return http::json_response(status::ok, out);
+      for (const auto& approval : page.rows) out.push_back(render_approval(approval));
+      // Seed 004 answers a bare array: the next page's cursor is in X-Next-Cursor and Link.
+      auto response = http::json_response(status::ok, out);
+      add_next_cursor_headers(response, request, page.next);
+      return response;
     });
   });
 

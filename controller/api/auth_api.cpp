@@ -3,6 +3,7 @@
 // the seed's message.
 #include "common/json_fields.hpp"
 #include "controller/api/handler_support.hpp"
+#include "controller/api/pagination.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/auth/login_limiter.hpp"
 #include "controller/auth/networks.hpp"
@@ -82,6 +83,16 @@ boost::json::object render_session(const store::users::SessionRecord& session, c
           {"user_agent", nullable(session.user_agent)},
           {"current", session.id == current_id}};
 }
+
+// Seed 004's lists answer bare arrays: the next page's cursor goes in X-Next-Cursor and Link.
+http::Response bare_page(const http::Request& request, boost::json::array rows,
+                         const std::optional<store::PageAfter>& next) {
+  auto response = http::json_response(status::ok, rows);
+  add_next_cursor_headers(response, request, next);
+  return response;
+}
+
+constexpr CursorShape by_username{SortKey::text, RowId::uuid};
 
 std::string client_ip(const app::AppContext& app, const http::RequestContext& context) {
   return auth::client_address(context.client_ip, context.request, app.settings.trusted_proxies);
@@ -189,13 +200,15 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
   });
 
   add(router, verb::get, "/api/profile/sessions", http::Access::session, [&app](http::RequestContext& context, http::Access access) {
-    answer_from_db(app, context, [&app, request = context.request, access](pqxx::connection& c) {
+    auto wanted = Deferred<store::PageRequest>::from([&] { return page_request(query_params(context.request)); });
+    answer_from_db(app, context, [&app, request = context.request, access, wanted](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       services::require_session(caller);
+      const auto page = app.users.sessions(txn, caller.username, wanted.get());
       boost::json::array out;
-      for (const auto& s : app.users.sessions(txn, caller.username)) out.push_back(render_session(s, caller.key_id));
-      return http::json_response(status::ok, out);
+      for (const auto& s : page.rows) out.push_back(render_session(s, caller.key_id));
+      return bare_page(request, std::move(out), page.next);
     });
   });
 
@@ -249,18 +262,21 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
   });
 
   add(router, verb::get, "/api/admin/users", http::Access::admin, [&app](http::RequestContext& context, http::Access access) {
-    answer_from_db(app, context, [&app, request = context.request, access](pqxx::connection& c) {
+    auto wanted = Deferred<store::PageRequest>::from(
+        [&] { return page_request(query_params(context.request), by_username); });
+    answer_from_db(app, context, [&app, request = context.request, access, wanted](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);
+      const auto page = app.users.list(txn, wanted.get());
       boost::json::array out;
-      for (const auto& user : app.users.list(txn)) {
+      for (const auto& user : page.rows) {
         out.push_back(boost::json::object{{"username", user.username},
                                           {"role", user.role},
                                           {"totp_enabled", user.totp_enabled},
                                           {"created_at", user.created_at},
                                           {"updated_at", user.updated_at}});
       }
-      return http::json_response(status::ok, out);
+      return bare_page(request, std::move(out), page.next);
     });
   });
 
@@ -291,12 +307,14 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
   });
 
   add(router, verb::get, "/api/admin/sessions", http::Access::admin, [&app](http::RequestContext& context, http::Access access) {
-    answer_from_db(app, context, [&app, request = context.request, access](pqxx::connection& c) {
+    auto wanted = Deferred<store::PageRequest>::from([&] { return page_request(query_params(context.request)); });
+    answer_from_db(app, context, [&app, request = context.request, access, wanted](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
+      const auto page = app.users.sessions(txn, std::nullopt, wanted.get());
       boost::json::array out;
-      for (const auto& s : app.users.sessions(txn, std::nullopt)) out.push_back(render_session(s, caller.key_id));
-      return http::json_response(status::ok, out);
+      for (const auto& s : page.rows) out.push_back(render_session(s, caller.key_id));
+      return bare_page(request, std::move(out), page.next);
     });
   });
 

@@ -3,6 +3,7 @@
 #include "controller/api/automation/job_input.hpp"
 #include "controller/api/automation/views.hpp"
 #include "controller/api/handler_support.hpp"
+#include "controller/api/pagination.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/auth/authenticator.hpp"
 #include "controller/services/service_error.hpp"
@@ -12,9 +13,6 @@ namespace {
 
 using http::bhttp::status;
 using http::bhttp::verb;
-
-constexpr int default_list_limit = 100;
-constexpr int max_list_limit = 1000;
 
 store::JobRecord job_or_404(pqxx::transaction_base& txn, const std::string& id, bool for_update = false) {
   auto job = store::jobs::find(txn, id, for_update);
@@ -43,15 +41,22 @@ boost::json::object job_body(const store::JobRecord& job) {
 
 struct ListQuery {
   std::optional<std::string> source;
-  int limit = default_list_limit;
+  store::PageRequest page;
 };
 
 ListQuery parse_list_query(const http::Request& request) {
   const auto params = query_params(request);
   ListQuery query;
   query.source = automation::parse_source_param(params);
-  query.limit = limit_query_param(params, default_list_limit, max_list_limit);
+  query.page = page_request(params);
   return query;
+}
+
+// {"runs": [...], "next_cursor": ...}
+http::Response runs_answer(pqxx::transaction_base& txn, const store::Page<store::RunRecord>& page) {
+  boost::json::object body{{"runs", automation::render_runs(txn, page.rows)}};
+  add_next_cursor(body, page.next);
+  return http::json_response(status::ok, body);
 }
 
 }  // namespace
@@ -63,9 +68,12 @@ void add_job_routes(http::Router& router, app::AppContext& app) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);
       const auto& q = query.get();
+      const auto page = app.jobs.list(txn, q.source, q.page);
       boost::json::array jobs;
-      for (const auto& job : app.jobs.list(txn, q.source, q.limit)) jobs.push_back(automation::render_job(job));
-      return http::json_response(status::ok, boost::json::object{{"jobs", std::move(jobs)}});
+      for (const auto& job : page.rows) jobs.push_back(automation::render_job(job));
+      boost::json::object body{{"jobs", std::move(jobs)}};
+      add_next_cursor(body, page.next);
+      return http::json_response(status::ok, body);
     });
   });
 
@@ -143,8 +151,7 @@ void add_job_routes(http::Router& router, app::AppContext& app) {
                      auto query = filter.get();
                      job_or_404(txn, id);
                      query.job_id = id;
-                     const auto runs = store::runs::list(txn, query);
-                     return http::json_response(status::ok, boost::json::object{{"runs", automation::render_runs(txn, runs)}});
+                     return runs_answer(txn, store::runs::list(txn, query));
                    });
   });
 

@@ -5,6 +5,7 @@
 #include "common/json_fields.hpp"
 #include "common/time.hpp"
 #include "controller/api/handler_support.hpp"
+#include "controller/api/pagination.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/auth/authenticator.hpp"
 #include "controller/maintenance/window_gate.hpp"
@@ -19,8 +20,6 @@ namespace {
 using http::bhttp::status;
 using http::bhttp::verb;
 
-constexpr int default_list_limit = 100;
-constexpr int max_list_limit = 1000;
 
 std::string window_id_param(const std::map<std::string, std::string>& params) {
   return uuid_path_param(params, "id", "maintenance window");  // "maintenance window not found"
@@ -143,19 +142,21 @@ services::MaintenanceInput parse_window(const boost::json::object& body) {
 
 services::Maintenance service(const app::AppContext& app) { return services::Maintenance(app.fanout.clock()); }
 
-// A window read in its own transaction: GET lists.
-using ListWork = std::function<std::vector<store::MaintenanceWindowRecord>(pqxx::transaction_base&,
-                                                                           const services::Maintenance&, int)>;
+// One page of windows read in its own transaction: GET lists. Both seeds answer a bare array: the
+// next page's cursor is in X-Next-Cursor and Link.
+using ListWork = std::function<store::Page<store::MaintenanceWindowRecord>(
+    pqxx::transaction_base&, const services::Maintenance&, const store::PageRequest&)>;
 void add_list(http::Router& router, app::AppContext& app, const char* path, ListWork work) {
   router.add(verb::get, path, http::Access::viewer, [&app, work](http::RequestContext& context) {
-    auto limit = Deferred<int>::from(
-        [&] { return limit_query_param(query_params(context.request), default_list_limit, max_list_limit); });
-    answer_from_db(app, context, [&app, work, limit, request = context.request, access = context.access](pqxx::connection& c) {
+    auto wanted = Deferred<store::PageRequest>::from([&] { return page_request(query_params(context.request)); });
+    answer_from_db(app, context, [&app, work, wanted, request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);
       const auto maintenance = service(app);
-      const auto windows = work(txn, maintenance, limit.get());
-      return http::json_response(status::ok, render_windows(windows, maintenance.now()));
+      const auto page = work(txn, maintenance, wanted.get());
+      auto response = http::json_response(status::ok, render_windows(page.rows, maintenance.now()));
+      add_next_cursor_headers(response, request, page.next);
+      return response;
     });
   });
 }
@@ -198,7 +199,7 @@ void add_change(http::Router& router, app::AppContext& app, verb method, const c
 void add_maintenance_routes(http::Router& router, app::AppContext& app) {
   // Seed 000: /api/maintenance.
   add_list(router, app, "/api/maintenance",
-           [](pqxx::transaction_base& txn, const services::Maintenance& m, int limit) { return m.list(txn, limit); });
+           [](pqxx::transaction_base& txn, const services::Maintenance& m, const store::PageRequest& page) { return m.list(txn, page); });
   add_create(router, app, "/api/maintenance");
   add_change(router, app, verb::post, "/api/maintenance/{id}/activate",
              [](pqxx::transaction_base& txn, const services::Maintenance& m, const auth::Operator& actor,
@@ -221,9 +222,9 @@ void add_maintenance_routes(http::Router& router, app::AppContext& app) {
 
   // Seed 004: /api/maintenance-windows.
   add_list(router, app, "/api/maintenance-windows",
-           [](pqxx::transaction_base& txn, const services::Maintenance& m, int limit) { return m.list(txn, limit); });
+           [](pqxx::transaction_base& txn, const services::Maintenance& m, const store::PageRequest& page) { return m.list(txn, page); });
   add_list(router, app, "/api/maintenance-windows/active",
-           [](pqxx::transaction_base& txn, const services::Maintenance& m, int limit) { return m.active(txn, limit); });
+           [](pqxx::transaction_base& txn, const services::Maintenance& m, const store::PageRequest& page) { return m.active(txn, page); });
   add_create(router, app, "/api/maintenance-windows");
   router.add(verb::put, "/api/maintenance-windows/{id}", http::Access::admin, [&app](http::RequestContext& context) {
     auto input = Deferred<services::MaintenanceInput>::from([&] { return parse_window(parse_json_body(context.request)); });

@@ -4,6 +4,7 @@
 #include "controller/api/automation/views.hpp"
 #include "controller/api/event_streams.hpp"
 #include "controller/api/handler_support.hpp"
+#include "controller/api/pagination.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/auth/authenticator.hpp"
 #include "controller/streams/run_event_stream.hpp"
@@ -57,8 +58,10 @@ void add_run_routes(http::Router& router, app::AppContext& app) {
     answer_from_db(app, context, [request = context.request, filter, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);
-      const auto runs = store::runs::list(txn, filter.get());
-      return http::json_response(status::ok, boost::json::object{{"runs", automation::render_runs(txn, runs)}});
+      const auto page = store::runs::list(txn, filter.get());
+      boost::json::object body{{"runs", automation::render_runs(txn, page.rows)}};
+      add_next_cursor(body, page.next);
+      return http::json_response(status::ok, body);
     });
   });
 

@@ -4,6 +4,7 @@
 #include "controller/api/automation/trigger_input.hpp"
 #include "controller/api/automation/views.hpp"
 #include "controller/api/handler_support.hpp"
+#include "controller/api/pagination.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/auth/authenticator.hpp"
 #include "controller/services/service_error.hpp"
@@ -32,7 +33,7 @@ boost::json::object trigger_body(const services::TriggerWithSecret& created) {
 struct ListQuery {
   std::optional<std::string> source;
   std::optional<std::string> event;
-  int limit = 100;
+  store::PageRequest page;
 };
 
 ListQuery parse_list_query(const http::Request& request) {
@@ -40,7 +41,7 @@ ListQuery parse_list_query(const http::Request& request) {
   ListQuery query;
   query.source = automation::parse_source_param(params);
   if (auto it = params.find("event"); it != params.end()) query.event = it->second;
-  query.limit = limit_query_param(params, 100, 1000);
+  query.page = page_request(params);
   return query;
 }
 
@@ -53,11 +54,12 @@ void add_trigger_routes(http::Router& router, app::AppContext& app) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);
       const auto& q = query.get();
+      const auto page = app.triggers.list(txn, q.source, q.event, q.page);
       boost::json::array triggers;
-      for (const auto& trigger : app.triggers.list(txn, q.source, q.event, q.limit)) {
-        triggers.push_back(automation::render_trigger(trigger));
-      }
-      return http::json_response(status::ok, boost::json::object{{"triggers", std::move(triggers)}});
+      for (const auto& trigger : page.rows) triggers.push_back(automation::render_trigger(trigger));
+      boost::json::object body{{"triggers", std::move(triggers)}};
+      add_next_cursor(body, page.next);
+      return http::json_response(status::ok, body);
     });
   });
 
@@ -136,9 +138,10 @@ void add_trigger_routes(http::Router& router, app::AppContext& app) {
                      auto query = filter.get();
                      app.triggers.get(txn, id);
                      query.trigger_id = id;
-                     const auto runs = store::runs::list(txn, query);
-                     return http::json_response(status::ok,
-                                                boost::json::object{{"runs", automation::render_runs(txn, runs)}});
+                     const auto page = store::runs::list(txn, query);
+                     boost::json::object body{{"runs", automation::render_runs(txn, page.rows)}};
+                     add_next_cursor(body, page.next);
+                     return http::json_response(status::ok, body);
                    });
   });
 }

@@ -42,19 +42,20 @@ store::JobRecord Automations::update(pqxx::transaction_base& txn, const auth::Op
   return job;
 }
 
-std::vector<AutomationSummary> Automations::list(pqxx::transaction_base& txn, int limit) const {
-  const auto jobs = jobs_.list(txn, std::nullopt, limit);
+store::Page<AutomationSummary> Automations::list(pqxx::transaction_base& txn, const store::PageRequest& page) const {
+  const auto [jobs, next] = jobs_.list(txn, std::nullopt, page);
   std::vector<std::string> ids;
   for (const auto& job : jobs) ids.push_back(job.id);
   const auto labels = store::automation_labels::of_jobs(txn, ids);
   const auto last_runs = store::automation_labels::last_runs(txn, ids);
-  std::vector<AutomationSummary> out;
+  store::Page<AutomationSummary> out;
   for (const auto& job : jobs) {
     AutomationSummary summary{job, std::nullopt, std::nullopt};
     if (auto it = labels.find(job.id); it != labels.end()) summary.label = it->second;
     if (auto it = last_runs.find(job.id); it != last_runs.end()) summary.last_run = it->second;
-    out.push_back(std::move(summary));
+    out.rows.push_back(std::move(summary));
   }
+  out.next = next;
   return out;
 }
 

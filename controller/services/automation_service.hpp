@@ -47,8 +47,8 @@ class Automations {
   store::JobRecord update(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
                           const JobSpec& spec, store::AutomationLabel label, bool names_env,
                           const std::string& client_ip) const;
-  // The newest `limit` jobs, each with its label and latest run.
-  std::vector<AutomationSummary> list(pqxx::transaction_base& txn, int limit) const;
+  // One page of jobs, newest first, each with its label and latest run.
+  store::Page<AutomationSummary> list(pqxx::transaction_base& txn, const store::PageRequest& page) const;
 
  private:
   const Jobs& jobs_;

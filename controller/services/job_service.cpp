@@ -180,9 +180,9 @@ store::JobRecord Jobs::get(pqxx::transaction_base& txn, const std::string& id) c
   return *job;
 }
 
-std::vector<store::JobRecord> Jobs::list(pqxx::transaction_base& txn, const std::optional<std::string>& source,
-                                         int limit) const {
-  return store::jobs::list(txn, source, limit);
+store::Page<store::JobRecord> Jobs::list(pqxx::transaction_base& txn, const std::optional<std::string>& source,
+                                         const store::PageRequest& page) const {
+  return store::jobs::list(txn, source, page);
 }
 
 }  // namespace tether::services

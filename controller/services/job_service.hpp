@@ -48,8 +48,9 @@ class Jobs {
   void remove(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
               const std::string& client_ip) const;
   store::JobRecord get(pqxx::transaction_base& txn, const std::string& id) const;
-  std::vector<store::JobRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& source,
-                                     int limit) const;
+  // One page, newest first.
+  store::Page<store::JobRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& source,
+                                     const store::PageRequest& page) const;
 
  private:
   void fill(store::JobRecord& job, const JobSpec& spec, bool keep_env) const;

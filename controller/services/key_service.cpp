@@ -33,8 +33,8 @@ std::string create_operator_key(pqxx::transaction_base& txn, const std::string& 
   return create_operator_key(txn, "cli", OperatorKeyInput{name, role, std::nullopt}, std::nullopt).secret;
 }
 
-std::vector<store::ApiKeyRecord> list_operator_keys(pqxx::transaction_base& txn) {
-  return store::keys::list_api_keys(txn);
+store::Page<store::ApiKeyRecord> list_operator_keys(pqxx::transaction_base& txn, const store::PageRequest& page) {
+  return store::keys::list_api_keys(txn, page);
 }
 
 std::string revoke_operator_key(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,

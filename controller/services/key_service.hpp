@@ -1,5 +1,6 @@
 #pragma once
 #include "controller/auth/authenticator.hpp"
+#include "controller/store/page.hpp"
 #include "controller/store/records.hpp"
 
 #include <pqxx/pqxx>
@@ -28,8 +29,8 @@ CreatedOperatorKey create_operator_key(pqxx::transaction_base& txn, const std::s
                                        const OperatorKeyInput& input, const std::optional<std::string>& client_ip);
 // The bootstrap path (`tether-controller admin create-key`): returns the secret.
 std::string create_operator_key(pqxx::transaction_base& txn, const std::string& name, auth::Role role);
-// Every operator key, revoked ones included.
-std::vector<store::ApiKeyRecord> list_operator_keys(pqxx::transaction_base& txn);
+// One page of the operator keys, revoked ones included, oldest first.
+store::Page<store::ApiKeyRecord> list_operator_keys(pqxx::transaction_base& txn, const store::PageRequest& page);
 // The key stops authenticating at once (its open output streams end within seconds); its row stays.
 // Returns revoked_at (the first revocation's, when revoked before); 404 when unknown.
 std::string revoke_operator_key(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,

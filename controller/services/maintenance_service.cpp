@@ -270,18 +270,30 @@ store::MaintenanceWindowRecord Maintenance::get(pqxx::transaction_base& txn, con
   return std::move(*w);
 }
 
-std::vector<store::MaintenanceWindowRecord> Maintenance::list(pqxx::transaction_base& txn, int limit) const {
-  return store::maintenance::list(txn, limit);
+store::Page<store::MaintenanceWindowRecord> Maintenance::list(pqxx::transaction_base& txn,
+                                                              const store::PageRequest& page) const {
+  return store::maintenance::list(txn, page);
 }
 
-std::vector<store::MaintenanceWindowRecord> Maintenance::active(pqxx::transaction_base& txn, int limit) const {
+store::Page<store::MaintenanceWindowRecord> Maintenance::active(pqxx::transaction_base& txn,
+                                                                const store::PageRequest& page) const {
+  constexpr int batch = 500;
   const auto now = clock_.now();
-  std::vector<store::MaintenanceWindowRecord> out;
-  for (auto& w : store::maintenance::list(txn, 100000)) {
-    if (static_cast<int>(out.size()) >= limit) break;
-    if (maintenance::activity_of(w, now).active) out.push_back(std::move(w));
+  std::vector<store::MaintenanceWindowRecord> active;
+  store::PageRequest read{batch, page.after};
+  // limit + 1 active ones say whether another page follows.
+  while (static_cast<int>(active.size()) <= page.limit) {
+    auto windows = store::maintenance::list(txn, read);
+    for (auto& w : windows.rows) {
+      if (static_cast<int>(active.size()) > page.limit) break;
+      if (maintenance::activity_of(w, now).active) active.push_back(std::move(w));
+    }
+    if (!windows.next) break;
+    read.after = windows.next;
   }
-  return out;
+  return store::page_of(std::move(active), page.limit, [](const store::MaintenanceWindowRecord& w) {
+    return store::PageAfter{std::to_string(w.created_us), w.id};
+  });
 }
 
 }  // namespace tether::services

@@ -58,9 +58,11 @@ class Maintenance {
                                             const std::string& id, const std::string& client_ip) const;
 
   store::MaintenanceWindowRecord get(pqxx::transaction_base& txn, const std::string& id) const;
-  std::vector<store::MaintenanceWindowRecord> list(pqxx::transaction_base& txn, int limit) const;
-  // The windows active now.
-  std::vector<store::MaintenanceWindowRecord> active(pqxx::transaction_base& txn, int limit) const;
+  // One page, oldest first.
+  store::Page<store::MaintenanceWindowRecord> list(pqxx::transaction_base& txn, const store::PageRequest& page) const;
+  // One page of the windows active now, in the same order: whether a window is active is computed
+  // (schedules, hand-set state), so the store's pages are read until this one is full.
+  store::Page<store::MaintenanceWindowRecord> active(pqxx::transaction_base& txn, const store::PageRequest& page) const;
 
  private:
   store::MaintenanceWindowRecord validate(pqxx::transaction_base& txn, const MaintenanceInput& input) const;

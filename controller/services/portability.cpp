@@ -39,8 +39,10 @@ std::vector<T> oldest_first(std::vector<T> items, const char* kind) {
 
 AutomationSet Portability::export_all(pqxx::transaction_base& txn) const {
   AutomationSet set;
-  set.jobs = oldest_first(jobs_.list(txn, std::nullopt, max_exported_items + 1), "jobs");
-  set.triggers = oldest_first(triggers_.list(txn, std::nullopt, std::nullopt, max_exported_items + 1), "triggers");
+  // One page of one more than fits: more is refused, never cut short.
+  const store::PageRequest all{max_exported_items + 1, std::nullopt};
+  set.jobs = oldest_first(jobs_.list(txn, std::nullopt, all).rows, "jobs");
+  set.triggers = oldest_first(triggers_.list(txn, std::nullopt, std::nullopt, all).rows, "triggers");
   std::vector<std::string> job_ids;
   for (const auto& job : set.jobs) job_ids.push_back(job.id);
   set.labels = store::automation_labels::of_jobs(txn, job_ids);

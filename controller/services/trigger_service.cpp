@@ -149,9 +149,10 @@ store::TriggerRecord Triggers::get(pqxx::transaction_base& txn, const std::strin
   return *trigger;
 }
 
-std::vector<store::TriggerRecord> Triggers::list(pqxx::transaction_base& txn, const std::optional<std::string>& source,
-                                                 const std::optional<std::string>& event, int limit) const {
-  return store::triggers::list(txn, source, event, limit);
+store::Page<store::TriggerRecord> Triggers::list(pqxx::transaction_base& txn, const std::optional<std::string>& source,
+                                                 const std::optional<std::string>& event,
+                                                 const store::PageRequest& page) const {
+  return store::triggers::list(txn, source, event, page);
 }
 
 std::string Triggers::secret_of(const store::TriggerRecord& trigger) const {

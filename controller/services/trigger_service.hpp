@@ -64,8 +64,9 @@ class Triggers {
   TriggerWithSecret rotate_secret(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
                                   const std::string& client_ip) const;
   store::TriggerRecord get(pqxx::transaction_base& txn, const std::string& id) const;
-  std::vector<store::TriggerRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& source,
-                                         const std::optional<std::string>& event, int limit) const;
+  // One page, newest first.
+  store::Page<store::TriggerRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& source,
+                                         const std::optional<std::string>& event, const store::PageRequest& page) const;
 
   // The webhook secret of a signed or github trigger, opened for checking a delivery.
   std::string secret_of(const store::TriggerRecord& trigger) const;

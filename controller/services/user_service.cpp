@@ -120,7 +120,9 @@ bool Users::change_own_password(pqxx::transaction_base& txn, const auth::Operato
   return true;
 }
 
-std::vector<store::users::UserRecord> Users::list(pqxx::transaction_base& txn) { return users::list_users(txn); }
+store::Page<store::users::UserRecord> Users::list(pqxx::transaction_base& txn, const store::PageRequest& page) {
+  return users::list_users(txn, page);
+}
 
 LoginResult Users::login(pqxx::connection& connection, const LoginAttempt& attempt, const ClientInfo& client) {
   std::optional<users::UserRecord> user;
@@ -189,11 +191,12 @@ void Users::logout(pqxx::transaction_base& txn, const auth::Operator& caller, co
   audit(txn, caller.actor(), "logout", caller.key_id, client_ip, "allowed", {{"username", caller.username}});
 }
 
-std::vector<store::users::SessionRecord> Users::sessions(pqxx::transaction_base& txn,
-                                                         const std::optional<std::string>& username) {
+store::Page<store::users::SessionRecord> Users::sessions(pqxx::transaction_base& txn,
+                                                         const std::optional<std::string>& username,
+                                                         const store::PageRequest& page) {
   std::optional<std::string> user_id;
   if (username) user_id = user_or_404(txn, *username).id;
-  return users::live_sessions(txn, store::epoch_micros(clock_.now()), user_id);
+  return users::live_sessions(txn, store::epoch_micros(clock_.now()), user_id, page);
 }
 
 int Users::revoke(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& prefix,

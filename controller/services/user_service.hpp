@@ -67,7 +67,8 @@ class Users {
   // refusal audited as denied) when `current` is wrong: the caller commits that and answers 403.
   bool change_own_password(pqxx::transaction_base& txn, const auth::Operator& user, const std::string& current,
                            const std::string& password, const std::string& client_ip);
-  std::vector<store::users::UserRecord> list(pqxx::transaction_base& txn);
+  // One page by username.
+  store::Page<store::users::UserRecord> list(pqxx::transaction_base& txn, const store::PageRequest& page);
 
   // Checks the credentials (and TOTP code when the user has enabled it) and opens a session.
   // Commits its own transactions; audits "login" or "login_failed".
@@ -80,9 +81,10 @@ class Users {
   auth::Operator authenticate(pqxx::transaction_base& txn, std::string_view token) const;
   // Ends the caller's session; 400 when the caller is not a session.
   void logout(pqxx::transaction_base& txn, const auth::Operator& caller, const std::string& client_ip);
-  // Live sessions of one user (or all with nullopt).
-  std::vector<store::users::SessionRecord> sessions(pqxx::transaction_base& txn,
-                                                    const std::optional<std::string>& username);
+  // One page of the live sessions of one user (or all with nullopt), newest first.
+  store::Page<store::users::SessionRecord> sessions(pqxx::transaction_base& txn,
+                                                    const std::optional<std::string>& username,
+                                                    const store::PageRequest& page = {});
   // By token prefix ("tss_" and at least 8 hex digits; the "tss_" may be left out): 422 when
   // malformed, 404 when no session has it; returns how many ended.
   int revoke(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& prefix,

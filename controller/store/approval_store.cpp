@@ -1,5 +1,6 @@
 #include "controller/store/approval_store.hpp"
 
+#include "controller/store/page_params.hpp"
 #include "controller/store/sql_text.hpp"
 
 namespace tether::store::approvals {
@@ -70,17 +71,16 @@ std::optional<ApprovalRecord> of_run(pqxx::transaction_base& txn, const std::str
   return to_approval(result[0]);
 }
 
-std::vector<ApprovalRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& status, int limit) {
-  if (status) {
-    return to_approvals(exec_cached(txn, "approvals_by_status",
-                                    "SELECT " TETHER_APPROVAL_COLUMNS TETHER_APPROVAL_FROM
-                                    "WHERE a.status = $1 ORDER BY a.requested_at DESC, a.id LIMIT $2",
-                                    *status, limit));
-  }
-  return to_approvals(exec_cached(txn, "approvals_all",
-                                  "SELECT " TETHER_APPROVAL_COLUMNS TETHER_APPROVAL_FROM
-                                  "ORDER BY a.requested_at DESC, a.id LIMIT $1",
-                                  limit));
+Page<ApprovalRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& status, const PageRequest& page) {
+  // Unnamed: planned with its parameters, so the status left out and the first page's null
+  // position fold away and one index range serves the page.
+  return page_of(to_approvals(txn.exec_params(
+                     "SELECT " TETHER_APPROVAL_COLUMNS TETHER_APPROVAL_FROM
+                     "WHERE ($1::text IS NULL OR a.status = $1) "
+                     "AND ($2::bigint IS NULL OR (a.requested_at, a.id) < (" TETHER_SQL_AT("$2") ", $3::uuid)) "
+                     "ORDER BY a.requested_at DESC, a.id DESC LIMIT $4",
+                     status, after_sort(page), after_id(page), read_limit(page))),
+                 page.limit, [](const ApprovalRecord& a) { return PageAfter{std::to_string(a.requested_us), a.id}; });
 }
 
 int count_pending(pqxx::transaction_base& txn) {

@@ -4,6 +4,7 @@
 // allowed (still pending, not expired, not decided by whoever asked for the run, by a listed
 // approver or an admin), so that a caller the service let through by mistake changes nothing.
 #include "common/clock.hpp"
+#include "controller/store/page.hpp"
 
 #include <pqxx/pqxx>
 
@@ -40,8 +41,9 @@ void insert(pqxx::transaction_base& txn, const ApprovalRecord& approval);
 std::optional<ApprovalRecord> find(pqxx::transaction_base& txn, const std::string& id, bool for_update = false);
 // The run's request (the latest, should there ever be more than one).
 std::optional<ApprovalRecord> of_run(pqxx::transaction_base& txn, const std::string& run_id);
-// Newest first; `status` none: every status.
-std::vector<ApprovalRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& status, int limit);
+// One page, newest first by (requested_at, id); `status` none: every status (indexes
+// approvals_by_status, approvals_by_requested).
+Page<ApprovalRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& status, const PageRequest& page);
 int count_pending(pqxx::transaction_base& txn);
 
 // Who decides, as the decision's UPDATE checks it.

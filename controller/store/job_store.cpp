@@ -1,5 +1,6 @@
 #include "controller/store/job_store.hpp"
 
+#include "controller/store/page_params.hpp"
 #include "controller/store/sql_text.hpp"
 
 namespace tether::store::jobs {
@@ -120,11 +121,27 @@ std::optional<JobRecord> find(pqxx::transaction_base& txn, const std::string& id
   return to_job(result[0]);
 }
 
-std::vector<JobRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& source, int limit) {
-  return to_jobs(txn.exec_params(std::string("SELECT ") + job_columns +
-                                     " FROM jobs WHERE ($1::text IS NULL OR source = $1) "
-                                     "ORDER BY created_at DESC, id LIMIT $2",
-                                 source, limit));
+namespace {
+// Unnamed statements: PostgreSQL plans each with its parameters, so a null filter or the first
+// page's null position folds away and the index range is exact. ORDER BY names the table's
+// columns: a bare `id` would be the output column id::text, whose order no index has.
+pqxx::result list_rows(pqxx::transaction_base& txn, const std::string& select, const std::optional<std::string>& source,
+                       const PageRequest& page) {
+  return txn.exec_params(select +
+                             " FROM jobs WHERE ($1::text IS NULL OR source = $1) "
+                             "AND ($2::bigint IS NULL OR (created_at, id) < (" TETHER_SQL_AT("$2") ", $3::uuid)) "
+                             "ORDER BY jobs.created_at DESC, jobs.id DESC LIMIT $4",
+                         source, after_sort(page), after_id(page), read_limit(page));
+}
+}  // namespace
+
+Page<JobRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& source, const PageRequest& page) {
+  return page_of(to_jobs(list_rows(txn, std::string("SELECT ") + job_columns, source, page)), page.limit,
+                 [](const JobRecord& job) { return PageAfter{std::to_string(job.created_us), job.id}; });
+}
+
+std::string list_plan(pqxx::transaction_base& txn, const std::optional<std::string>& source, const PageRequest& page) {
+  return plan_text(list_rows(txn, std::string("EXPLAIN SELECT ") + job_columns, source, page));
 }
 
 bool remove(pqxx::transaction_base& txn, const std::string& id) {

@@ -3,6 +3,7 @@
 // scheduler's state of each. Due jobs are claimed with FOR UPDATE SKIP LOCKED, so that any number
 // of controllers fire each due time once.
 #include "common/clock.hpp"
+#include "controller/store/page.hpp"
 
 #include <pqxx/pqxx>
 
@@ -63,8 +64,11 @@ void insert(pqxx::transaction_base& txn, const JobRecord& job);
 // Writes every field of `job` but its id, creator and creation time; false when it is gone.
 bool update(pqxx::transaction_base& txn, const JobRecord& job);
 std::optional<JobRecord> find(pqxx::transaction_base& txn, const std::string& id, bool for_update = false);
-// Newest first.
-std::vector<JobRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& source, int limit);
+// One page, newest first: by (created_at, id) descending (index jobs_by_created).
+Page<JobRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& source, const PageRequest& page);
+// The plan PostgreSQL chooses for list(source, page) (EXPLAIN's text), for the tests that prove an
+// index serves every page.
+std::string list_plan(pqxx::transaction_base& txn, const std::optional<std::string>& source, const PageRequest& page);
 bool remove(pqxx::transaction_base& txn, const std::string& id);
 
 // Enabled jobs due at `now`, oldest due first, locked for this transaction; jobs another

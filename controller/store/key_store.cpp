@@ -1,5 +1,6 @@
 #include "controller/store/key_store.hpp"
 
+#include "controller/store/page_params.hpp"
 #include "controller/store/sql_text.hpp"
 
 namespace tether::store::keys {
@@ -70,10 +71,21 @@ std::optional<ApiKeyRecord> find_api_key(pqxx::transaction_base& txn, const std:
   return to_api_key(result[0]);
 }
 
-std::vector<ApiKeyRecord> list_api_keys(pqxx::transaction_base& txn) {
-  std::vector<ApiKeyRecord> out;
-  for (const auto& row : txn.exec(std::string("SELECT ") + api_key_columns + " FROM api_keys ORDER BY created_at, id")) {
-    out.push_back(to_api_key(row));
+Page<ApiKeyRecord> list_api_keys(pqxx::transaction_base& txn, const PageRequest& page) {
+  // The record shows created_at to the second; the position needs its microseconds, read beside it.
+  const auto result = txn.exec_params(
+      std::string("SELECT ") + api_key_columns + ", " TETHER_SQL_US("created_at") " AS created_us FROM api_keys "
+          "WHERE ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
+          "ORDER BY api_keys.created_at, api_keys.id LIMIT $3",
+      after_sort(page), after_id(page), read_limit(page));
+  Page<ApiKeyRecord> out;
+  for (const auto& row : result) {
+    if (out.rows.size() == static_cast<std::size_t>(page.limit)) {
+      const auto& last = result[static_cast<pqxx::result::size_type>(page.limit) - 1];
+      out.next = PageAfter{last["created_us"].as<std::string>(), out.rows.back().id};
+      break;
+    }
+    out.rows.push_back(to_api_key(row));
   }
   return out;
 }

@@ -1,4 +1,5 @@
 #pragma once
+#include "controller/store/page.hpp"
 #include "controller/store/records.hpp"
 
 #include <pqxx/pqxx>
@@ -20,8 +21,9 @@ struct NewApiKey {
 };
 ApiKeyRecord insert_api_key(pqxx::transaction_base& txn, const NewApiKey& key);
 std::optional<ApiKeyRecord> find_api_key(pqxx::transaction_base& txn, const std::string& prefix);
-// Every operator key, revoked ones included (their rows stay for the audit trail), oldest first.
-std::vector<ApiKeyRecord> list_api_keys(pqxx::transaction_base& txn);
+// One page of the operator keys, revoked ones included (their rows stay for the audit trail),
+// oldest first by (created_at, id) (index api_keys_by_created).
+Page<ApiKeyRecord> list_api_keys(pqxx::transaction_base& txn, const PageRequest& page);
 // Returns the revocation time, or nullopt when no such key exists. Revoking twice keeps the first time.
 std::optional<std::string> revoke_api_key(pqxx::transaction_base& txn, const std::string& id);
 // last_used_at is refreshed at most once a minute.

@@ -1,5 +1,6 @@
 #include "controller/store/maintenance_store.hpp"
 
+#include "controller/store/page_params.hpp"
 #include "controller/store/sql_text.hpp"
 
 namespace tether::store::maintenance {
@@ -84,10 +85,15 @@ std::optional<MaintenanceWindowRecord> find(pqxx::transaction_base& txn, const s
   return to_window(result[0]);
 }
 
-std::vector<MaintenanceWindowRecord> list(pqxx::transaction_base& txn, int limit) {
-  return to_windows(txn.exec_params(std::string("SELECT ") + window_columns +
-                                        " FROM maintenance_windows w ORDER BY w.created_at, w.id LIMIT $1",
-                                    limit));
+Page<MaintenanceWindowRecord> list(pqxx::transaction_base& txn, const PageRequest& page) {
+  return page_of(to_windows(txn.exec_params(
+                     std::string("SELECT ") + window_columns +
+                         " FROM maintenance_windows w "
+                         "WHERE ($1::bigint IS NULL OR (w.created_at, w.id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
+                         "ORDER BY w.created_at, w.id LIMIT $3",
+                     after_sort(page), after_id(page), read_limit(page))),
+                 page.limit,
+                 [](const MaintenanceWindowRecord& w) { return PageAfter{std::to_string(w.created_us), w.id}; });
 }
 
 bool set_manual_state(pqxx::transaction_base& txn, const std::string& id, std::optional<std::int64_t> activated_us,

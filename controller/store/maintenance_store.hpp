@@ -2,6 +2,8 @@
 // The maintenance_windows table (sql/0010), and the lookups that resolve a window's scope. When a
 // window is active is decided in controller/maintenance/ (it needs the cron code); here are the
 // rows, and `covering`: the enabled windows whose scope covers a job or one of some servers.
+#include "controller/store/page.hpp"
+
 #include <pqxx/pqxx>
 
 #include <cstdint>
@@ -36,8 +38,8 @@ bool update(pqxx::transaction_base& txn, const MaintenanceWindowRecord& window);
 bool remove(pqxx::transaction_base& txn, const std::string& id);
 std::optional<MaintenanceWindowRecord> find(pqxx::transaction_base& txn, const std::string& id,
                                             bool for_update = false);
-// Oldest first.
-std::vector<MaintenanceWindowRecord> list(pqxx::transaction_base& txn, int limit);
+// One page, oldest first by (created_at, id) (index maintenance_windows_by_created).
+Page<MaintenanceWindowRecord> list(pqxx::transaction_base& txn, const PageRequest& page);
 
 // The hand-set state: activate / deactivate. False when there is no such window.
 bool set_manual_state(pqxx::transaction_base& txn, const std::string& id, std::optional<std::int64_t> activated_us,

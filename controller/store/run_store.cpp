@@ -1,5 +1,6 @@
 #include "controller/store/run_store.hpp"
 
+#include "controller/store/page_params.hpp"
 #include "controller/store/sql_text.hpp"
 
 namespace tether::store::runs {
@@ -122,15 +123,31 @@ std::optional<RunRecord> lock(pqxx::transaction_base& txn, const std::string& id
   return to_run(result[0]);
 }
 
-std::vector<RunRecord> list(pqxx::transaction_base& txn, const ListFilter& f) {
-  return to_runs(txn.exec_params(
-      std::string("SELECT ") + run_columns +
+namespace {
+// An unnamed statement: PostgreSQL plans it with its parameters, so the filters left out and the
+// first page's null position fold away and the index range is exact. ORDER BY names the table's
+// columns: a bare `id` would be the output column id::text, whose order no index has.
+pqxx::result list_rows(pqxx::transaction_base& txn, const std::string& select, const ListFilter& f) {
+  return txn.exec_params(
+      select +
           " FROM runs WHERE ($1::uuid IS NULL OR job_id = $1::uuid) AND ($2::uuid IS NULL OR trigger_id = $2::uuid) "
           "AND ($3::text IS NULL OR status = $3) "
           "AND ($4::bigint IS NULL OR scheduled_at >= " TETHER_SQL_AT("$4") ") "
           "AND ($5::bigint IS NULL OR scheduled_at < " TETHER_SQL_AT("$5") ") "
-          "ORDER BY scheduled_at DESC, id LIMIT $6",
-      f.job_id, f.trigger_id, f.status, f.since_us, f.until_us, f.limit));
+          "AND ($6::bigint IS NULL OR (scheduled_at, id) < (" TETHER_SQL_AT("$6") ", $7::uuid)) "
+          "ORDER BY runs.scheduled_at DESC, runs.id DESC LIMIT $8",
+      f.job_id, f.trigger_id, f.status, f.since_us, f.until_us, after_sort(f.page), after_id(f.page),
+      read_limit(f.page));
+}
+}  // namespace
+
+Page<RunRecord> list(pqxx::transaction_base& txn, const ListFilter& f) {
+  return page_of(to_runs(list_rows(txn, std::string("SELECT ") + run_columns, f)), f.page.limit,
+                 [](const RunRecord& run) { return PageAfter{std::to_string(run.scheduled_us), run.id}; });
+}
+
+std::string list_plan(pqxx::transaction_base& txn, const ListFilter& f) {
+  return plan_text(list_rows(txn, std::string("EXPLAIN SELECT ") + run_columns, f));
 }
 
 std::vector<RunRecord> active_of_job(pqxx::transaction_base& txn, const std::string& job_id) {

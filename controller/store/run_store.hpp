@@ -4,6 +4,7 @@
 // A run's row is locked (FOR UPDATE) by whoever advances it, so that concurrent advances of one
 // run, from any controller, take turns.
 #include "common/clock.hpp"
+#include "controller/store/page.hpp"
 
 #include <pqxx/pqxx>
 
@@ -105,10 +106,14 @@ struct ListFilter {
   std::optional<std::string> status;
   std::optional<std::int64_t> since_us;
   std::optional<std::int64_t> until_us;
-  int limit = 100;
+  PageRequest page;  // how many, and where the page starts
 };
-// Newest first (by scheduled time).
-std::vector<RunRecord> list(pqxx::transaction_base& txn, const ListFilter& filter);
+// One page, newest first: by (scheduled_at, id) descending, served by runs_by_scheduled, or with
+// a job, a trigger or a status by runs_by_job, runs_by_trigger or runs_by_status.
+Page<RunRecord> list(pqxx::transaction_base& txn, const ListFilter& filter);
+// The plan PostgreSQL chooses for list(filter) (EXPLAIN's text), for the tests that prove an index
+// serves every page.
+std::string list_plan(pqxx::transaction_base& txn, const ListFilter& filter);
 
 // Runs of the job that are not over (running, waiting for approval, or scheduled for a retry or
 // behind a previous run).

@@ -1,5 +1,6 @@
 #include "controller/store/trigger_store.hpp"
 
+#include "controller/store/page_params.hpp"
 #include "controller/store/sql_text.hpp"
 
 #include <boost/json.hpp>
@@ -106,12 +107,14 @@ std::optional<TriggerRecord> find(pqxx::transaction_base& txn, const std::string
   return to_trigger(result[0]);
 }
 
-std::vector<TriggerRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& source,
-                                const std::optional<std::string>& event, int limit) {
-  return to_triggers(txn.exec_params(
-      select_triggers("WHERE ($1::text IS NULL OR source = $1) AND ($2::text IS NULL OR event = $2) "
-                      "ORDER BY created_at DESC, id LIMIT $3"),
-      source, event, limit));
+Page<TriggerRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& source,
+                         const std::optional<std::string>& event, const PageRequest& page) {
+  return page_of(to_triggers(txn.exec_params(
+                     select_triggers("WHERE ($1::text IS NULL OR source = $1) AND ($2::text IS NULL OR event = $2) "
+                                     "AND ($3::bigint IS NULL OR (created_at, id) < (" TETHER_SQL_AT("$3") ", $4::uuid)) "
+                                     "ORDER BY triggers.created_at DESC, triggers.id DESC LIMIT $5"),
+                     source, event, after_sort(page), after_id(page), read_limit(page))),
+                 page.limit, [](const TriggerRecord& t) { return PageAfter{std::to_string(t.created_us), t.id}; });
 }
 
 std::vector<TriggerRecord> of_job(pqxx::transaction_base& txn, const std::string& job_id) {

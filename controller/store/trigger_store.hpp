@@ -5,6 +5,7 @@
 // claimed FOR UPDATE SKIP LOCKED and marked processed by the transaction that fires their
 // triggers' runs, so that each is handled once whichever controller takes it.
 #include "common/clock.hpp"
+#include "controller/store/page.hpp"
 
 #include <pqxx/pqxx>
 
@@ -55,9 +56,9 @@ void insert(pqxx::transaction_base& txn, const TriggerRecord& trigger);
 // Writes every field but the id, creator and creation time; false when it is gone.
 bool update(pqxx::transaction_base& txn, const TriggerRecord& trigger);
 std::optional<TriggerRecord> find(pqxx::transaction_base& txn, const std::string& id, bool for_update = false);
-// Newest first.
-std::vector<TriggerRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& source,
-                                const std::optional<std::string>& event, int limit);
+// One page, newest first: by (created_at, id) descending (index triggers_by_created).
+Page<TriggerRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& source,
+                         const std::optional<std::string>& event, const PageRequest& page);
 // Every trigger of the job (export, the seed 000 adapter).
 std::vector<TriggerRecord> of_job(pqxx::transaction_base& txn, const std::string& job_id);
 bool remove(pqxx::transaction_base& txn, const std::string& id);

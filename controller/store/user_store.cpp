@@ -1,5 +1,6 @@
 #include "controller/store/user_store.hpp"
 
+#include "controller/store/page_params.hpp"
 #include "controller/store/sql_text.hpp"
 
 namespace tether::store::users {
@@ -68,12 +69,15 @@ std::optional<UserRecord> find_user(pqxx::transaction_base& txn, const std::stri
   return to_user(result[0]);
 }
 
-std::vector<UserRecord> list_users(pqxx::transaction_base& txn) {
+Page<UserRecord> list_users(pqxx::transaction_base& txn, const PageRequest& page) {
   std::vector<UserRecord> out;
-  for (const auto& row : txn.exec(std::string("SELECT ") + user_columns + " FROM users ORDER BY username")) {
+  for (const auto& row : txn.exec_params(std::string("SELECT ") + user_columns +
+                                             " FROM users WHERE ($1::text IS NULL OR username > $1) "
+                                             "ORDER BY username LIMIT $2",
+                                         after_sort(page), read_limit(page))) {
     out.push_back(to_user(row));
   }
-  return out;
+  return page_of(std::move(out), page.limit, [](const UserRecord& user) { return PageAfter{user.username, user.id}; });
 }
 
 std::optional<std::string> delete_user(pqxx::transaction_base& txn, const std::string& username) {
@@ -131,13 +135,16 @@ bool delete_session(pqxx::transaction_base& txn, const std::string& id) {
   return !txn.exec_params("DELETE FROM sessions WHERE id = $1 RETURNING id", id).empty();
 }
 
-std::vector<SessionRecord> live_sessions(pqxx::transaction_base& txn, std::int64_t now_us,
-                                         const std::optional<std::string>& user_id) {
-  return sessions_of(txn.exec_params(std::string("SELECT ") + session_columns +
-                                         " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.expires_at > " TETHER_SQL_AT(
-                                             "$1") " AND ($2::uuid IS NULL OR s.user_id = $2::uuid) "
-                                                   "ORDER BY s.created_at DESC LIMIT 1000",
-                                     now_us, user_id));
+Page<SessionRecord> live_sessions(pqxx::transaction_base& txn, std::int64_t now_us,
+                                  const std::optional<std::string>& user_id, const PageRequest& page) {
+  return page_of(sessions_of(txn.exec_params(
+                     std::string("SELECT ") + session_columns +
+                         " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.expires_at > " TETHER_SQL_AT("$1")
+                         " AND ($2::uuid IS NULL OR s.user_id = $2::uuid) "
+                         "AND ($3::bigint IS NULL OR (s.created_at, s.id) < (" TETHER_SQL_AT("$3") ", $4::uuid)) "
+                         "ORDER BY s.created_at DESC, s.id DESC LIMIT $5",
+                     now_us, user_id, after_sort(page), after_id(page), read_limit(page))),
+                 page.limit, [](const SessionRecord& s) { return PageAfter{std::to_string(s.created_us), s.id}; });
 }
 
 std::vector<SessionRecord> delete_sessions_by_prefix(pqxx::transaction_base& txn, const std::string& prefix) {

@@ -1,6 +1,8 @@
 #pragma once
 // Users and their login sessions (sql/0008_users_sessions.sql). Times from the caller's clock
 // travel as epoch microseconds, so that session expiry follows an injected clock.
+#include "controller/store/page.hpp"
+
 #include <pqxx/pqxx>
 
 #include <cstdint>
@@ -28,7 +30,9 @@ struct NewUser {
 // false when the username is taken.
 bool insert_user(pqxx::transaction_base& txn, const NewUser& user);
 std::optional<UserRecord> find_user(pqxx::transaction_base& txn, const std::string& username);
-std::vector<UserRecord> list_users(pqxx::transaction_base& txn);
+// One page by username (unique, so its own index serves the order; the cursor's id is the last
+// user's, for the cursor's shape only).
+Page<UserRecord> list_users(pqxx::transaction_base& txn, const PageRequest& page);
 // The removed user's id; nullopt when there is no such user. Its sessions go with it.
 std::optional<std::string> delete_user(pqxx::transaction_base& txn, const std::string& username);
 int count_admins(pqxx::transaction_base& txn);
@@ -58,9 +62,10 @@ std::vector<SessionRecord> find_sessions(pqxx::transaction_base& txn, const std:
 // last_seen_at moves at most once a minute, so that reads do not each become a write.
 void touch_session(pqxx::transaction_base& txn, const std::string& id, std::int64_t now_us);
 bool delete_session(pqxx::transaction_base& txn, const std::string& id);
-// Live sessions (expires after `now_us`), newest first; of one user when `user_id` is set.
-std::vector<SessionRecord> live_sessions(pqxx::transaction_base& txn, std::int64_t now_us,
-                                         const std::optional<std::string>& user_id);
+// One page of the live sessions (expires after `now_us`), newest first by (created_at, id); of
+// one user when `user_id` is set (indexes sessions_by_created, sessions_user).
+Page<SessionRecord> live_sessions(pqxx::transaction_base& txn, std::int64_t now_us,
+                                  const std::optional<std::string>& user_id, const PageRequest& page);
 // Deletes the sessions whose token prefix ("tss_" + 8 hex digits) is `prefix`; returns them.
 std::vector<SessionRecord> delete_sessions_by_prefix(pqxx::transaction_base& txn, const std::string& prefix);
 // Deletes a user's sessions but `keep` (the caller's own, when it changes its password); returns how many.

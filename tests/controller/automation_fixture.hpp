@@ -63,7 +63,7 @@ struct AutomationFixture {
     pqxx::read_transaction txn(fx.connection);
     store::runs::ListFilter filter;
     filter.job_id = job_id;
-    auto runs = store::runs::list(txn, filter);
+    auto runs = store::runs::list(txn, filter).rows;
     std::reverse(runs.begin(), runs.end());  // oldest first
     return runs;
   }

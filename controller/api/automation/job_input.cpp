@@ -7,6 +7,7 @@
 #include "controller/api/automation/body_fields.hpp"
 #include "controller/api/automation/views.hpp"
 #include "controller/api/handler_support.hpp"
+#include "controller/api/pagination.hpp"
 #include "controller/api/v1/requests.hpp"
 #include "controller/http/responses.hpp"
 
@@ -244,7 +245,7 @@ store::runs::ListFilter parse_run_filter(const std::map<std::string, std::string
   }
   filter.since_us = time_query_param_us(params, "since");
   filter.until_us = time_query_param_us(params, "until");
-  filter.limit = limit_query_param(params, 100, 1000);
+  filter.page = page_request(params);
   if (with_ids) {
     filter.job_id = uuid_query_param(params, "job_id");
     filter.trigger_id = uuid_query_param(params, "trigger_id");

@@ -38,8 +38,8 @@ bool patch_names_env(const boost::json::object& patch);
 // The `source` query parameter of the jobs and triggers lists (config or dynamic); 422 naming it.
 std::optional<std::string> parse_source_param(const std::map<std::string, std::string>& params);
 
-// The query of a runs list: status (seed 002's values), since and until (RFC 3339), limit
-// (1..1000, default 100) and, with_ids, job_id and trigger_id (UUIDs). 422 naming the parameter.
+// The query of a runs list: status (seed 002's values), since and until (RFC 3339), limit and
+// cursor (api/pagination.hpp) and, with_ids, job_id and trigger_id (UUIDs). 422 naming the parameter.
 store::runs::ListFilter parse_run_filter(const std::map<std::string, std::string>& params, bool with_ids);
 
 }  // namespace tether::api::automation

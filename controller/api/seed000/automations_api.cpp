@@ -7,6 +7,7 @@
 #include "controller/api/automation/views.hpp"
 #include "controller/api/event_streams.hpp"
 #include "controller/api/handler_support.hpp"
+#include "controller/api/pagination.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/api/seed000/automation_input.hpp"
 #include "controller/api/seed000/automation_views.hpp"
@@ -23,9 +24,6 @@ namespace {
 
 using http::bhttp::status;
 using http::bhttp::verb;
-
-constexpr int default_list_limit = 100;
-constexpr int max_list_limit = 1000;
 
 std::string automation_id_param(const std::map<std::string, std::string>& params) {
   return uuid_path_param(params, "id", "automation");  // "automation not found"
@@ -136,17 +134,20 @@ void create_automation(app::AppContext& app, const http::RequestContext& context
 void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
   // ---- the list and its exports (literal paths first: the router takes the first match)
 
+  // Seed 000 answers a bare array: the next page's cursor is in X-Next-Cursor and Link.
   router.add(verb::get, "/api/automations", http::Access::viewer, [&app](http::RequestContext& context) {
-    auto limit = Deferred<int>::from(
-        [&] { return limit_query_param(query_params(context.request), default_list_limit, max_list_limit); });
-    answer_from_db(app, context, [&app, request = context.request, limit, access = context.access](pqxx::connection& c) {
+    auto wanted = Deferred<store::PageRequest>::from([&] { return page_request(query_params(context.request)); });
+    answer_from_db(app, context, [&app, request = context.request, wanted, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);
+      const auto page = services::Automations(app.jobs, app.triggers).list(txn, wanted.get());
       boost::json::array automations;
-      for (const auto& summary : services::Automations(app.jobs, app.triggers).list(txn, limit.get())) {
+      for (const auto& summary : page.rows) {
         automations.push_back(seed000::render_automation(summary.job, summary.label, summary.last_run));
       }
-      return http::json_response(status::ok, automations);
+      auto response = http::json_response(status::ok, automations);
+      add_next_cursor_headers(response, request, page.next);
+      return response;
     });
   });
 

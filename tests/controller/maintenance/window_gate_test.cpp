@@ -286,13 +286,13 @@ TEST_CASE("activate and deactivate move a window by hand, and every change is au
   CHECK(activity.active);
   CHECK(activity.by_hand);
   CHECK(activity.until == t0 + 1h);  // one duration from now
-  CHECK(s.maintenance.active(txn, 100).size() == 1);
+  CHECK(s.maintenance.active(txn, {}).rows.size() == 1);
   s.maintenance.deactivate(txn, s.actor, nightly.id, "127.0.0.1");
-  CHECK(s.maintenance.active(txn, 100).empty());
+  CHECK(s.maintenance.active(txn, {}).rows.empty());
 
   // At 03:10 its occurrence is in progress; deactivated, it is back the next night.
   s.clock.set(t0 + 3h + 10min);
-  CHECK(s.maintenance.active(txn, 100).size() == 1);
+  CHECK(s.maintenance.active(txn, {}).rows.size() == 1);
   const auto quiet = s.maintenance.deactivate(txn, s.actor, nightly.id, "127.0.0.1");
   activity = maintenance::activity_of(quiet, s.clock.now());
   CHECK_FALSE(activity.active);

@@ -143,8 +143,8 @@ TEST_CASE("a run of a job that requires approval waits as pending_approval and n
   {
     pqxx::read_transaction txn(a.fx.connection);
     CHECK(store::approvals::count_pending(txn) == 1);
-    CHECK(store::approvals::list(txn, std::string("pending"), 10).size() == 1);
-    CHECK(store::approvals::list(txn, std::string("approved"), 10).empty());
+    CHECK(store::approvals::list(txn, std::string("pending"), {10, std::nullopt}).rows.size() == 1);
+    CHECK(store::approvals::list(txn, std::string("approved"), {10, std::nullopt}).rows.empty());
   }
   CHECK(contains(a.audit_actions(created.run.id), "approvals.request"));
   {

@@ -127,7 +127,7 @@ TEST_CASE("sessions: logout, revoke by prefix and a password change end them", "
   const auto admin = u.authenticate(u.login("admin", "SecurePass1!").token);
   {
     pqxx::work txn(u.fx.connection);
-    CHECK(u.users.sessions(txn, std::string("vera")).size() == 3);
+    CHECK(u.users.sessions(txn, std::string("vera")).rows.size() == 3);
     u.users.logout(txn, u.users.authenticate(txn, a), "127.0.0.1");
     CHECK(u.users.revoke(txn, admin, b.substr(4, 10), "127.0.0.1") == 1);  // without "tss_", 10 digits
     CHECK_THROWS_WITH(u.users.revoke(txn, admin, b.substr(0, 12), "127.0.0.1"), "Session not found");

@@ -78,7 +78,8 @@ TEST_CASE("operator keys: inserted with their creator and expiry, listed, found 
   CHECK_FALSE(inserted.revoked_at);
   CHECK(inserted.key_prefix == prefix);
   bool listed = false;
-  for (const auto& key : store::keys::list_api_keys(txn)) listed |= key.id == id && key.role == "operator";
+  const auto keys = store::keys::list_api_keys(txn, {});
+  for (const auto& key : keys.rows) listed |= key.id == id && key.role == "operator";
   CHECK(listed);
   const auto first = store::keys::revoke_api_key(txn, id);
   REQUIRE(first);
