@@ -155,6 +155,29 @@ boost::json::object operation_of(const RouteEntry& route, const RouteDoc* doc) {
   return operation;
 }
 
+// A list that answers a bare array (seeds 000 and 004) names its next page in headers.
+void add_page_headers(boost::json::object& operation, const boost::json::object& schemas) {
+  const auto* parameters = operation.if_contains("parameters");
+  const bool paged = parameters && std::any_of(parameters->as_array().begin(), parameters->as_array().end(),
+                                               [](const auto& p) { return p.at("name") == "cursor"; });
+  if (!paged) return;
+  for (auto& [status, answer] : operation.at("responses").as_object()) {
+    if (status.empty() || status[0] != '2') continue;
+    const auto* content = answer.as_object().if_contains("content");
+    const auto* json = content ? content->as_object().if_contains("application/json") : nullptr;
+    if (!json) continue;
+    const std::string ref(json->at("schema").at("$ref").as_string());
+    const auto* schema = schemas.if_contains(ref.substr(ref.rfind('/') + 1));
+    if (!schema || schema->as_object().if_contains("type") == nullptr || schema->at("type") != "array") continue;
+    answer.as_object()["headers"] = {
+        {"X-Next-Cursor",
+         {{"description", "The cursor of the next page; absent on the last page"}, {"schema", {{"type", "string"}}}}},
+        {"Link",
+         {{"description", "<this request with cursor set to the next page's>; rel=\"next\"; absent on the last page"},
+          {"schema", {{"type", "string"}}}}}};
+  }
+}
+
 std::string lower(const std::string& method) {
   std::string out;
   for (const char c : method) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -164,14 +187,16 @@ std::string lower(const std::string& method) {
 }  // namespace
 
 boost::json::object document(const std::vector<RouteEntry>& routes, std::string_view version) {
+  // Named, so that it outlives its use below.
+  auto schemas = boost::json::parse(component_schemas_json());
   boost::json::object paths;
   for (const auto& route : routes) {
     auto& item = paths[route.pattern];
     if (!item.is_object()) item = boost::json::object{};
-    item.as_object()[lower(route.method)] = operation_of(route, doc_of(route));
+    auto operation = operation_of(route, doc_of(route));
+    add_page_headers(operation, schemas.as_object());
+    item.as_object()[lower(route.method)] = std::move(operation);
   }
-  // Named, so that it outlives its use below.
-  auto schemas = boost::json::parse(component_schemas_json());
   boost::json::object components{
       {"schemas", std::move(schemas)},
       {"securitySchemes",

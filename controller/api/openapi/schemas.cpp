@@ -181,7 +181,8 @@ std::string_view component_schemas_json() {
       "misfire_grace_seconds": {"type": "integer"}, "catch_up_policy": {"type": "string"},
       "requires_approval": {"type": "boolean"}, "approvers": {"type": "array", "items": {"type": "string"}, "maxItems": 50}}},
   "JobEnvelope": {"type": "object", "properties": {"job": {"$ref": "#/components/schemas/Job"}}},
-  "JobList": {"type": "object", "properties": {"jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}}}},
+  "JobList": {"type": "object", "properties": {"jobs": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}},
+    "next_cursor": {"type": ["string", "null"], "description": "The cursor of the next page; null on the last page"}}},
   "Run": {"type": "object", "properties": {
     "id": {"type": "string", "format": "uuid"}, "job_id": {"type": ["string", "null"], "format": "uuid"},
     "trigger_id": {"type": ["string", "null"], "format": "uuid"},
@@ -192,7 +193,8 @@ std::string_view component_schemas_json() {
     "error": {"type": ["string", "null"]}, "created_by": {"type": "string"},
     "targets": {"type": "object", "description": "Counts by state and one entry per server."}}},
   "RunEnvelope": {"type": "object", "properties": {"run": {"$ref": "#/components/schemas/Run"}}},
-  "RunList": {"type": "object", "properties": {"runs": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}}}},
+  "RunList": {"type": "object", "properties": {"runs": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}},
+    "next_cursor": {"type": ["string", "null"], "description": "The cursor of the next page; null on the last page"}}},
   "AdHocRun": {"type": "object", "required": ["operation", "targets"], "properties": {
     "operation": {"type": "object"}, "targets": {"type": "object"}, "rate": {"type": "object"}, "retry": {"type": "object"}}},
   "Trigger": {"type": "object", "properties": {
@@ -204,7 +206,8 @@ std::string_view component_schemas_json() {
     "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"}}},
   "TriggerEnvelope": {"type": "object", "properties": {"trigger": {"$ref": "#/components/schemas/Trigger"},
     "webhook_secret": {"type": "string", "description": "Shown once, on creation and rotation."}}},
-  "TriggerList": {"type": "object", "properties": {"triggers": {"type": "array", "items": {"$ref": "#/components/schemas/Trigger"}}}},
+  "TriggerList": {"type": "object", "properties": {"triggers": {"type": "array", "items": {"$ref": "#/components/schemas/Trigger"}},
+    "next_cursor": {"type": ["string", "null"], "description": "The cursor of the next page; null on the last page"}}},
   "WebhookDelivery": {"type": "object", "properties": {"result": {"type": "object", "properties": {
     "matched": {"type": "integer"}, "runs": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}}}}}},
   "Deleted": {"type": "object", "properties": {"id": {"type": "string", "format": "uuid"}, "deleted": {"type": "boolean"}}},
@@ -230,7 +233,7 @@ std::string_view component_schemas_json() {
   "Seed000AutomationInput": {"type": "object", "required": ["name", "type"], "properties": {
     "name": {"type": "string"}, "type": {"type": "string"}, "params": {"type": "object"},
     "schedule": {"type": ["string", "null"]}}},
-  "Seed000AutomationList": {"type": "array", "items": {"$ref": "#/components/schemas/Seed000Automation"}},
+  "Seed000AutomationList": {"description": "One page; the next page's cursor is in the X-Next-Cursor and Link headers", "type": "array", "items": {"$ref": "#/components/schemas/Seed000Automation"}},
   "Seed000Created": {"type": "object", "properties": {"id": {"type": "string"}, "status": {"type": "string"},
     "webhook_token": {"type": "string"}, "webhook_url": {"type": "string"}}},
   "Seed000RunStarted": {"type": "object", "properties": {"run_id": {"type": "string"}, "status": {"type": "string"}}},
@@ -253,7 +256,7 @@ std::string_view component_schemas_json() {
     "last_seen_at": {"type": ["string", "null"], "format": "date-time"},
     "expires_at": {"type": "string", "format": "date-time"}, "ip": {"type": ["string", "null"]},
     "user_agent": {"type": ["string", "null"]}, "current": {"type": "boolean"}}},
-  "SessionList": {"type": "array", "items": {"$ref": "#/components/schemas/Session"}},
+  "SessionList": {"description": "One page; the next page's cursor is in the X-Next-Cursor and Link headers", "type": "array", "items": {"$ref": "#/components/schemas/Session"}},
   "PasswordChange": {"type": "object", "description": "`current` and `password` are read too.", "properties": {
     "current_password": {"type": "string", "writeOnly": true}, "new_password": {"type": "string", "writeOnly": true}}},
   "TotpSetup": {"type": "object", "properties": {"secret": {"type": "string"}, "uri": {"type": "string"}}},
@@ -261,7 +264,7 @@ std::string_view component_schemas_json() {
   "TotpDisable": {"type": "object", "required": ["username"], "properties": {"username": {"type": "string"}}},
   "User": {"type": "object", "properties": {"username": {"type": "string"},
     "role": {"type": "string", "enum": ["viewer", "operator", "admin"]}, "totp_enabled": {"type": "boolean"}}},
-  "UserList": {"type": "array", "items": {"$ref": "#/components/schemas/User"}},
+  "UserList": {"description": "One page; the next page's cursor is in the X-Next-Cursor and Link headers", "type": "array", "items": {"$ref": "#/components/schemas/User"}},
   "UserAction": {"type": "object", "required": ["action", "username"], "properties": {
     "action": {"type": "string", "enum": ["add", "remove", "change_password"]}, "username": {"type": "string"},
     "password": {"type": "string", "writeOnly": true}, "role": {"type": "string", "enum": ["viewer", "operator", "admin"]}}},
@@ -275,7 +278,7 @@ std::string_view component_schemas_json() {
     "expires_at": {"type": "string", "format": "date-time"}, "decided_by": {"type": ["string", "null"]},
     "decided_at": {"type": ["string", "null"], "format": "date-time"}, "comment": {"type": ["string", "null"]},
     "run_status": {"type": "string"}}},
-  "ApprovalList": {"type": "array", "items": {"$ref": "#/components/schemas/Approval"}},
+  "ApprovalList": {"description": "One page; the next page's cursor is in the X-Next-Cursor and Link headers", "type": "array", "items": {"$ref": "#/components/schemas/Approval"}},
   "ApprovalCount": {"type": "object", "properties": {"count": {"type": "integer"}}},
   "ApprovalComment": {"type": "object", "description": "Optional; an empty body is accepted.",
     "properties": {"comment": {"type": "string", "maxLength": 2000}}},
@@ -305,7 +308,7 @@ std::string_view component_schemas_json() {
     "last_used_at": {"type": ["string", "null"], "format": "date-time"},
     "expires_at": {"type": ["string", "null"], "format": "date-time"},
     "revoked_at": {"type": ["string", "null"], "format": "date-time"}}},
-  "ApiKeyList": {"type": "array", "items": {"$ref": "#/components/schemas/ApiKey"}},
+  "ApiKeyList": {"description": "One page; the next page's cursor is in the X-Next-Cursor and Link headers", "type": "array", "items": {"$ref": "#/components/schemas/ApiKey"}},
   "ApiKeyInput": {"type": "object", "required": ["name", "role"], "properties": {
     "name": {"type": "string", "maxLength": 200}, "role": {"type": "string", "enum": ["viewer", "operator", "admin"]},
     "expires_at": {"type": "string", "format": "date-time"}}},
@@ -337,7 +340,7 @@ std::string_view component_schemas_json() {
       "server_ids": {"type": "array", "items": {"type": "string"}}, "tags": {"type": "array", "items": {"type": "string"}},
       "job_ids": {"type": "array", "items": {"type": "string"}}}}, {"type": "null"}]},
     "autonomy_override": {"type": "string", "enum": ["disabled", "approval"]}, "enabled": {"type": "boolean"}}},
-  "MaintenanceWindowList": {"type": "array", "items": {"$ref": "#/components/schemas/MaintenanceWindow"}},
+  "MaintenanceWindowList": {"description": "One page; the next page's cursor is in the X-Next-Cursor and Link headers", "type": "array", "items": {"$ref": "#/components/schemas/MaintenanceWindow"}},
   "OpenApi": {"type": "object", "description": "This document."}
 })json";
 }
