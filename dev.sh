@@ -296,7 +296,8 @@ cmd_up() {
   # The first admin user: made once, with a generated password that is printed only then (it is
   # stored nowhere but as its PBKDF2 hash).
   local admin_user_line="admin        (password printed when it was created; reset it with POST /api/admin/users)"
-  api_call GET /api/admin/users "$ADMIN_KEY"
+  # The users list is paged (by username); one page of 1,000 holds every user of a dev stack.
+  api_call GET "/api/admin/users?limit=1000" "$ADMIN_KEY"
   if [[ $API_STATUS == 200 ]] && ! jq -e 'any(.[]; .username == "admin")' >/dev/null <<<"$API_BODY"; then
     local admin_password
     admin_password="Tether-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
