@@ -59,18 +59,18 @@ std::vector<RunRecord> to_runs(const pqxx::result& result) {
   return out;
 }
 
+void count_state(TargetCounts& counts, const std::string& state, int n) {
+  counts.total += n;
+  if (state == "pending") counts.pending += n;
+  else if (state == "started") counts.started += n;
+  else if (state == "succeeded") counts.succeeded += n;
+  else if (state == "failed") counts.failed += n;
+  else if (state == "canceled") counts.canceled += n;
+}
+
 TargetCounts to_counts(const pqxx::result& result) {
   TargetCounts counts;
-  for (const auto& row : result) {
-    const auto state = row[0].as<std::string>();
-    const int n = row[1].as<int>();
-    counts.total += n;
-    if (state == "pending") counts.pending += n;
-    else if (state == "started") counts.started += n;
-    else if (state == "succeeded") counts.succeeded += n;
-    else if (state == "failed") counts.failed += n;
-    else if (state == "canceled") counts.canceled += n;
-  }
+  for (const auto& row : result) count_state(counts, row[0].as<std::string>(), row[1].as<int>());
   return counts;
 }
 
@@ -206,6 +206,19 @@ TargetCounts latest_counts(pqxx::transaction_base& txn, const std::string& run_i
                                "FROM run_targets WHERE run_id = $1 ORDER BY server_id, attempt DESC) latest "
                                "GROUP BY state",
                                run_id));
+}
+
+std::map<std::string, TargetCounts> latest_counts_of(pqxx::transaction_base& txn,
+                                                     const std::vector<std::string>& run_ids) {
+  std::map<std::string, TargetCounts> out;
+  if (run_ids.empty()) return out;
+  const auto result = txn.exec_params(
+      "SELECT run_id::text, state, count(*)::int FROM (SELECT DISTINCT ON (run_id, server_id) run_id, state "
+      "FROM run_targets WHERE run_id = ANY(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)::uuid)) "
+      "ORDER BY run_id, server_id, attempt DESC) latest GROUP BY run_id, state",
+      to_json_array(run_ids));
+  for (const auto& row : result) count_state(out[row[0].as<std::string>()], row[1].as<std::string>(), row[2].as<int>());
+  return out;
 }
 
 std::vector<std::string> next_pending(pqxx::transaction_base& txn, const std::string& run_id, int attempt, int count) {

@@ -9,6 +9,7 @@
 #include <pqxx/pqxx>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -130,6 +131,10 @@ void settle_targets_of(pqxx::transaction_base& txn, const std::string& run_id,
                        const std::vector<std::string>& operation_ids);
 TargetCounts attempt_counts(pqxx::transaction_base& txn, const std::string& run_id, int attempt);
 TargetCounts latest_counts(pqxx::transaction_base& txn, const std::string& run_id);
+// The same for each of `run_ids` in one statement (a page of runs), by run id; a run without
+// targets is absent.
+std::map<std::string, TargetCounts> latest_counts_of(pqxx::transaction_base& txn,
+                                                     const std::vector<std::string>& run_ids);
 std::vector<std::string> next_pending(pqxx::transaction_base& txn, const std::string& run_id, int attempt, int count);
 // The targets (server id -> operation id) of the attempt have started.
 void mark_started(pqxx::transaction_base& txn, const std::string& run_id, int attempt,

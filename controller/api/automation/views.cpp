@@ -217,8 +217,14 @@ boost::json::object render_run_detail(const store::RunRecord& run, const store::
 }
 
 boost::json::array render_runs(pqxx::transaction_base& txn, const std::vector<store::RunRecord>& runs) {
+  std::vector<std::string> ids;
+  for (const auto& run : runs) ids.push_back(run.id);
+  const auto counts = store::runs::latest_counts_of(txn, ids);  // one statement for the page
   boost::json::array out;
-  for (const auto& run : runs) out.push_back(render_run(run, store::runs::latest_counts(txn, run.id)));
+  for (const auto& run : runs) {
+    const auto it = counts.find(run.id);
+    out.push_back(render_run(run, it == counts.end() ? store::TargetCounts{} : it->second));
+  }
   return out;
 }
 

@@ -154,3 +154,59 @@ TEST_CASE("runs: every page, first or deep, with or without a filter, is read th
     }
   }
 }
+
+TEST_CASE("runs: a page's target counts, read in one statement, are each run's latest attempt per server",
+          "[store][pages]") {
+  testing::StoreFixture fx;
+  std::vector<std::string> servers{fx.server_id};
+  {
+    pqxx::work txn(fx.connection);
+    for (int i = 0; i < 2; ++i) {
+      const auto id = ids::new_uuid();
+      store::servers::insert(txn, id, "extra-" + id.substr(0, 8), {}, "tat_" + id.substr(0, 8), "hash");
+      servers.push_back(id);
+    }
+    txn.commit();
+  }
+  const std::string retried = "00000000-0000-4000-8000-000000000001", waiting = "00000000-0000-4000-8000-000000000002",
+                    bare = "00000000-0000-4000-8000-000000000003";
+  {
+    pqxx::work txn(fx.connection);
+    txn.exec("INSERT INTO runs (id, status, scheduled_at, operation_type, operation_params, max_concurrency, "
+             "created_by, created_at) SELECT ('00000000-0000-4000-8000-00000000000' || i)::uuid, 'running', now(), "
+             "'exec', '{}', 1, 'test', now() FROM generate_series(1, 3) AS i");
+    // The retried run: attempt 1 succeeded on one server and failed on two; attempt 2 of those two
+    // succeeded on one and is pending on the other.
+    const auto target = [&](const std::string& run, int attempt, const std::string& server, const char* state) {
+      txn.exec_params("INSERT INTO run_targets (run_id, attempt, server_id, ordinal, state) VALUES ($1, $2, $3, 0, $4)",
+                      run, attempt, server, state);
+    };
+    target(retried, 1, servers[0], "succeeded");
+    target(retried, 1, servers[1], "failed");
+    target(retried, 1, servers[2], "failed");
+    target(retried, 2, servers[1], "succeeded");
+    target(retried, 2, servers[2], "pending");
+    target(waiting, 1, servers[0], "pending");
+    txn.commit();
+  }
+  pqxx::read_transaction txn(fx.connection);
+  const auto counts = store::runs::latest_counts_of(txn, {retried, waiting, bare});
+  CHECK(counts.size() == 2);
+  CHECK_FALSE(counts.count(bare));
+  for (const auto& run : {retried, waiting}) {
+    INFO(run);
+    REQUIRE(counts.count(run));
+    const auto one = store::runs::latest_counts(txn, run);
+    const auto& batched = counts.at(run);
+    CHECK(batched.total == one.total);
+    CHECK(batched.pending == one.pending);
+    CHECK(batched.started == one.started);
+    CHECK(batched.succeeded == one.succeeded);
+    CHECK(batched.failed == one.failed);
+    CHECK(batched.canceled == one.canceled);
+  }
+  CHECK(counts.at(retried).total == 3);
+  CHECK(counts.at(retried).succeeded == 2);
+  CHECK(counts.at(retried).pending == 1);
+  CHECK(counts.at(retried).failed == 0);
+}
