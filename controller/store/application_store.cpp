@@ -41,7 +41,7 @@ Page<Application> list(pqxx::transaction_base& txn, const PageRequest& page) {
            std::string("SELECT ") + application_columns + ", " TETHER_SQL_US("created_at") " FROM applications "
                "WHERE deleted_at IS NULL "
                "AND ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
-               "ORDER BY created_at, id LIMIT $3",
+               "ORDER BY applications.created_at, applications.id LIMIT $3",  // not the id::text column
            after_sort(page), after_id(page), page.limit + 1)) {
     auto application = to_application(r);
     PageAfter key{r[7].as<std::string>(), application.id};

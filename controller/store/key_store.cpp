@@ -116,7 +116,7 @@ Page<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn, cons
   for (const auto& row : txn.exec_params(
            std::string("SELECT ") + automation_key_columns + ", " TETHER_SQL_US("created_at") " FROM automation_keys "
                "WHERE ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
-               "ORDER BY created_at, id LIMIT $3",
+               "ORDER BY automation_keys.created_at, automation_keys.id LIMIT $3",  // not the id::text column
            after_sort(page), after_id(page), page.limit + 1)) {
     auto key = to_record(row);
     PageAfter after{row[14].as<std::string>(), key.id};

@@ -32,7 +32,7 @@ Page<Credential> list(pqxx::transaction_base& txn, const PageRequest& page) {
            std::string("SELECT ") + columns + ", " TETHER_SQL_US("created_at") " FROM registry_credentials "
                "WHERE deleted_at IS NULL "
                "AND ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
-               "ORDER BY created_at, id LIMIT $3",
+               "ORDER BY registry_credentials.created_at, registry_credentials.id LIMIT $3",  // not id::text
            after_sort(page), after_id(page), page.limit + 1)) {
     auto credential = to_credential(r);
     PageAfter key{r[8].as<std::string>(), credential.id};

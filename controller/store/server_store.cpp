@@ -54,7 +54,8 @@ Page<ServerRecord> list(pqxx::transaction_base& txn, const ListFilter& filter, c
                "AND ($2::text IS NULL OR tags @> ARRAY[$2::text]) "
                "AND ($3::text IS NULL OR starts_with(name COLLATE \"C\", $3)) "
                "AND ($4::text IS NULL OR (name COLLATE \"C\", id) > ($4 COLLATE \"C\", $5::uuid)) "
-               "ORDER BY name COLLATE \"C\", id LIMIT $6",
+               // Qualified: a bare `id` would be the text column of the select list.
+               "ORDER BY servers.name COLLATE \"C\", servers.id LIMIT $6",
            filter.status, filter.tag, filter.name_prefix, after_name, after_id, page.limit + 1)) {
     rows.push_back(to_record(row));
   }
