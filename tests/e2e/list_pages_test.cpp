@@ -274,3 +274,43 @@ TEST_CASE("a list refuses a cursor it did not make, a limit out of range and an 
   CHECK_FALSE(page.header("X-Next-Cursor").has_value());
   CHECK_FALSE(page.header("Link").has_value());
 }
+
+TEST_CASE("the audit log of the fleet's registrations is walked page by page, each entry once", "[e2e][pages]") {
+  auto& f = fleet();
+  std::size_t created = 0, decommissioned = 0;
+  for (const auto& [id, server] : f.servers) {
+    ++created;
+    if (server.status == "decommissioned") ++decommissioned;
+  }
+  // GET /api/audit?action_prefix=servers.&limit=…, then each next_cursor: newest first.
+  const auto walk_audit = [&](int limit) {
+    std::vector<std::int64_t> ids;
+    std::map<std::string, std::size_t> actions;
+    auto client = f.stack.client();
+    std::string cursor;
+    for (int pages = 0;; ++pages) {
+      REQUIRE(pages < 1000);
+      const auto target = "/api/audit?action_prefix=servers.&limit=" + std::to_string(limit) +
+                          (cursor.empty() ? std::string() : "&cursor=" + cursor);
+      const auto response = client.get(target, {http::bearer(f.stack.admin_key())});
+      INFO(target << ": " << describe(response).substr(0, 2000));
+      REQUIRE(response.status == 200);
+      const auto body = json_object(response);
+      const auto& entries = body.at("entries").as_array();
+      REQUIRE(entries.size() <= static_cast<std::size_t>(limit));
+      for (const auto& entry : entries) {
+        ids.push_back(int_field(entry.as_object(), "id"));
+        ++actions[string_field(entry.as_object(), "action")];
+      }
+      if (body.at("next_cursor").is_null()) break;
+      REQUIRE(entries.size() == static_cast<std::size_t>(limit));
+      cursor = std::string(body.at("next_cursor").as_string());
+    }
+    return std::make_pair(ids, actions);
+  };
+  const auto [by_1000, actions] = walk_audit(1000);
+  CHECK(std::set<std::int64_t>(by_1000.begin(), by_1000.end()).size() == by_1000.size());
+  CHECK(actions.at("servers.create") == created);
+  CHECK(actions.at("servers.decommission") == decommissioned);
+  CHECK(walk_audit(77).first == by_1000);  // the same entries in the same order, whatever the page size
+}
