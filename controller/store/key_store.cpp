@@ -1,5 +1,6 @@
 #include "controller/store/key_store.hpp"
 
+#include "controller/store/keyed_page.hpp"
 #include "controller/store/sql_text.hpp"
 
 namespace tether::store::keys {
@@ -110,13 +111,18 @@ AutomationKeyRecord insert_automation_key(pqxx::transaction_base& txn, const New
   return to_record(row);
 }
 
-std::vector<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn) {
-  std::vector<AutomationKeyRecord> out;
-  for (const auto& row :
-       txn.exec(std::string("SELECT ") + automation_key_columns + " FROM automation_keys ORDER BY created_at, id")) {
-    out.push_back(to_record(row));
+Page<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn, const PageRequest& page) {
+  std::vector<Keyed<AutomationKeyRecord>> rows;
+  for (const auto& row : txn.exec_params(
+           std::string("SELECT ") + automation_key_columns + ", " TETHER_SQL_US("created_at") " FROM automation_keys "
+               "WHERE ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
+               "ORDER BY automation_keys.created_at, automation_keys.id LIMIT $3",  // not the id::text column
+           after_sort(page), after_id(page), page.limit + 1)) {
+    auto key = to_record(row);
+    PageAfter after{row[14].as<std::string>(), key.id};
+    rows.push_back({std::move(key), std::move(after)});
   }
-  return out;
+  return keyed_page(std::move(rows), page.limit);
 }
 
 std::optional<AutomationKeyRecord> find_automation_key(pqxx::transaction_base& txn, const std::string& prefix) {
