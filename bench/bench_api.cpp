@@ -109,24 +109,31 @@ std::vector<CreatedServer> create_servers(const ApiSettings& api, std::size_t co
 
 ServerTally tally_servers(const ApiSettings& api, const std::set<std::string>& ids, const std::string& tag) {
   auto client = make_client(api);
-  const auto answer = call(client, api, "GET", "/api/servers", nullptr, 200).as_object();
   ServerTally tally;
-  for (const auto& value : answer.at("servers").as_array()) {
-    const auto& server = value.as_object();
-    const std::string id(server.at("id").as_string());
-    if (ids.count(id)) {
-      ++tally.listed;
-      if (server.at("connected").as_bool()) ++tally.connected;
-      if (server.at("status").as_string() == "active") ++tally.active;
-    } else if (!tag.empty() && server.at("status").as_string() != "decommissioned") {
-      for (const auto& t : server.at("tags").as_array()) {
-        if (t.is_string() && t.as_string() == tag) {
-          ++tally.others_with_tag;
-          break;
+  // The whole list, a page of 1,000 at a time (GET /api/servers is paged).
+  std::string cursor;
+  do {
+    const auto target = "/api/servers?limit=1000" + (cursor.empty() ? std::string() : "&cursor=" + cursor);
+    const auto answer = call(client, api, "GET", target, nullptr, 200).as_object();
+    for (const auto& value : answer.at("servers").as_array()) {
+      const auto& server = value.as_object();
+      const std::string id(server.at("id").as_string());
+      if (ids.count(id)) {
+        ++tally.listed;
+        if (server.at("connected").as_bool()) ++tally.connected;
+        if (server.at("status").as_string() == "active") ++tally.active;
+      } else if (!tag.empty() && server.at("status").as_string() != "decommissioned") {
+        for (const auto& t : server.at("tags").as_array()) {
+          if (t.is_string() && t.as_string() == tag) {
+            ++tally.others_with_tag;
+            break;
+          }
         }
       }
     }
-  }
+    const auto& next = answer.at("next_cursor");
+    cursor = next.is_string() ? std::string(next.as_string()) : std::string();
+  } while (!cursor.empty());
   return tally;
 }
 

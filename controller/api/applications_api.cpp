@@ -1,6 +1,7 @@
 // Applications (deploy targets) and their deployments.
 #include "common/json_fields.hpp"
 #include "controller/api/handler_support.hpp"
+#include "controller/api/pagination.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/api/v1/operation_view.hpp"
 #include "controller/services/application_service.hpp"
@@ -58,9 +59,12 @@ void add_application_routes(http::Router& router, app::AppContext& app) {
     answer_from_db(app, context, [request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);
+      const auto page = services::list_applications(txn, page_request(query_params(request)));
       boost::json::array out;
-      for (const auto& a : services::list_applications(txn)) out.push_back(render_application(a));
-      return http::json_response(status::ok, boost::json::object{{"applications", std::move(out)}});
+      for (const auto& a : page.rows) out.push_back(render_application(a));
+      boost::json::object body{{"applications", std::move(out)}};
+      add_next_cursor(body, page.next);
+      return http::json_response(status::ok, body);
     });
   });
 
@@ -104,13 +108,15 @@ void add_application_routes(http::Router& router, app::AppContext& app) {
     answer_from_db(app, context, [request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);
+      const auto params = query_params(request);
       std::optional<std::string> application_id;
-      if (auto params = query_params(request); params.count("application_id")) {
-        application_id = uuid_path_param(params, "application_id", "application");
-      }
+      if (params.count("application_id")) application_id = uuid_path_param(params, "application_id", "application");
+      const auto page = store::applications::deployments(txn, application_id, page_request(params));
       boost::json::array out;
-      for (const auto& d : store::applications::deployments(txn, application_id)) out.push_back(render_deployment(d));
-      return http::json_response(status::ok, boost::json::object{{"deployments", std::move(out)}});
+      for (const auto& d : page.rows) out.push_back(render_deployment(d));
+      boost::json::object body{{"deployments", std::move(out)}};
+      add_next_cursor(body, page.next);
+      return http::json_response(status::ok, body);
     });
   });
 

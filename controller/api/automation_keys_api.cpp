@@ -3,6 +3,7 @@
 #include "common/time.hpp"
 #include "common/utf8.hpp"
 #include "controller/api/handler_support.hpp"
+#include "controller/api/pagination.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/auth/networks.hpp"
 #include "controller/services/key_service.hpp"
@@ -127,9 +128,12 @@ void add_automation_key_routes(http::Router& router, app::AppContext& app) {
     answer_from_db(app, context, [request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);
+      const auto page = services::list_automation_keys(txn, page_request(query_params(request)));
       boost::json::array keys;
-      for (const auto& key : services::list_automation_keys(txn)) keys.push_back(render_key(key));
-      return http::json_response(status::ok, boost::json::object{{"keys", std::move(keys)}});
+      for (const auto& key : page.rows) keys.push_back(render_key(key));
+      boost::json::object body{{"keys", std::move(keys)}};
+      add_next_cursor(body, page.next);
+      return http::json_response(status::ok, body);
     });
   });
 

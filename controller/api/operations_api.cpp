@@ -5,6 +5,7 @@
 #include "common/utf8.hpp"
 #include "controller/api/event_streams.hpp"
 #include "controller/api/handler_support.hpp"
+#include "controller/api/pagination.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/api/v1/operation_view.hpp"
 #include "controller/services/operation_service.hpp"
@@ -31,22 +32,12 @@ boost::json::object render_operation(const store::OperationRecord& operation) {
   return view;
 }
 
-boost::json::object render_operations(const std::vector<store::OperationRecord>& operations) {
+boost::json::object render_operations(const store::Page<store::OperationRecord>& page) {
   boost::json::array out;
-  for (const auto& operation : operations) out.push_back(render_operation(operation));
-  return {{"operations", std::move(out)}};
-}
-
-int parse_limit(const std::map<std::string, std::string>& params, int fallback, int max) {
-  auto it = params.find("limit");
-  if (it == params.end()) return fallback;
-  try {
-    std::size_t used = 0;
-    const int limit = std::stoi(it->second, &used);
-    if (used == it->second.size() && limit >= 1 && limit <= max) return limit;
-  } catch (const std::exception&) {
-  }
-  throw http::ApiError(status::unprocessable_entity, "limit: must be an integer from 1 to " + std::to_string(max));
+  for (const auto& operation : page.rows) out.push_back(render_operation(operation));
+  boost::json::object body{{"operations", std::move(out)}};
+  add_next_cursor(body, page.next);
+  return body;
 }
 
 std::optional<std::string> time_param(const std::map<std::string, std::string>& params, const std::string& name) {
@@ -145,8 +136,8 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
       store::operations::ListFilter filter;
       if (auto it = params.find("run_id"); it != params.end()) filter.run_id = it->second;
       filter.automation_key_id = uuid_param(params, "key_id");
-      filter.limit = parse_limit(params, 200, 1000);
-      return http::json_response(status::ok, render_operations(store::operations::list(txn, filter)));
+      const auto page = page_request(params, {SortKey::micros, RowId::uuid});
+      return http::json_response(status::ok, render_operations(store::operations::list(txn, filter, page)));
     });
   });
 
@@ -199,8 +190,10 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
       auth::authenticate_operator(txn, request, access);
       store::operations::ListFilter filter;
       filter.automation_key_id = uuid_path_param(params, "id", "automation key");
-      filter.limit = parse_limit(query_params(request), 200, 1000);
-      return http::json_response(status::ok, render_operations(store::operations::list(txn, filter)));
+      const auto query = query_params(request);
+      if (auto it = query.find("run_id"); it != query.end()) filter.run_id = it->second;
+      const auto page = page_request(query, {SortKey::micros, RowId::uuid});
+      return http::json_response(status::ok, render_operations(store::operations::list(txn, filter, page)));
     });
   });
 
@@ -219,10 +212,13 @@ void add_operation_routes(http::Router& router, app::AppContext& app) {
       if (auto it = params.find("username"); it != params.end()) filter.username = it->second;
       filter.since = time_param(params, "since");
       filter.until = time_param(params, "until");
-      filter.limit = parse_limit(params, 100, 1000);
+      const auto page =
+          store::audit::page(txn, filter, page_request(params, {SortKey::micros, RowId::integer}), audit_output_bytes);
       boost::json::array entries;
-      for (const auto& row : store::audit::query(txn, filter, audit_output_bytes)) entries.push_back(render_audit(row));
-      return http::json_response(status::ok, boost::json::object{{"entries", std::move(entries)}});
+      for (const auto& row : page.rows) entries.push_back(render_audit(row));
+      boost::json::object body{{"entries", std::move(entries)}};
+      add_next_cursor(body, page.next);
+      return http::json_response(status::ok, body);
     });
   });
 }

@@ -1,6 +1,7 @@
 // Registry credentials: the password goes in and never comes out.
 #include "common/json_fields.hpp"
 #include "controller/api/handler_support.hpp"
+#include "controller/api/pagination.hpp"
 #include "controller/api/routes.hpp"
 
 namespace tether::api {
@@ -45,9 +46,12 @@ void add_registry_credential_routes(http::Router& router, app::AppContext& app) 
     answer_from_db(app, context, [&app, request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);
+      const auto page = app.registry_credentials.list(txn, page_request(query_params(request)));
       boost::json::array out;
-      for (const auto& credential : app.registry_credentials.list(txn)) out.push_back(render_credential(credential));
-      return http::json_response(status::ok, boost::json::object{{"credentials", std::move(out)}});
+      for (const auto& credential : page.rows) out.push_back(render_credential(credential));
+      boost::json::object body{{"credentials", std::move(out)}};
+      add_next_cursor(body, page.next);
+      return http::json_response(status::ok, body);
     });
   });
 

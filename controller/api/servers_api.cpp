@@ -1,8 +1,11 @@
 #include "common/json_fields.hpp"
 #include "common/utf8.hpp"
 #include "controller/api/handler_support.hpp"
+#include "controller/api/pagination.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/services/server_service.hpp"
+
+#include <algorithm>
 
 namespace tether::api {
 namespace {
@@ -72,6 +75,32 @@ ServerChange parse_server_change(const http::Request& request) {
   return change;
 }
 
+// GET /api/servers?status=&tag=&name_prefix=: 422 naming the parameter when it cannot match.
+store::servers::ListFilter parse_server_filter(const std::map<std::string, std::string>& params) {
+  store::servers::ListFilter filter;
+  if (auto it = params.find("status"); it != params.end()) {
+    static const std::vector<std::string> statuses = {"provisioning", "active", "unreachable", "decommissioned"};
+    if (std::find(statuses.begin(), statuses.end(), it->second) == statuses.end()) {
+      throw http::ApiError(status::unprocessable_entity,
+                           "status: must be one of provisioning, active, unreachable, decommissioned");
+    }
+    filter.status = it->second;
+  }
+  if (auto it = params.find("tag"); it != params.end()) {
+    if (it->second.empty() || utf8::code_points(it->second) > 64) {
+      throw http::ApiError(status::unprocessable_entity, "tag: must be 1 to 64 characters");
+    }
+    filter.tag = it->second;
+  }
+  if (auto it = params.find("name_prefix"); it != params.end()) {
+    if (it->second.empty() || utf8::code_points(it->second) > 200) {
+      throw http::ApiError(status::unprocessable_entity, "name_prefix: must be 1 to 200 characters");
+    }
+    filter.name_prefix = it->second;
+  }
+  return filter;
+}
+
 }  // namespace
 
 void add_server_routes(http::Router& router, app::AppContext& app) {
@@ -95,11 +124,16 @@ void add_server_routes(http::Router& router, app::AppContext& app) {
     answer_from_db(app, context, [&app, request = context.request, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);
+      const auto params = query_params(request);
+      const auto filter = parse_server_filter(params);
+      const auto page = services::list_servers(txn, filter, page_request(params, {SortKey::text, RowId::uuid}));
       boost::json::array servers;
-      for (const auto& server : services::list_servers(txn)) {
+      for (const auto& server : page.rows) {
         servers.push_back(render_server(server, app.dispatcher.connected(server.id)));
       }
-      return http::json_response(status::ok, boost::json::object{{"servers", std::move(servers)}});
+      boost::json::object body{{"servers", std::move(servers)}};
+      add_next_cursor(body, page.next);
+      return http::json_response(status::ok, body);
     });
   });
 

@@ -68,8 +68,9 @@ store::applications::Application update_application(pqxx::transaction_base& txn,
   return std::move(*stored);
 }
 
-std::vector<store::applications::Application> list_applications(pqxx::transaction_base& txn) {
-  return store::applications::list(txn);
+store::Page<store::applications::Application> list_applications(pqxx::transaction_base& txn,
+                                                                 const store::PageRequest& page) {
+  return store::applications::list(txn, page);
 }
 
 store::applications::Application get_application(pqxx::transaction_base& txn, const std::string& id) {

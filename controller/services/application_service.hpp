@@ -19,7 +19,8 @@ store::applications::Application create_application(pqxx::transaction_base& txn,
 store::applications::Application update_application(pqxx::transaction_base& txn, const auth::Operator& actor,
                                                     const std::string& id, const ApplicationInput& input,
                                                     const std::string& client_ip);
-std::vector<store::applications::Application> list_applications(pqxx::transaction_base& txn);
+store::Page<store::applications::Application> list_applications(pqxx::transaction_base& txn,
+                                                                 const store::PageRequest& page);
 // 404 when unknown or deleted.
 store::applications::Application get_application(pqxx::transaction_base& txn, const std::string& id);
 void delete_application(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,

@@ -79,8 +79,9 @@ CreatedAutomationKey create_automation_key(pqxx::transaction_base& txn, const au
   return CreatedAutomationKey{std::move(key), secret.secret};
 }
 
-std::vector<store::AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn) {
-  return store::keys::list_automation_keys(txn);
+store::Page<store::AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn,
+                                                              const store::PageRequest& page) {
+  return store::keys::list_automation_keys(txn, page);
 }
 
 store::AutomationKeyRecord get_automation_key(pqxx::transaction_base& txn, const std::string& id) {

@@ -54,7 +54,8 @@ struct CreatedAutomationKey {
 // 422 when an allowed server does not exist.
 CreatedAutomationKey create_automation_key(pqxx::transaction_base& txn, const auth::Operator& actor,
                                            const AutomationKeyInput& input, const std::string& client_ip);
-std::vector<store::AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn);
+store::Page<store::AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn,
+                                                              const store::PageRequest& page);
 // 404 when unknown.
 store::AutomationKeyRecord get_automation_key(pqxx::transaction_base& txn, const std::string& id);
 AutomationKeyInput automation_key_input(const store::AutomationKeyRecord& key);

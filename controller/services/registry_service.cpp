@@ -84,9 +84,10 @@ store::registry::Credential RegistryCredentials::update(pqxx::transaction_base& 
   return std::move(*stored);
 }
 
-std::vector<store::registry::Credential> RegistryCredentials::list(pqxx::transaction_base& txn) const {
+store::Page<store::registry::Credential> RegistryCredentials::list(pqxx::transaction_base& txn,
+                                                                   const store::PageRequest& page) const {
   key();  // without a master key the credentials are unusable: say so rather than list them
-  return store::registry::list(txn);
+  return store::registry::list(txn, page);
 }
 
 store::registry::Credential RegistryCredentials::get(pqxx::transaction_base& txn, const std::string& id) const {

@@ -24,7 +24,7 @@ class RegistryCredentials {
                                      const CredentialInput& input, const std::string& client_ip) const;
   store::registry::Credential update(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
                                      const CredentialInput& input, const std::string& client_ip) const;
-  std::vector<store::registry::Credential> list(pqxx::transaction_base& txn) const;
+  store::Page<store::registry::Credential> list(pqxx::transaction_base& txn, const store::PageRequest& page) const;
   store::registry::Credential get(pqxx::transaction_base& txn, const std::string& id) const;
   void remove(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& id,
               const std::string& client_ip) const;

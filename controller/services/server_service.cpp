@@ -23,7 +23,10 @@ CreatedServer create_server(pqxx::transaction_base& txn, const auth::Operator& a
   return CreatedServer{std::move(server), token.secret};
 }
 
-std::vector<store::ServerRecord> list_servers(pqxx::transaction_base& txn) { return store::servers::list(txn); }
+store::Page<store::ServerRecord> list_servers(pqxx::transaction_base& txn, const store::servers::ListFilter& filter,
+                                               const store::PageRequest& page) {
+  return store::servers::list(txn, filter, page);
+}
 
 store::ServerRecord get_server(pqxx::transaction_base& txn, const std::string& id) {
   auto server = store::servers::find(txn, id);

@@ -1,6 +1,7 @@
 #pragma once
 #include "controller/auth/authenticator.hpp"
 #include "controller/store/records.hpp"
+#include "controller/store/server_store.hpp"
 
 #include <pqxx/pqxx>
 
@@ -18,7 +19,9 @@ struct CreatedServer {
 // 409 when a live server already has the name.
 CreatedServer create_server(pqxx::transaction_base& txn, const auth::Operator& actor, const std::string& name,
                             const std::vector<std::string>& tags, const std::string& client_ip);
-std::vector<store::ServerRecord> list_servers(pqxx::transaction_base& txn);
+// One page of servers by name, narrowed by the filter.
+store::Page<store::ServerRecord> list_servers(pqxx::transaction_base& txn, const store::servers::ListFilter& filter,
+                                               const store::PageRequest& page);
 // 404 when unknown.
 store::ServerRecord get_server(pqxx::transaction_base& txn, const std::string& id);
 // Renames and/or retags (nullopt: unchanged); 404 when unknown or decommissioned, 409 when another

@@ -1,5 +1,6 @@
 #include "controller/store/application_store.hpp"
 
+#include "controller/store/keyed_page.hpp"
 #include "controller/store/sql_text.hpp"
 
 namespace tether::store::applications {
@@ -13,10 +14,11 @@ Application to_application(const pqxx::row& r) {
                      r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::string>()};
 }
 
-const char* const deployment_select =
-    "SELECT d.id::text, d.application_id::text, d.operation_id::text, d.commit_ref, d.resolved_commit, o.status, "
-    TETHER_SQL_TS("d.created_at") ", " TETHER_SQL_TS("o.completed_at")
-    " FROM deployments d JOIN operations o ON o.id = d.operation_id ";
+#define TETHER_DEPLOYMENT_COLUMNS                                                                             \
+  "SELECT d.id::text, d.application_id::text, d.operation_id::text, d.commit_ref, d.resolved_commit, o.status, " \
+  TETHER_SQL_TS("d.created_at") ", " TETHER_SQL_TS("o.completed_at")
+#define TETHER_DEPLOYMENT_FROM " FROM deployments d JOIN operations o ON o.id = d.operation_id "
+const char* const deployment_select = TETHER_DEPLOYMENT_COLUMNS TETHER_DEPLOYMENT_FROM;
 
 Deployment to_deployment(const pqxx::row& r) {
   return Deployment{r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
@@ -33,13 +35,19 @@ Application insert(pqxx::transaction_base& txn, const Application& a) {
       a.id, a.name, a.server_id, a.directory, a.deploy_branch, a.deploy_command));
 }
 
-std::vector<Application> list(pqxx::transaction_base& txn) {
-  std::vector<Application> out;
-  for (const auto& r : txn.exec(std::string("SELECT ") + application_columns +
-                                " FROM applications WHERE deleted_at IS NULL ORDER BY created_at, id")) {
-    out.push_back(to_application(r));
+Page<Application> list(pqxx::transaction_base& txn, const PageRequest& page) {
+  std::vector<Keyed<Application>> rows;
+  for (const auto& r : txn.exec_params(
+           std::string("SELECT ") + application_columns + ", " TETHER_SQL_US("created_at") " FROM applications "
+               "WHERE deleted_at IS NULL "
+               "AND ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
+               "ORDER BY applications.created_at, applications.id LIMIT $3",  // not the id::text column
+           after_sort(page), after_id(page), page.limit + 1)) {
+    auto application = to_application(r);
+    PageAfter key{r[7].as<std::string>(), application.id};
+    rows.push_back({std::move(application), std::move(key)});
   }
-  return out;
+  return keyed_page(std::move(rows), page.limit);
 }
 
 std::optional<Application> find(pqxx::transaction_base& txn, const std::string& id) {
@@ -85,15 +93,20 @@ void record_resolved_commit(pqxx::transaction_base& txn, const std::string& serv
       operation_id, sha, server_id);
 }
 
-std::vector<Deployment> deployments(pqxx::transaction_base& txn, const std::optional<std::string>& application_id) {
-  std::vector<Deployment> out;
-  for (const auto& r : txn.exec_params(std::string(deployment_select) +
-                                           "WHERE ($1::uuid IS NULL OR d.application_id = $1::uuid) "
-                                           "ORDER BY d.created_at DESC, d.id LIMIT 500",
-                                       application_id)) {
-    out.push_back(to_deployment(r));
+Page<Deployment> deployments(pqxx::transaction_base& txn, const std::optional<std::string>& application_id,
+                             const PageRequest& page) {
+  std::vector<Keyed<Deployment>> rows;
+  for (const auto& r : txn.exec_params(
+           TETHER_DEPLOYMENT_COLUMNS ", " TETHER_SQL_US("d.created_at") TETHER_DEPLOYMENT_FROM
+               "WHERE ($1::uuid IS NULL OR d.application_id = $1::uuid) "
+               "AND ($2::bigint IS NULL OR (d.created_at, d.id) < (" TETHER_SQL_AT("$2") ", $3::uuid)) "
+               "ORDER BY d.created_at DESC, d.id DESC LIMIT $4",
+           application_id, after_sort(page), after_id(page), page.limit + 1)) {
+    auto deployment = to_deployment(r);
+    PageAfter key{r[8].as<std::string>(), deployment.id};
+    rows.push_back({std::move(deployment), std::move(key)});
   }
-  return out;
+  return keyed_page(std::move(rows), page.limit);
 }
 
 std::optional<Deployment> find_deployment(pqxx::transaction_base& txn, const std::string& id) {

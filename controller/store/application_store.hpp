@@ -1,5 +1,7 @@
 #pragma once
 // Applications (deploy targets) and their deployments.
+#include "controller/store/page.hpp"
+
 #include <pqxx/pqxx>
 
 #include <optional>
@@ -21,7 +23,9 @@ struct Deployment {
 };
 
 Application insert(pqxx::transaction_base& txn, const Application& application);
-std::vector<Application> list(pqxx::transaction_base& txn);
+// A page of the applications that are not deleted, oldest first (created_at, then id); the
+// cursor's sort key is created_at in epoch microseconds. Served by applications_by_created.
+Page<Application> list(pqxx::transaction_base& txn, const PageRequest& page);
 std::optional<Application> find(pqxx::transaction_base& txn, const std::string& id);
 // Writes all fields of `application` (the caller merged the patch). nullopt when unknown.
 std::optional<Application> update(pqxx::transaction_base& txn, const Application& application);
@@ -33,7 +37,10 @@ void insert_deployment(pqxx::transaction_base& txn, const std::string& id, const
 // Reported by the agent of `server_id`: only a deployment whose operation ran on that server is touched.
 void record_resolved_commit(pqxx::transaction_base& txn, const std::string& server_id, const std::string& operation_id,
                             const std::string& sha);
-std::vector<Deployment> deployments(pqxx::transaction_base& txn, const std::optional<std::string>& application_id);
+// A page of deployments (of one application, or all), newest first (created_at, then id, both
+// descending). Served by deployments_by_created or deployments_by_application.
+Page<Deployment> deployments(pqxx::transaction_base& txn, const std::optional<std::string>& application_id,
+                             const PageRequest& page);
 std::optional<Deployment> find_deployment(pqxx::transaction_base& txn, const std::string& id);
 
 }  // namespace tether::store::applications

@@ -1,5 +1,6 @@
 #include "controller/store/audit_store.hpp"
 
+#include "controller/store/keyed_page.hpp"
 #include "controller/store/sql_text.hpp"
 
 namespace tether::store::audit {
@@ -23,8 +24,18 @@ void record_authentication_failure(pqxx::transaction_base& txn, const AuthFailur
       failure.claimed_run_id, failure.window_key);
 }
 
-std::vector<Row> query(pqxx::transaction_base& txn, const Filter& filter, int output_bytes) {
-  std::vector<Row> rows;
+namespace {
+
+// Up to `limit` entries after `after` (none: from the newest), each with its keyset position.
+std::vector<Keyed<Row>> read(pqxx::transaction_base& txn, const Filter& filter, int limit,
+                             const std::optional<PageAfter>& after, int output_bytes) {
+  std::vector<Keyed<Row>> rows;
+  std::optional<std::string> after_at, after_id;
+  if (after) {
+    after_at = after->sort;
+    after_id = after->id;
+  }
+  // Planned with its parameters: the filters and the start that are not set fold away.
   const auto result = txn.exec_params(
       "SELECT a.id, " TETHER_SQL_TS("a.at") ", a.actor, a.action, a.outcome, a.detail::text, a.key_id::text, "
       "a.server_id::text, a.operation_id::text, a.run_id, a.client_ip, a.status_code, o.exit_code, "
@@ -33,16 +44,17 @@ std::vector<Row> query(pqxx::transaction_base& txn, const Filter& filter, int ou
       "(SELECT substring(string_agg(data, ''::bytea ORDER BY seq) from 1 for $8) FROM operation_output "
       "  WHERE operation_id = a.operation_id AND stream = 2), "
       "a.claimed_server_id, a.claimed_run_id, a.failures, " TETHER_SQL_TS("a.last_at") ", a.target, "
-      "floor(extract(epoch FROM a.at))::bigint "
+      "floor(extract(epoch FROM a.at))::bigint, " TETHER_SQL_US("a.at") " "
       "FROM audit_log a LEFT JOIN operations o ON o.id = a.operation_id "
       "WHERE ($1::uuid IS NULL OR a.key_id = $1::uuid) AND ($2::uuid IS NULL OR a.server_id = $2::uuid) "
       "AND ($3::text IS NULL OR a.run_id = $3) AND ($4::text IS NULL OR a.action = $4) "
       "AND ($5::timestamptz IS NULL OR a.at >= $5::timestamptz) AND ($6::timestamptz IS NULL OR a.at < $6::timestamptz) "
       "AND ($9::text IS NULL OR left(a.action, length($9)) = $9) AND ($10::text IS NULL OR a.actor = $10) "
       "AND ($11::text IS NULL OR a.actor IN ('user:' || $11, $11)) "
+      "AND ($12::bigint IS NULL OR (a.at, a.id) < (" TETHER_SQL_AT("$12") ", $13::bigint)) "
       "ORDER BY a.at DESC, a.id DESC LIMIT $7",
-      filter.key_id, filter.server_id, filter.run_id, filter.action, filter.since, filter.until, filter.limit,
-      output_bytes, filter.action_prefix, filter.actor, filter.username);
+      filter.key_id, filter.server_id, filter.run_id, filter.action, filter.since, filter.until, limit,
+      output_bytes, filter.action_prefix, filter.actor, filter.username, after_at, after_id);
   for (const auto& r : result) {
     Row row;
     row.id = r[0].as<std::int64_t>();
@@ -66,9 +78,22 @@ std::vector<Row> query(pqxx::transaction_base& txn, const Filter& filter, int ou
     row.last_at = optional_text(r[18]);
     row.target = optional_text(r[19]);
     row.at_unix = r[20].as<std::int64_t>();
-    rows.push_back(std::move(row));
+    PageAfter key{r[21].as<std::string>(), std::to_string(row.id)};
+    rows.push_back({std::move(row), std::move(key)});
   }
   return rows;
+}
+
+}  // namespace
+
+std::vector<Row> query(pqxx::transaction_base& txn, const Filter& filter, int output_bytes) {
+  std::vector<Row> rows;
+  for (auto& keyed : read(txn, filter, filter.limit, std::nullopt, output_bytes)) rows.push_back(std::move(keyed.row));
+  return rows;
+}
+
+Page<Row> page(pqxx::transaction_base& txn, const Filter& filter, const PageRequest& request, int output_bytes) {
+  return keyed_page(read(txn, filter, request.limit + 1, request.after, output_bytes), request.limit);
 }
 
 }  // namespace tether::store::audit

@@ -2,6 +2,8 @@
 // The audit log: one row per call, except failed authentications, which are one row per client
 // address and window (record_authentication_failure) and never carry a server_id or run_id: what
 // such a caller claimed is kept apart, so that it cannot appear in a real run's or server's trail.
+#include "controller/store/page.hpp"
+
 #include <pqxx/pqxx>
 
 #include <optional>
@@ -60,7 +62,11 @@ struct Row {
   std::string stdout_head, stderr_head;  // bounded
 };
 
-// Newest first. stdout/stderr come from the entry's operation, cut to `output_bytes` each.
+// Newest first (at, then id, both descending), at most filter.limit entries. stdout/stderr come
+// from the entry's operation, cut to `output_bytes` each.
 std::vector<Row> query(pqxx::transaction_base& txn, const Filter& filter, int output_bytes);
+// The same as pages (filter.limit is not used): the cursor's sort key is `at` in epoch
+// microseconds and its id the entry's (a bigserial). Served by audit_log_at (or _by_key, _by_actor).
+Page<Row> page(pqxx::transaction_base& txn, const Filter& filter, const PageRequest& request, int output_bytes);
 
 }  // namespace tether::store::audit

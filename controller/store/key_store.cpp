@@ -1,6 +1,6 @@
 #include "controller/store/key_store.hpp"
 
-#include "controller/store/page_params.hpp"
+#include "controller/store/keyed_page.hpp"
 #include "controller/store/sql_text.hpp"
 
 namespace tether::store::keys {
@@ -73,21 +73,17 @@ std::optional<ApiKeyRecord> find_api_key(pqxx::transaction_base& txn, const std:
 
 Page<ApiKeyRecord> list_api_keys(pqxx::transaction_base& txn, const PageRequest& page) {
   // The record shows created_at to the second; the position needs its microseconds, read beside it.
-  const auto result = txn.exec_params(
-      std::string("SELECT ") + api_key_columns + ", " TETHER_SQL_US("created_at") " AS created_us FROM api_keys "
-          "WHERE ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
-          "ORDER BY api_keys.created_at, api_keys.id LIMIT $3",
-      after_sort(page), after_id(page), read_limit(page));
-  Page<ApiKeyRecord> out;
-  for (const auto& row : result) {
-    if (out.rows.size() == static_cast<std::size_t>(page.limit)) {
-      const auto& last = result[static_cast<pqxx::result::size_type>(page.limit) - 1];
-      out.next = PageAfter{last["created_us"].as<std::string>(), out.rows.back().id};
-      break;
-    }
-    out.rows.push_back(to_api_key(row));
+  std::vector<Keyed<ApiKeyRecord>> rows;
+  for (const auto& row : txn.exec_params(
+           std::string("SELECT ") + api_key_columns + ", " TETHER_SQL_US("created_at") " AS created_us FROM api_keys "
+               "WHERE ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
+               "ORDER BY api_keys.created_at, api_keys.id LIMIT $3",  // not the id::text column
+           after_sort(page), after_id(page), page.limit + 1)) {
+    auto key = to_api_key(row);
+    PageAfter after{row["created_us"].as<std::string>(), key.id};
+    rows.push_back({std::move(key), std::move(after)});
   }
-  return out;
+  return keyed_page(std::move(rows), page.limit);
 }
 
 std::optional<std::string> revoke_api_key(pqxx::transaction_base& txn, const std::string& id) {
@@ -122,13 +118,18 @@ AutomationKeyRecord insert_automation_key(pqxx::transaction_base& txn, const New
   return to_record(row);
 }
 
-std::vector<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn) {
-  std::vector<AutomationKeyRecord> out;
-  for (const auto& row :
-       txn.exec(std::string("SELECT ") + automation_key_columns + " FROM automation_keys ORDER BY created_at, id")) {
-    out.push_back(to_record(row));
+Page<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn, const PageRequest& page) {
+  std::vector<Keyed<AutomationKeyRecord>> rows;
+  for (const auto& row : txn.exec_params(
+           std::string("SELECT ") + automation_key_columns + ", " TETHER_SQL_US("created_at") " FROM automation_keys "
+               "WHERE ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
+               "ORDER BY automation_keys.created_at, automation_keys.id LIMIT $3",  // not the id::text column
+           after_sort(page), after_id(page), page.limit + 1)) {
+    auto key = to_record(row);
+    PageAfter after{row[14].as<std::string>(), key.id};
+    rows.push_back({std::move(key), std::move(after)});
   }
-  return out;
+  return keyed_page(std::move(rows), page.limit);
 }
 
 std::optional<AutomationKeyRecord> find_automation_key(pqxx::transaction_base& txn, const std::string& prefix) {

@@ -55,7 +55,9 @@ struct KeyScopes {
 std::optional<AutomationKeyRecord> update_automation_key(pqxx::transaction_base& txn, const std::string& id,
                                                          const KeyScopes& scopes);
 std::optional<AutomationKeyRecord> find_automation_key_by_id(pqxx::transaction_base& txn, const std::string& id);
-std::vector<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn);
+// A page of automation keys, oldest first (created_at, then id); the cursor's sort key is
+// created_at in epoch microseconds. Served by automation_keys_by_created.
+Page<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn, const PageRequest& page);
 std::optional<AutomationKeyRecord> find_automation_key(pqxx::transaction_base& txn, const std::string& prefix);
 // Returns the revocation time, or nullopt when no such key exists. Revoking twice keeps the first time.
 std::optional<std::string> revoke_automation_key(pqxx::transaction_base& txn, const std::string& id);

@@ -1,6 +1,7 @@
 #include "controller/store/operation_store.hpp"
 
 #include "common/json_fields.hpp"
+#include "controller/store/keyed_page.hpp"
 #include "controller/store/sql_text.hpp"
 
 #include <boost/json.hpp>
@@ -126,28 +127,32 @@ std::optional<OperationRecord> find(pqxx::transaction_base& txn, const std::stri
   return record;
 }
 
-std::vector<OperationRecord> list(pqxx::transaction_base& txn, const ListFilter& filter) {
-  std::vector<OperationRecord> out;
+Page<OperationRecord> list(pqxx::transaction_base& txn, const ListFilter& filter, const PageRequest& page) {
+  std::vector<Keyed<OperationRecord>> rows;
   const auto head = [](int stream) {
     return fmt::format(
         "(SELECT substring(string_agg(data, ''::bytea ORDER BY seq) from 1 for $4) FROM operation_output "
         "WHERE operation_id = o.id AND stream = {})",
         stream);
   };
+  // Planned with its parameters: a filter or a start that is not set folds away.
   for (const auto& row : txn.exec_params(
            std::string("SELECT ") + operation_columns + ", " + head(1) + ", " + head(2) +
-               " FROM operations o JOIN servers s ON s.id = o.server_id "
+               ", " TETHER_SQL_US("o.created_at") " FROM operations o JOIN servers s ON s.id = o.server_id "
                "WHERE ($1::text IS NULL OR o.run_id = $1) AND ($2::uuid IS NULL OR o.automation_key_id = $2::uuid) "
-               "ORDER BY o.created_at DESC, o.id LIMIT $3",
-           filter.run_id, filter.automation_key_id, filter.limit, filter.output_head_bytes)) {
+               "AND ($5::bigint IS NULL OR (o.created_at, o.id) < (" TETHER_SQL_AT("$5") ", $6::uuid)) "
+               "ORDER BY o.created_at DESC, o.id DESC LIMIT $3",
+           filter.run_id, filter.automation_key_id, page.limit + 1, filter.output_head_bytes, after_sort(page),
+           after_id(page))) {
     auto record = to_record(row);
-    // The heads follow the operation's own columns.
+    // The heads and the sort key follow the operation's own columns.
     constexpr int head_column = operation_column_count;
     if (!row[head_column].is_null()) record.stdout_data = pqxx::binarystring(row[head_column]).str();
     if (!row[head_column + 1].is_null()) record.stderr_data = pqxx::binarystring(row[head_column + 1]).str();
-    out.push_back(std::move(record));
+    PageAfter key{row[head_column + 2].as<std::string>(), record.id};
+    rows.push_back({std::move(record), std::move(key)});
   }
-  return out;
+  return keyed_page(std::move(rows), page.limit);
 }
 
 bool mark_dispatched(pqxx::transaction_base& txn, const std::string& id) {

@@ -1,5 +1,6 @@
 #pragma once
 #include "common/clock.hpp"
+#include "controller/store/page.hpp"
 #include "controller/store/records.hpp"
 
 #include <pqxx/pqxx>
@@ -20,11 +21,12 @@ std::optional<OperationRecord> find(pqxx::transaction_base& txn, const std::stri
 struct ListFilter {
   std::optional<std::string> run_id;
   std::optional<std::string> automation_key_id;
-  int limit = 200;
   int output_head_bytes = 4096;  // each listed operation carries this much of each stream
 };
-// Newest first, each with the head of its output.
-std::vector<OperationRecord> list(pqxx::transaction_base& txn, const ListFilter& filter);
+// A page of operations, newest first (created_at, then id, both descending), each with the head
+// of its output. The cursor's sort key is created_at in epoch microseconds. Served by
+// operations_by_created, operations_by_run_id or operations_by_key.
+Page<OperationRecord> list(pqxx::transaction_base& txn, const ListFilter& filter, const PageRequest& page);
 
 bool mark_dispatched(pqxx::transaction_base& txn, const std::string& id);
 

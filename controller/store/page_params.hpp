@@ -1,6 +1,8 @@
 #pragma once
-// The keyset position of a page request as statement parameters: both null on the first page.
-// The SQL casts them back (`$n::bigint` for a micros key, `$n::text` for a name, `$m::uuid`).
+// What the page statements of the automation and user lists share beside keyed_page.hpp's
+// after_sort/after_id (the position as parameters, which the SQL casts back: `$n::bigint` for a
+// micros key, `$n::text` for a name, `$m::uuid`).
+#include "controller/store/keyed_page.hpp"
 #include "controller/store/page.hpp"
 
 #include <pqxx/pqxx>
@@ -10,12 +12,6 @@
 
 namespace tether::store {
 
-inline std::optional<std::string> after_sort(const PageRequest& page) {
-  return page.after ? std::optional<std::string>(page.after->sort) : std::nullopt;
-}
-inline std::optional<std::string> after_id(const PageRequest& page) {
-  return page.after ? std::optional<std::string>(page.after->id) : std::nullopt;
-}
 // limit + 1: the extra row only says whether another page follows (page_of drops it).
 inline int read_limit(const PageRequest& page) { return page.limit + 1; }
 

@@ -1,5 +1,6 @@
 #include "controller/store/registry_store.hpp"
 
+#include "controller/store/keyed_page.hpp"
 #include "controller/store/sql_text.hpp"
 
 namespace tether::store::registry {
@@ -25,13 +26,19 @@ Credential insert(pqxx::transaction_base& txn, const Credential& c) {
       pqxx::binarystring(c.password_sealed.data(), c.password_sealed.size())));
 }
 
-std::vector<Credential> list(pqxx::transaction_base& txn) {
-  std::vector<Credential> out;
-  for (const auto& r : txn.exec(std::string("SELECT ") + columns +
-                                " FROM registry_credentials WHERE deleted_at IS NULL ORDER BY created_at, id")) {
-    out.push_back(to_credential(r));
+Page<Credential> list(pqxx::transaction_base& txn, const PageRequest& page) {
+  std::vector<Keyed<Credential>> rows;
+  for (const auto& r : txn.exec_params(
+           std::string("SELECT ") + columns + ", " TETHER_SQL_US("created_at") " FROM registry_credentials "
+               "WHERE deleted_at IS NULL "
+               "AND ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
+               "ORDER BY registry_credentials.created_at, registry_credentials.id LIMIT $3",  // not id::text
+           after_sort(page), after_id(page), page.limit + 1)) {
+    auto credential = to_credential(r);
+    PageAfter key{r[8].as<std::string>(), credential.id};
+    rows.push_back({std::move(credential), std::move(key)});
   }
-  return out;
+  return keyed_page(std::move(rows), page.limit);
 }
 
 std::optional<Credential> find(pqxx::transaction_base& txn, const std::string& id) {

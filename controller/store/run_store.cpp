@@ -397,4 +397,14 @@ std::vector<RunChunk> chunks_after(pqxx::transaction_base& txn, const std::strin
   return out;
 }
 
+bool chunks_held_back(pqxx::transaction_base& txn, const std::string& run_id, const StreamCursor& after) {
+  return exec_cached(txn, "run_chunks_held_back",
+                     "SELECT EXISTS (SELECT 1 FROM operation_output c JOIN operations o ON o.id = c.operation_id "
+                     "WHERE o.automation_run_id = $1 "
+                     "AND (c.xid, c.operation_id::text, c.seq) > ($2::text::xid8, $3, $4) "
+                     "AND c.xid >= pg_snapshot_xmin(pg_current_snapshot()))",
+                     run_id, std::to_string(after.xid), after.operation_id, static_cast<std::int64_t>(after.seq))[0][0]
+      .as<bool>();
+}
+
 }  // namespace tether::store::runs

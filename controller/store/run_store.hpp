@@ -175,6 +175,10 @@ struct StreamCursor {
 };
 std::vector<RunChunk> chunks_after(pqxx::transaction_base& txn, const std::string& run_id, const StreamCursor& after,
                                    int limit);
+// Whether a chunk after `after` is committed but not yet served by chunks_after, because a
+// transaction older than it (of any database on the server) is still in progress. Until none is,
+// a reader has not seen all the output there is, however ended the run's operations are.
+bool chunks_held_back(pqxx::transaction_base& txn, const std::string& run_id, const StreamCursor& after);
 
 }  // namespace runs
 }  // namespace tether::store

@@ -39,12 +39,28 @@ ServerRecord insert(pqxx::transaction_base& txn, const std::string& id, const st
   return to_record(row);
 }
 
-std::vector<ServerRecord> list(pqxx::transaction_base& txn) {
-  std::vector<ServerRecord> out;
-  for (const auto& row : txn.exec(std::string("SELECT ") + server_columns + " FROM servers ORDER BY created_at, id")) {
-    out.push_back(to_record(row));
+Page<ServerRecord> list(pqxx::transaction_base& txn, const ListFilter& filter, const PageRequest& page) {
+  // A statement planned with its parameters (not a cached generic plan): a filter that is not
+  // set folds away, and a name prefix becomes a range of the index (starts_with on a "C" key).
+  std::optional<std::string> after_name, after_id;
+  if (page.after) {
+    after_name = page.after->sort;
+    after_id = page.after->id;
   }
-  return out;
+  std::vector<ServerRecord> rows;
+  for (const auto& row : txn.exec_params(
+           std::string("SELECT ") + server_columns +
+               " FROM servers WHERE ($1::text IS NULL OR status = $1) "
+               "AND ($2::text IS NULL OR tags @> ARRAY[$2::text]) "
+               "AND ($3::text IS NULL OR starts_with(name COLLATE \"C\", $3)) "
+               "AND ($4::text IS NULL OR (name COLLATE \"C\", id) > ($4 COLLATE \"C\", $5::uuid)) "
+               // Qualified: a bare `id` would be the text column of the select list.
+               "ORDER BY servers.name COLLATE \"C\", servers.id LIMIT $6",
+           filter.status, filter.tag, filter.name_prefix, after_name, after_id, page.limit + 1)) {
+    rows.push_back(to_record(row));
+  }
+  return page_of(std::move(rows), page.limit,
+                 [](const ServerRecord& server) { return PageAfter{server.name, server.id}; });
 }
 
 std::optional<ServerRecord> find(pqxx::transaction_base& txn, const std::string& id) {

@@ -1,4 +1,5 @@
 #pragma once
+#include "controller/store/page.hpp"
 #include "controller/store/records.hpp"
 
 #include <pqxx/pqxx>
@@ -16,7 +17,15 @@ struct AgentFacts {
 ServerRecord insert(pqxx::transaction_base& txn, const std::string& id, const std::string& name,
                     const std::vector<std::string>& tags, const std::string& token_prefix,
                     const std::string& token_hash);
-std::vector<ServerRecord> list(pqxx::transaction_base& txn);
+// GET /api/servers: each filter that is set narrows the list (all of them together).
+struct ListFilter {
+  std::optional<std::string> status;
+  std::optional<std::string> tag;          // servers carrying this tag
+  std::optional<std::string> name_prefix;  // names starting with these bytes
+};
+// A page of servers by name (compared byte by byte), then id: decommissioned servers may share a
+// name with a live one. Served by servers_by_name (or servers_by_status_name); a prefix is a range.
+Page<ServerRecord> list(pqxx::transaction_base& txn, const ListFilter& filter, const PageRequest& page);
 // Of these servers, those that exist and are not decommissioned.
 std::vector<std::string> live_among(pqxx::transaction_base& txn, const std::vector<std::string>& ids);
 // A run's targets: the listed servers plus every server carrying one of `tags`, decommissioned

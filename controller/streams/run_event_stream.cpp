@@ -107,6 +107,13 @@ void RunEventStream::poll() {
         // chunks cover.
         page.chunks = store::runs::chunks_after(txn, run_id, after, self->services_.page_chunks);
         page.full = page.chunks.size() >= static_cast<std::size_t>(self->services_.page_chunks);
+        if (!page.full) {
+          const auto& last = page.chunks.empty() ? after
+                                                 : store::runs::StreamCursor{page.chunks.back().xid,
+                                                                             page.chunks.back().operation_id,
+                                                                             page.chunks.back().seq};
+          page.held_back = store::runs::chunks_held_back(txn, run_id, last);
+        }
         page.run = store::runs::find(txn, run_id);
         if (page.run && !page.full) {
           page.operations = store::runs::operations_of(txn, run_id);
@@ -135,6 +142,10 @@ void RunEventStream::on_page(Page page) {
   if (page.full) {
     // More is stored: the next page as soon as this one is written.
     return send(std::move(text), [self = shared_from_this()] { self->poll(); });
+  }
+  if (page.held_back) {
+    // More is stored but not servable yet: look again soon, announcing nothing meanwhile.
+    return send(std::move(text), [self = shared_from_this()] { self->poll_later(self->services_.poll_interval); });
   }
   // Caught up: announce what the previous poll saw ended (its output is all above), then note
   // what this poll sees ended, for the next one.

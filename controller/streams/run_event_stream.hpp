@@ -17,7 +17,10 @@
 //
 // Ordering: an operation is announced, and the run ended, only after a poll that started once
 // the store already showed it ended, so the announcement follows every chunk of it the store
-// then served. The stream ends (without an `end` event) when its key is no longer valid.
+// then served. Chunks are served only once every older transaction has ended (store::runs::
+// chunks_after), so a poll that finds committed chunks still held back announces nothing: an
+// `operation` or `end` event never overtakes output that is stored. The stream ends (without an
+// `end` event) when its key is no longer valid.
 #include "controller/http/types.hpp"
 #include "controller/store/db_pool.hpp"
 #include "controller/store/run_store.hpp"
@@ -71,6 +74,9 @@ class RunEventStream : public http::StreamProducer, public std::enable_shared_fr
     std::optional<store::RunRecord> run;
     std::vector<store::RunChunk> chunks;
     bool full = false;
+    // Output is committed after the cursor that this poll could not yet serve (an older
+    // transaction is still open): not caught up, however ended the operations look.
+    bool held_back = false;
     // Read only once the page is not full (the reader has caught up).
     std::optional<std::vector<store::RunOperation>> operations;
     store::TargetCounts counts;

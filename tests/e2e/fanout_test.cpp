@@ -8,12 +8,14 @@
 #include "tests/support/wait.hpp"
 
 #include <fmt/format.h>
+#include <pqxx/pqxx>
 
 #include <algorithm>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <set>
+#include <thread>
 
 using namespace tether;
 using namespace tether::e2e;
@@ -465,4 +467,48 @@ TEST_CASE("the run stream carries every operation's output naming its operation 
   REQUIRE(second.end);
   CHECK(string_field(*second.end, "status") == "completed");
   CHECK(second.closed);
+}
+
+TEST_CASE("the run stream sends no end while output that an older open transaction holds back is stored; it "
+          "serves that output first",
+          "[e2e][runs][fanout][stream]") {
+  fleet();
+  auto& stack = fanout_stack();
+  AutomationApi api(stack);
+  static int holds = 0;
+  const auto go = stack.dir() / fmt::format("hold-go-{}", ++holds);
+  const std::string command = "echo a; " + wait_for_file_snippet(go) + "; echo b";
+  const auto run_id = string_field(api.create_run(fanout_body(command, {{"max_concurrency", kAgents}})), "id");
+
+  StreamRead read;
+  testing::SseClient stream(run_stream_request(run_id));
+  check_stream_head(stream);
+  REQUIRE(take_event(stream, read));  // the run is under way
+
+  // A transaction that began before the last output was written, on any database of the server
+  // (here, a transaction that only took an id), keeps that output from being served in order. It
+  // stays open until well after the run has ended: the stream must wait for that output, not end.
+  pqxx::connection holder(stack.database().url());
+  {
+    pqxx::work hold(holder);
+    hold.exec("SELECT pg_current_xact_id()");
+    std::ofstream(go).put('\n');
+    const auto run = api.wait_for_run_end(run_id, 30s);
+    CHECK(string_field(run, "status") == "completed");
+    std::this_thread::sleep_for(1500ms);  // several of the stream's polls see the run over
+    hold.abort();
+  }
+  read_to_close(stream, read);
+
+  std::map<std::string, std::string> text_of;  // operation id → stdout
+  for (const auto& output : read.outputs) text_of[output.operation_id] += output.data;
+  CHECK(text_of.size() == static_cast<std::size_t>(kAgents));
+  for (const auto& [operation_id, text] : text_of) {
+    INFO("operation " << operation_id);
+    CHECK(text == "a\nb\n");
+  }
+  // Each operation is announced once, after its output.
+  CHECK(read.operation_events.size() == static_cast<std::size_t>(kAgents));
+  REQUIRE(read.end);
+  CHECK(string_field(*read.end, "status") == "completed");
 }

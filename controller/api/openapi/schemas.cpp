@@ -16,7 +16,7 @@ std::string_view component_schemas_json() {
     "uptime_s": {"type": "integer"}, "database": {"type": "string"}, "agents_connected": {"type": "integer"}}},
   "Server": {"type": "object", "properties": {
     "id": {"type": "string", "format": "uuid"}, "name": {"type": "string"},
-    "status": {"type": "string", "enum": ["pending", "active", "unreachable", "decommissioned"]},
+    "status": {"type": "string", "enum": ["provisioning", "active", "unreachable", "decommissioned"]},
     "tags": {"type": "array", "items": {"type": "string"}}, "connected": {"type": "boolean"},
     "hostname": {"type": ["string", "null"]}, "os": {"type": ["string", "null"]}, "kernel": {"type": ["string", "null"]},
     "arch": {"type": ["string", "null"]}, "agent_version": {"type": ["string", "null"]}, "boot_id": {"type": ["string", "null"]},
@@ -29,7 +29,8 @@ std::string_view component_schemas_json() {
   "ServerPatch": {"type": "object", "properties": {
     "name": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}}},
   "ServerList": {"type": "object", "properties": {
-    "servers": {"type": "array", "items": {"$ref": "#/components/schemas/Server"}}}},
+    "servers": {"type": "array", "items": {"$ref": "#/components/schemas/Server"}},
+    "next_cursor": {"type": ["string", "null"], "description": "The next page's cursor; null on the last page."}}},
   "AutomationKey": {"type": "object", "properties": {
     "id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}, "key_prefix": {"type": "string"},
     "allowed_server_ids": {"type": "array", "items": {"type": "string", "format": "uuid"}},
@@ -52,7 +53,8 @@ std::string_view component_schemas_json() {
     "rate_limit_per_minute": {"type": "integer", "minimum": 1, "maximum": 1000},
     "expires_at": {"type": ["string", "null"], "format": "date-time"}}},
   "AutomationKeyList": {"type": "object", "properties": {
-    "keys": {"type": "array", "items": {"$ref": "#/components/schemas/AutomationKey"}}}},
+    "keys": {"type": "array", "items": {"$ref": "#/components/schemas/AutomationKey"}},
+    "next_cursor": {"type": ["string", "null"], "description": "The next page's cursor; null on the last page."}}},
   "RunContext": {"type": "object", "description": "CI metadata kept for the audit trail."},
   "ExecRequest": {"type": "object", "required": ["server_id", "command"], "properties": {
     "server_id": {"type": "string", "format": "uuid"}, "command": {"type": "string", "maxLength": 8192},
@@ -102,7 +104,8 @@ std::string_view component_schemas_json() {
     "name": {"type": "string"}, "server_id": {"type": "string", "format": "uuid"}, "directory": {"type": "string"},
     "deploy_branch": {"type": "string"}, "deploy_command": {"type": "string"}}},
   "ApplicationList": {"type": "object", "properties": {
-    "applications": {"type": "array", "items": {"$ref": "#/components/schemas/Application"}}}},
+    "applications": {"type": "array", "items": {"$ref": "#/components/schemas/Application"}},
+    "next_cursor": {"type": ["string", "null"], "description": "The next page's cursor; null on the last page."}}},
   "Deployment": {"type": "object", "properties": {
     "id": {"type": "string", "format": "uuid"}, "application_id": {"type": "string", "format": "uuid"},
     "operation_id": {"type": "string", "format": "uuid"}, "commit_ref": {"type": "string"},
@@ -110,7 +113,8 @@ std::string_view component_schemas_json() {
     "created_at": {"type": "string", "format": "date-time"},
     "completed_at": {"type": ["string", "null"], "format": "date-time"}}},
   "DeploymentList": {"type": "object", "properties": {
-    "deployments": {"type": "array", "items": {"$ref": "#/components/schemas/Deployment"}}}},
+    "deployments": {"type": "array", "items": {"$ref": "#/components/schemas/Deployment"}},
+    "next_cursor": {"type": ["string", "null"], "description": "The next page's cursor; null on the last page."}}},
   "RegistryCredential": {"type": "object", "description": "The password is never returned.", "properties": {
     "id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}, "registry_url": {"type": "string"},
     "registry_type": {"type": "string"}, "username": {"type": "string"}, "password_set": {"type": "boolean"},
@@ -119,7 +123,8 @@ std::string_view component_schemas_json() {
     "name": {"type": "string"}, "registry_url": {"type": "string"}, "username": {"type": "string"},
     "password": {"type": "string", "writeOnly": true}}},
   "RegistryCredentialList": {"type": "object", "properties": {
-    "credentials": {"type": "array", "items": {"$ref": "#/components/schemas/RegistryCredential"}}}},
+    "credentials": {"type": "array", "items": {"$ref": "#/components/schemas/RegistryCredential"}},
+    "next_cursor": {"type": ["string", "null"], "description": "The next page's cursor; null on the last page."}}},
   "Operation": {"type": "object", "properties": {
     "id": {"type": "string", "format": "uuid"}, "type": {"type": "string",
       "enum": ["exec", "deploy", "restart", "reboot", "registry_login", "registry_logout"]},
@@ -130,7 +135,8 @@ std::string_view component_schemas_json() {
     "run_id": {"type": ["string", "null"]}, "error": {"type": ["string", "null"]},
     "created_at": {"type": "string", "format": "date-time"}}},
   "OperationList": {"type": "object", "properties": {
-    "operations": {"type": "array", "items": {"$ref": "#/components/schemas/Operation"}}}},
+    "operations": {"type": "array", "items": {"$ref": "#/components/schemas/Operation"}},
+    "next_cursor": {"type": ["string", "null"], "description": "The next page's cursor; null on the last page."}}},
   "AuditEntry": {"type": "object", "properties": {
     "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
     "action": {"type": "string"}, "outcome": {"type": "string", "enum": ["allowed", "denied", "failed"]},
@@ -143,7 +149,8 @@ std::string_view component_schemas_json() {
     "details": {"type": "string", "description": "Seed 004: a short line for people."},
     "ip": {"type": ["string", "null"], "description": "Seed 004: the client address."}}},
   "AuditList": {"type": "object", "properties": {
-    "entries": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEntry"}}}},
+    "entries": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEntry"}},
+    "next_cursor": {"type": ["string", "null"], "description": "The next page's cursor; null on the last page."}}},
   "Schedule": {"type": "object", "properties": {
     "mode": {"type": "string", "enum": ["cron", "interval", "at"]}, "expr": {"type": "string"},
     "interval": {"type": "string"}, "time": {"type": "string", "format": "date-time"},

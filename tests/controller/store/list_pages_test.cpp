@@ -1,188 +1,496 @@
-// The other lists of jobs' and users' surroundings: triggers, users, sessions, operator API keys,
-// approvals and maintenance windows. Each is walked page by page over rows that share their sort
-// key, and must give exactly the rows its SQL order gives, with its filters on every page.
-#include "page_walk.hpp"
+// Keyset pages of the lists (store/page.hpp): a walk from the first page to the last sees every
+// row once, in the list's order, even where many rows share a sort key (the same name, the same
+// microsecond); and each page is one range of an index, never a sort of the whole table. The
+// plans are those of the store's own statements with their own parameters, as auto_explain
+// reports them.
 #include "store_fixture.hpp"
 
-#include "common/clock.hpp"
-#include "controller/services/maintenance_service.hpp"
-#include "controller/store/approval_store.hpp"
+#include "controller/store/application_store.hpp"
+#include "controller/store/audit_store.hpp"
 #include "controller/store/key_store.hpp"
-#include "controller/store/maintenance_store.hpp"
-#include "controller/store/sql_text.hpp"
-#include "controller/store/trigger_store.hpp"
-#include "controller/store/user_store.hpp"
+#include "controller/store/operation_store.hpp"
+#include "controller/store/registry_store.hpp"
+#include "controller/store/server_store.hpp"
 
 #include <catch2/catch.hpp>
+#include <pqxx/errorhandler>
 
+#include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <set>
+#include <string>
+#include <tuple>
+#include <vector>
 
 using namespace tether;
 
 namespace {
 
-void exec(pqxx::connection& connection, const std::string& sql) {
-  pqxx::work txn(connection);
-  txn.exec(sql);
+// Walks a list page by page (each after the last row of the one before) and returns the ids in
+// the order the pages gave them. Fails on a page longer than `limit`, or on a walk that does not
+// end.
+template <class Row, class Fetch, class IdOf>
+std::vector<std::string> walk(int limit, Fetch fetch, IdOf id_of) {
+  std::vector<std::string> ids;
+  store::PageRequest request;
+  request.limit = limit;
+  for (int pages = 0; pages < 100'000; ++pages) {
+    const store::Page<Row> page = fetch(request);
+    REQUIRE(page.rows.size() <= static_cast<std::size_t>(limit));
+    for (const auto& row : page.rows) ids.push_back(id_of(row));
+    if (!page.next) return ids;
+    REQUIRE(page.rows.size() == static_cast<std::size_t>(limit));  // only the last page is short
+    request.after = page.next;
+  }
+  FAIL("the walk did not end");
+  return ids;
+}
+
+void check_once_each(const std::vector<std::string>& walked, const std::vector<std::string>& expected) {
+  CHECK(std::set<std::string>(walked.begin(), walked.end()).size() == walked.size());  // no duplicate
+  CHECK(walked.size() == expected.size());
+  CHECK(walked == expected);  // none missing, in the list's order
+}
+
+// Every NOTICE of the connection, while it lives (auto_explain's plans among them).
+struct Notices : pqxx::errorhandler {
+  explicit Notices(pqxx::connection_base& connection) : pqxx::errorhandler(connection) {}
+  bool operator()(const char message[]) noexcept override {
+    try {
+      text += message;
+    } catch (...) {
+    }
+    return false;
+  }
+  std::string text;
+};
+
+// The plans of the statements `run` executes, as PostgreSQL ran them.
+std::string plans_of(pqxx::connection& connection, const std::function<void(pqxx::transaction_base&)>& run) {
+  {
+    pqxx::nontransaction setup(connection);
+    setup.exec("LOAD 'auto_explain'");
+    setup.exec("SET auto_explain.log_min_duration = 0");
+    setup.exec("SET auto_explain.log_level = notice");
+    setup.commit();
+  }
+  std::string text;
+  {
+    Notices notices(connection);
+    pqxx::read_transaction txn(connection);
+    run(txn);
+    txn.commit();
+    text = notices.text;
+  }
+  pqxx::nontransaction reset(connection);
+  reset.exec("SET auto_explain.log_min_duration = -1");
+  reset.commit();
+  return text;
+}
+
+// A page's plan never scans the whole table nor sorts it: it reads `ordered` (an index in the
+// list's order) without a sort. With a filter (`filtered`: the index the filter may use, or the
+// ordered one), the planner may instead read a range of an index (the filter's, or the ordered
+// one past the cursor) and sort those rows alone, when it expects few of them to match.
+void check_index_served(const std::string& plan, const std::string& table, const std::string& ordered,
+                        const std::string& filtered = {}) {
+  INFO(plan);
+  CHECK(plan.find("plan:") != std::string::npos);  // the statement was explained at all
+  CHECK(plan.find("Seq Scan on " + table) == std::string::npos);
+  const bool in_order =
+      plan.find("using " + ordered + " on " + table) != std::string::npos && plan.find("Sort") == std::string::npos;
+  const auto reads = [&](const std::string& index) { return plan.find(" " + index + " ") != std::string::npos; };
+  const bool a_range = !filtered.empty() && plan.find("Index Cond") != std::string::npos &&
+                       (reads(filtered) || reads(ordered));
+  CHECK((in_order || a_range));
+}
+
+void analyze(pqxx::connection& connection) {
+  pqxx::nontransaction txn(connection);
+  txn.exec("ANALYZE");
   txn.commit();
 }
 
-bool all_distinct(const std::vector<std::string>& ids) { return std::set<std::string>(ids.begin(), ids.end()).size() == ids.size(); }
+struct SortedRow {
+  std::string sort;
+  std::int64_t micros = 0;
+  std::string id;
+};
 
-const char* const a_job = "0000000a-0000-4000-8000-000000000000";
+// The ids of `sql`'s rows (id, sort key) sorted as a list by (sort key, id) is: ascending, or
+// descending when `newest_first`; the sort key is a name compared byte by byte, or epoch
+// microseconds; ids compare as text (UUIDs) or as numbers (bigserial).
+std::vector<std::string> expected_order(pqxx::connection& connection, const std::string& sql, bool micros,
+                                        bool newest_first, bool numeric_id = false) {
+  std::vector<SortedRow> rows;
+  pqxx::read_transaction txn(connection);
+  for (const auto& row : txn.exec(sql)) {
+    SortedRow keyed;
+    keyed.id = row[0].as<std::string>();
+    if (micros) keyed.micros = row[1].as<std::int64_t>();
+    else keyed.sort = row[1].as<std::string>();
+    rows.push_back(std::move(keyed));
+  }
+  const auto tuple = [numeric_id](const SortedRow& k) {
+    return std::make_tuple(k.sort, k.micros, numeric_id ? std::stoll(k.id) : 0LL, k.id);
+  };
+  std::sort(rows.begin(), rows.end(), [&](const SortedRow& a, const SortedRow& b) {
+    return newest_first ? tuple(b) < tuple(a) : tuple(a) < tuple(b);
+  });
+  std::vector<std::string> ids;
+  for (const auto& row : rows) ids.push_back(row.id);
+  return ids;
+}
 
-void insert_job(pqxx::connection& connection) {
-  exec(connection, std::string("INSERT INTO jobs (id, name, operation_type, operation_params, created_by) VALUES ('") +
-                       a_job + "', 'job', 'exec', '{}', 'test')");
+const std::string micros_of_created = "(extract(epoch from created_at) * 1000000)::bigint";
+
+// 3,000 servers besides the fixture's: names node-0000 … node-1999 for the live ones, and 1,000
+// decommissioned ones reusing names node-0000 … node-0999 (a name shared by two rows: a tie).
+void insert_servers(pqxx::connection& connection) {
+  pqxx::work txn(connection);
+  txn.exec(
+      "INSERT INTO servers (id, name, tags, status) "
+      "SELECT gen_random_uuid(), 'node-' || lpad((i % 2000)::text, 4, '0'), "
+      "CASE WHEN i % 3 = 0 THEN ARRAY['prod', 'eu'] ELSE ARRAY['dev'] END, "
+      "CASE WHEN i >= 2000 THEN 'decommissioned' WHEN i % 5 = 0 THEN 'unreachable' ELSE 'active' END "
+      "FROM generate_series(0, 2999) i");
+  txn.commit();
 }
 
 }  // namespace
 
-TEST_CASE("triggers: pages with ties on created_at give every trigger once, newest first, filters held",
+TEST_CASE("servers are walked by name then id, each once, names shared and filters combined", "[store][pages]") {
+  testing::StoreFixture fx;
+  insert_servers(fx.connection);
+  struct Case {
+    std::string label;
+    store::servers::ListFilter filter;
+    std::string where;
+  };
+  const std::vector<Case> cases = {
+      {"all", {}, "true"},
+      {"status", {std::string("active"), std::nullopt, std::nullopt}, "status = 'active'"},
+      {"tag", {std::nullopt, std::string("eu"), std::nullopt}, "'eu' = ANY(tags)"},
+      {"name prefix", {std::nullopt, std::nullopt, std::string("node-01")}, "name LIKE 'node-01%'"},
+      {"all three", {std::string("decommissioned"), std::string("prod"), std::string("node-0")},
+       "status = 'decommissioned' AND 'prod' = ANY(tags) AND name LIKE 'node-0%'"},
+  };
+  for (const auto& c : cases) {
+    for (int limit : {7, 100, 1000}) {
+      INFO(c.label << ", limit " << limit);
+      const auto expected =
+          expected_order(fx.connection, "SELECT id::text, name FROM servers WHERE " + c.where, false, false);
+      REQUIRE(expected.size() > 150);
+      pqxx::read_transaction txn(fx.connection);
+      const auto walked = walk<store::ServerRecord>(
+          limit, [&](const store::PageRequest& request) { return store::servers::list(txn, c.filter, request); },
+          [](const store::ServerRecord& server) { return server.id; });
+      check_once_each(walked, expected);
+    }
+  }
+}
+
+TEST_CASE("a page of servers is a range of an index, filtered or not, first page or deep", "[store][pages]") {
+  testing::StoreFixture fx;
+  insert_servers(fx.connection);
+  analyze(fx.connection);
+  store::PageRequest deep;
+  deep.limit = 100;
+  deep.after = store::PageAfter{"node-1500", "00000000-0000-0000-0000-000000000000"};
+  for (const auto& request : {store::PageRequest{}, deep}) {
+    INFO("after: " << (request.after ? request.after->sort : "none"));
+    const auto page_plan = [&](const store::servers::ListFilter& filter) {
+      return plans_of(fx.connection, [&](pqxx::transaction_base& txn) { store::servers::list(txn, filter, request); });
+    };
+    check_index_served(page_plan({}), "servers", "servers_by_name");
+    check_index_served(page_plan({std::string("unreachable"), std::nullopt, std::nullopt}), "servers",
+                       "servers_by_status_name", "servers_by_status_name");
+    check_index_served(page_plan({std::nullopt, std::string("eu"), std::nullopt}), "servers", "servers_by_name",
+                       "servers_by_tag");
+    const auto prefix_plan = page_plan({std::nullopt, std::nullopt, std::string("node-1")});
+    check_index_served(prefix_plan, "servers", "servers_by_name", "servers_by_name");
+    // The prefix bounds the range of the index (it is not a filter over the rest of the table).
+    CHECK(prefix_plan.find("'node-1'::text") != std::string::npos);
+    CHECK(prefix_plan.find("< 'node-2'::text") != std::string::npos);
+  }
+}
+
+namespace {
+
+// 3,000 operations: groups of ten share one created_at and the groups are a microsecond apart;
+// a third are key A's, a third key B's, none of the last third has a key; run ids r0 … r4.
+struct Operations {
+  std::string key_a = ids::new_uuid(), key_b = ids::new_uuid();
+};
+Operations insert_operations(testing::StoreFixture& fx) {
+  Operations out;
+  pqxx::work txn(fx.connection);
+  for (const auto& key : {out.key_a, out.key_b}) {
+    txn.exec_params(
+        "INSERT INTO automation_keys (id, name, key_prefix, key_hash, created_by) VALUES ($1, 'k', $2, 'h', 'test')",
+        key, "rca_" + key.substr(0, 8));
+  }
+  txn.exec_params(
+      "INSERT INTO operations (id, type, server_id, status, timeout_seconds, run_id, created_by, automation_key_id, "
+      "created_at) "
+      "SELECT gen_random_uuid(), 'exec', $1, 'completed', 60, 'r' || (i % 5), 'test', "
+      "CASE i % 3 WHEN 0 THEN $2::uuid WHEN 1 THEN $3::uuid END, "
+      "timestamptz '2026-01-01 00:00:00.000001+00' + (i / 10) * interval '1 microsecond' "
+      "FROM generate_series(0, 2999) i",
+      fx.server_id, out.key_a, out.key_b);
+  txn.commit();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("operations are walked newest first, each once, ties within a microsecond included", "[store][pages]") {
+  testing::StoreFixture fx;
+  const auto ops = insert_operations(fx);
+  struct Case {
+    std::string label;
+    store::operations::ListFilter filter;
+    std::string where;
+  };
+  store::operations::ListFilter by_key, by_run, by_both;
+  by_key.automation_key_id = ops.key_a;
+  by_run.run_id = "r3";
+  by_both.automation_key_id = ops.key_b;
+  by_both.run_id = "r1";
+  const std::vector<Case> cases = {{"all", {}, "true"},
+                                   {"key", by_key, "automation_key_id = '" + ops.key_a + "'"},
+                                   {"run", by_run, "run_id = 'r3'"},
+                                   {"key and run", by_both, "automation_key_id = '" + ops.key_b + "' AND run_id = 'r1'"}};
+  for (const auto& c : cases) {
+    for (int limit : {7, 100}) {
+      INFO(c.label << ", limit " << limit);
+      const auto expected = expected_order(
+          fx.connection, "SELECT id::text, " + micros_of_created + " FROM operations WHERE " + c.where, true, true);
+      REQUIRE(expected.size() >= 200);
+      pqxx::read_transaction txn(fx.connection);
+      const auto walked = walk<store::OperationRecord>(
+          limit, [&](const store::PageRequest& request) { return store::operations::list(txn, c.filter, request); },
+          [](const store::OperationRecord& operation) { return operation.id; });
+      check_once_each(walked, expected);
+    }
+  }
+}
+
+TEST_CASE("a page of operations is a range of an index: all, a key's, a run's", "[store][pages]") {
+  testing::StoreFixture fx;
+  const auto ops = insert_operations(fx);
+  analyze(fx.connection);
+  store::PageRequest deep;
+  deep.after = store::PageAfter{"1767225600000150", "ffffffff-ffff-ffff-ffff-ffffffffffff"};
+  store::operations::ListFilter by_key, by_run;
+  by_key.automation_key_id = ops.key_b;
+  by_run.run_id = "r2";
+  for (const auto& request : {store::PageRequest{}, deep}) {
+    const auto page_plan = [&](const store::operations::ListFilter& filter) {
+      return plans_of(fx.connection,
+                      [&](pqxx::transaction_base& txn) { store::operations::list(txn, filter, request); });
+    };
+    check_index_served(page_plan({}), "operations", "operations_by_created");
+    check_index_served(page_plan(by_key), "operations", "operations_by_created", "operations_by_key");
+    check_index_served(page_plan(by_run), "operations", "operations_by_created", "operations_by_run_id");
+  }
+}
+
+namespace {
+
+// 3,000 audit entries written at ten different times (one transaction each: 300 entries share
+// each `at`), a third of them by one key, actors user:u0 … user:u3.
+std::string insert_audit(testing::StoreFixture& fx) {
+  const auto key = ids::new_uuid();
+  for (int batch = 0; batch < 10; ++batch) {
+    pqxx::work txn(fx.connection);
+    txn.exec_params(
+        "INSERT INTO audit_log (at, actor, action, outcome, key_id) "
+        "SELECT timestamptz '2026-01-01 00:00:00+00' + $1::int * interval '1 microsecond', 'user:u' || (i % 4), "
+        "'servers.update', 'allowed', CASE WHEN i % 3 = 0 THEN $2::uuid END FROM generate_series(0, 299) i",
+        batch, key);
+    txn.commit();
+  }
+  return key;
+}
+
+}  // namespace
+
+TEST_CASE("the audit log is walked newest first, each entry once, 300 entries sharing each time",
           "[store][pages]") {
   testing::StoreFixture fx;
-  insert_job(fx.connection);
-  exec(fx.connection,
-       std::string("INSERT INTO triggers (id, name, source, job_id, event, created_by, created_at, updated_at) "
-                   "SELECT gen_random_uuid(), 't' || i, CASE WHEN i % 2 = 0 THEN 'config' ELSE 'dynamic' END, '") +
-           a_job + "', CASE WHEN i % 3 = 0 THEN 'operation.failed' ELSE 'operation.completed' END, 'test', "
-                   "timestamptz '2026-12-01 00:00:00.000001+00' + (i / 6) * interval '1 microsecond', now() "
-                   "FROM generate_series(1, 300) AS i");
-  pqxx::read_transaction txn(fx.connection);
-  const auto walk = [&](std::optional<std::string> source, std::optional<std::string> event, int limit) {
-    return testing::walk_pages(
-        [&](const store::PageRequest& page) { return store::triggers::list(txn, source, event, page); }, limit,
-        [](const store::TriggerRecord& t) { return t.id; });
+  const auto key = insert_audit(fx);
+  store::audit::Filter by_key, by_actor, by_prefix;
+  by_key.key_id = key;
+  by_actor.actor = "user:u2";
+  by_prefix.action_prefix = "servers.";
+  struct Case {
+    std::string label;
+    store::audit::Filter filter;
+    std::string where;
   };
-  const auto all = walk(std::nullopt, std::nullopt, 16);
-  CHECK(all.size() == 300);
-  CHECK(all_distinct(all));
-  CHECK(all == testing::column_of(txn, "SELECT id::text FROM triggers ORDER BY created_at DESC, id DESC"));
-  CHECK(walk(std::string("config"), std::string("operation.failed"), 4) ==
-        testing::column_of(txn, "SELECT id::text FROM triggers WHERE source = 'config' AND event = 'operation.failed' "
-                                "ORDER BY created_at DESC, id DESC"));
+  const std::vector<Case> cases = {{"all", {}, "true"},
+                                   {"key", by_key, "key_id = '" + key + "'"},
+                                   {"actor", by_actor, "actor = 'user:u2'"},
+                                   {"action prefix", by_prefix, "action LIKE 'servers.%'"}};
+  for (const auto& c : cases) {
+    for (int limit : {7, 100}) {
+      INFO(c.label << ", limit " << limit);
+      const auto expected = expected_order(
+          fx.connection, "SELECT id::text, (extract(epoch from at) * 1000000)::bigint FROM audit_log WHERE " + c.where,
+          true, true, true);
+      REQUIRE(expected.size() >= 700);
+      pqxx::read_transaction txn(fx.connection);
+      const auto walked = walk<store::audit::Row>(
+          limit, [&](const store::PageRequest& request) { return store::audit::page(txn, c.filter, request, 0); },
+          [](const store::audit::Row& row) { return std::to_string(row.id); });
+      check_once_each(walked, expected);
+    }
+  }
 }
 
-TEST_CASE("users: pages by username give every user once", "[store][pages]") {
+TEST_CASE("a page of the audit log is a range of an index: all of it, a key's, an actor's", "[store][pages]") {
   testing::StoreFixture fx;
-  exec(fx.connection,
-       "INSERT INTO users (id, username, role, password_hash) "
-       "SELECT gen_random_uuid(), 'user-' || lpad(i::text, 4, '0') || CASE WHEN i % 2 = 0 THEN '' ELSE '.x' END, "
-       "'viewer', 'hash' FROM generate_series(1, 230) AS i");
-  pqxx::read_transaction txn(fx.connection);
-  const auto walk = [&](int limit) {
-    return testing::walk_pages([&](const store::PageRequest& page) { return store::users::list_users(txn, page); },
-                               limit, [](const store::users::UserRecord& u) { return u.username; },
-                               api::CursorShape{api::SortKey::text, api::RowId::uuid});
-  };
-  const auto all = walk(17);
-  CHECK(all.size() == 230);
-  CHECK(all == testing::column_of(txn, "SELECT username FROM users ORDER BY username"));
-  CHECK(walk(230) == all);
+  const auto key = insert_audit(fx);
+  analyze(fx.connection);
+  store::PageRequest deep;
+  deep.after = store::PageAfter{"1767225600000005", "1500"};
+  store::audit::Filter by_key, by_actor;
+  by_key.key_id = key;
+  by_actor.actor = "user:u1";
+  for (const auto& request : {store::PageRequest{}, deep}) {
+    const auto page_plan = [&](const store::audit::Filter& filter) {
+      return plans_of(fx.connection, [&](pqxx::transaction_base& txn) { store::audit::page(txn, filter, request, 0); });
+    };
+    check_index_served(page_plan({}), "audit_log", "audit_log_at");
+    check_index_served(page_plan(by_key), "audit_log", "audit_log_at", "audit_log_by_key");
+    check_index_served(page_plan(by_actor), "audit_log", "audit_log_at", "audit_log_by_actor");
+  }
 }
 
-TEST_CASE("sessions: pages with ties on created_at give every live session once, newest first, of one user or all",
+namespace {
+
+// 2,000 deployments of two applications (each on its own operation), ten to a microsecond; 1,500
+// applications, 1,500 registry credentials and 1,500 automation keys, three to a microsecond, a
+// tenth of the applications and credentials deleted.
+struct Deploys {
+  std::string application_a = ids::new_uuid(), application_b = ids::new_uuid();
+};
+Deploys insert_deploy_targets(testing::StoreFixture& fx) {
+  Deploys out;
+  pqxx::work txn(fx.connection);
+  txn.exec_params(
+      "INSERT INTO applications (id, name, server_id, directory, created_at) "
+      "SELECT gen_random_uuid(), 'app-' || i, $1, '/srv/app', "
+      "timestamptz '2026-01-01 00:00:00+00' + (i / 3) * interval '1 microsecond' FROM generate_series(0, 1499) i",
+      fx.server_id);
+  txn.exec("UPDATE applications SET deleted_at = now() WHERE name LIKE '%5'");
+  txn.exec_params(
+      "INSERT INTO applications (id, name, server_id, directory) VALUES ($1, 'a', $3, '/srv/a'), ($2, 'b', $3, '/srv/b')",
+      out.application_a, out.application_b, fx.server_id);
+  txn.exec_params(
+      "WITH ops AS (INSERT INTO operations (id, type, server_id, status, timeout_seconds, created_by) "
+      "  SELECT gen_random_uuid(), 'deploy', $1, 'completed', 60, 'test' FROM generate_series(0, 1999) "
+      "  RETURNING id), numbered AS (SELECT id, row_number() OVER () - 1 AS i FROM ops) "
+      "INSERT INTO deployments (id, application_id, operation_id, commit_ref, created_at) "
+      "SELECT gen_random_uuid(), CASE WHEN i % 2 = 0 THEN $2::uuid ELSE $3::uuid END, id, 'main', "
+      "timestamptz '2026-01-01 00:00:00+00' + (i / 10) * interval '1 microsecond' FROM numbered",
+      fx.server_id, out.application_a, out.application_b);
+  txn.exec(
+      "INSERT INTO registry_credentials (id, name, registry_url, registry_type, username, password_encrypted, "
+      "created_at) SELECT gen_random_uuid(), 'cred-' || i, 'ghcr.io', 'ghcr', 'u', '\\x00', "
+      "timestamptz '2026-01-01 00:00:00+00' + (i / 3) * interval '1 microsecond' FROM generate_series(0, 1499) i");
+  txn.exec("UPDATE registry_credentials SET deleted_at = now() WHERE name LIKE '%7'");
+  txn.exec(
+      "INSERT INTO automation_keys (id, name, key_prefix, key_hash, created_by, created_at) "
+      "SELECT gen_random_uuid(), 'key-' || i, 'rca_' || i, 'h', 'test', "
+      "timestamptz '2026-01-01 00:00:00+00' + (i / 3) * interval '1 microsecond' FROM generate_series(0, 1499) i");
+  txn.commit();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("deployments, applications, registry credentials and automation keys are walked each once, in order",
           "[store][pages]") {
   testing::StoreFixture fx;
-  const std::string ann = "000000a1-0000-4000-8000-000000000000", bob = "000000b0-0000-4000-8000-000000000000";
-  exec(fx.connection, "INSERT INTO users (id, username, role, password_hash) VALUES ('" + ann +
-                          "', 'ann', 'admin', 'h'), ('" + bob + "', 'bob', 'viewer', 'h')");
-  // Every seventh expired: never listed.
-  exec(fx.connection,
-       "INSERT INTO sessions (id, token_prefix, token_hash, user_id, created_at, expires_at, last_seen_at) "
-       "SELECT gen_random_uuid(), 'tss_' || lpad(to_hex(i), 8, '0'), 'h', CASE WHEN i % 3 = 0 THEN '" + ann +
-           "'::uuid ELSE '" + bob + "'::uuid END, "
-           "now() - interval '1 hour' + (i / 4) * interval '1 microsecond', "
-           "CASE WHEN i % 7 = 0 THEN now() - interval '1 minute' ELSE now() + interval '1 day' END, now() "
-           "FROM generate_series(1, 400) AS i");
-  pqxx::read_transaction txn(fx.connection);
-  const auto now_us = store::epoch_micros(std::chrono::system_clock::now());
-  const auto walk = [&](std::optional<std::string> user, int limit) {
-    return testing::walk_pages(
-        [&](const store::PageRequest& page) { return store::users::live_sessions(txn, now_us, user, page); }, limit,
-        [](const store::users::SessionRecord& s) { return s.id; });
-  };
-  const auto all = walk(std::nullopt, 21);
-  CHECK(all.size() == 400 - 57);
-  CHECK(all_distinct(all));
-  CHECK(all == testing::column_of(txn, "SELECT id::text FROM sessions WHERE expires_at > now() "
-                                       "ORDER BY created_at DESC, id DESC"));
-  CHECK(walk(ann, 8) == testing::column_of(txn, "SELECT id::text FROM sessions WHERE expires_at > now() AND user_id = '" +
-                                                    ann + "' ORDER BY created_at DESC, id DESC"));
+  const auto deploys = insert_deploy_targets(fx);
+  const std::vector<std::optional<std::string>> applications = {std::nullopt, deploys.application_b};
+  std::vector<std::vector<std::string>> expected_deployments;
+  for (const auto& application : applications) {
+    expected_deployments.push_back(expected_order(
+        fx.connection,
+        "SELECT id::text, " + micros_of_created + " FROM deployments" +
+            (application ? " WHERE application_id = '" + *application + "'" : std::string()),
+        true, true));
+    REQUIRE(expected_deployments.back().size() >= 1000);
+  }
+  const auto expected_applications = expected_order(
+      fx.connection, "SELECT id::text, " + micros_of_created + " FROM applications WHERE deleted_at IS NULL", true,
+      false);
+  const auto expected_credentials = expected_order(
+      fx.connection, "SELECT id::text, " + micros_of_created + " FROM registry_credentials WHERE deleted_at IS NULL",
+      true, false);
+  const auto expected_keys =
+      expected_order(fx.connection, "SELECT id::text, " + micros_of_created + " FROM automation_keys", true, false);
+  REQUIRE(expected_applications.size() > 1000);
+  REQUIRE(expected_credentials.size() > 1000);
+  REQUIRE(expected_keys.size() == 1500);
+  for (int limit : {7, 100}) {
+    INFO("limit " << limit);
+    pqxx::read_transaction txn(fx.connection);
+    for (std::size_t i = 0; i < applications.size(); ++i) {
+      check_once_each(walk<store::applications::Deployment>(
+                          limit,
+                          [&](const store::PageRequest& request) {
+                            return store::applications::deployments(txn, applications[i], request);
+                          },
+                          [](const store::applications::Deployment& d) { return d.id; }),
+                      expected_deployments[i]);
+    }
+    check_once_each(
+        walk<store::applications::Application>(
+            limit, [&](const store::PageRequest& request) { return store::applications::list(txn, request); },
+            [](const store::applications::Application& a) { return a.id; }),
+        expected_applications);
+    check_once_each(
+        walk<store::registry::Credential>(
+            limit, [&](const store::PageRequest& request) { return store::registry::list(txn, request); },
+            [](const store::registry::Credential& c) { return c.id; }),
+        expected_credentials);
+    check_once_each(
+        walk<store::AutomationKeyRecord>(
+            limit, [&](const store::PageRequest& request) { return store::keys::list_automation_keys(txn, request); },
+            [](const store::AutomationKeyRecord& k) { return k.id; }),
+        expected_keys);
+  }
 }
 
-TEST_CASE("operator API keys: pages with ties on created_at (finer than the second they show) give every key once, "
-          "oldest first",
+TEST_CASE("a page of deployments, applications, registry credentials or automation keys is a range of an index",
           "[store][pages]") {
   testing::StoreFixture fx;
-  exec(fx.connection,
-       "INSERT INTO api_keys (id, name, role, key_prefix, key_hash, created_at) "
-       "SELECT gen_random_uuid(), 'k' || i, 'viewer', 'tak_' || lpad(to_hex(i), 8, '0'), 'h', "
-       "timestamptz '2026-12-01 00:00:00.5+00' + (i / 3) * interval '1 microsecond' FROM generate_series(1, 250) AS i");
-  pqxx::read_transaction txn(fx.connection);
-  const auto walk = [&](int limit) {
-    return testing::walk_pages([&](const store::PageRequest& page) { return store::keys::list_api_keys(txn, page); },
-                               limit, [](const store::ApiKeyRecord& k) { return k.id; });
-  };
-  const auto all = walk(10);
-  CHECK(all.size() == 250);
-  CHECK(all == testing::column_of(txn, "SELECT id::text FROM api_keys ORDER BY created_at, id"));
-  CHECK(walk(249) == all);
-  CHECK(walk(250) == all);
-}
-
-TEST_CASE("approvals: pages with ties on requested_at give every request once, newest first, of a status or all",
-          "[store][pages]") {
-  testing::StoreFixture fx;
-  exec(fx.connection,
-       "INSERT INTO runs (id, status, scheduled_at, operation_type, operation_params, max_concurrency, created_by, "
-       "created_at) SELECT ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, 'canceled', now(), 'exec', "
-       "'{}', 1, 'test', now() FROM generate_series(1, 300) AS i");
-  exec(fx.connection,
-       "INSERT INTO approvals (id, run_id, status, reason, requested_by, requested_at, expires_at, decided_at) "
-       "SELECT gen_random_uuid(), ('00000000-0000-4000-8000-' || lpad(i::text, 12, '0'))::uuid, "
-       "CASE WHEN i % 4 = 0 THEN 'pending' ELSE 'approved' END, 'the job requires approval', 'job:x', "
-       "timestamptz '2026-12-01 00:00:00+00' + (i / 5) * interval '1 microsecond', now() + interval '1 hour', "
-       "CASE WHEN i % 4 = 0 THEN NULL ELSE now() END FROM generate_series(1, 300) AS i");
-  pqxx::read_transaction txn(fx.connection);
-  const auto walk = [&](std::optional<std::string> status, int limit) {
-    return testing::walk_pages(
-        [&](const store::PageRequest& page) { return store::approvals::list(txn, status, page); }, limit,
-        [](const store::ApprovalRecord& a) { return a.id; });
-  };
-  const auto all = walk(std::nullopt, 13);
-  CHECK(all.size() == 300);
-  CHECK(all == testing::column_of(txn, "SELECT id::text FROM approvals ORDER BY requested_at DESC, id DESC"));
-  const auto pending = walk(std::string("pending"), 6);
-  CHECK(pending.size() == 75);
-  CHECK(pending == testing::column_of(txn, "SELECT id::text FROM approvals WHERE status = 'pending' "
-                                           "ORDER BY requested_at DESC, id DESC"));
-}
-
-TEST_CASE("maintenance windows: pages with ties on created_at give every window once, oldest first; the active ones "
-          "page the same way",
-          "[store][pages][maintenance]") {
-  testing::StoreFixture fx;
-  // 1,200 windows (more than one read of the active list's batches); every third in force now.
-  exec(fx.connection,
-       "INSERT INTO maintenance_windows (id, name, starts_at, ends_at, created_by, created_at, updated_at) "
-       "SELECT gen_random_uuid(), 'w' || i, now() - interval '2 hours', "
-       "CASE WHEN i % 3 = 0 THEN now() + interval '1 hour' ELSE now() - interval '1 hour' END, 'test', "
-       "timestamptz '2026-12-01 00:00:00+00' + (i / 4) * interval '1 microsecond', now() "
-       "FROM generate_series(1, 1200) AS i");
-  pqxx::read_transaction txn(fx.connection);
-  const auto all = testing::walk_pages(
-      [&](const store::PageRequest& page) { return store::maintenance::list(txn, page); }, 70,
-      [](const store::MaintenanceWindowRecord& w) { return w.id; });
-  CHECK(all.size() == 1200);
-  CHECK(all == testing::column_of(txn, "SELECT id::text FROM maintenance_windows ORDER BY created_at, id"));
-
-  const SystemClock clock;
-  const services::Maintenance maintenance(clock);
-  const auto active = testing::walk_pages(
-      [&](const store::PageRequest& page) { return maintenance.active(txn, page); }, 45,
-      [](const store::MaintenanceWindowRecord& w) { return w.id; });
-  CHECK(active.size() == 400);
-  CHECK(active == testing::column_of(txn, "SELECT id::text FROM maintenance_windows WHERE ends_at > now() "
-                                          "ORDER BY created_at, id"));
+  const auto deploys = insert_deploy_targets(fx);
+  analyze(fx.connection);
+  store::PageRequest deep;
+  deep.after = store::PageAfter{"1767225600000100", "00000000-0000-0000-0000-000000000000"};
+  for (const auto& request : {store::PageRequest{}, deep}) {
+    const auto plan = [&](const std::function<void(pqxx::transaction_base&)>& run) {
+      return plans_of(fx.connection, run);
+    };
+    check_index_served(plan([&](pqxx::transaction_base& txn) {
+                         store::applications::deployments(txn, std::nullopt, request);
+                       }),
+                       "deployments", "deployments_by_created");
+    check_index_served(plan([&](pqxx::transaction_base& txn) {
+                         store::applications::deployments(txn, deploys.application_a, request);
+                       }),
+                       "deployments", "deployments_by_created", "deployments_by_application");
+    check_index_served(plan([&](pqxx::transaction_base& txn) { store::applications::list(txn, request); }),
+                       "applications", "applications_by_created");
+    check_index_served(plan([&](pqxx::transaction_base& txn) { store::registry::list(txn, request); }),
+                       "registry_credentials", "registry_credentials_by_created");
+    check_index_served(plan([&](pqxx::transaction_base& txn) { store::keys::list_automation_keys(txn, request); }),
+                       "automation_keys", "automation_keys_by_created");
+  }
 }
