@@ -36,18 +36,12 @@ Application insert(pqxx::transaction_base& txn, const Application& a) {
 }
 
 Page<Application> list(pqxx::transaction_base& txn, const PageRequest& page) {
-  std::vector<Keyed<Application>> rows;
-  for (const auto& r : txn.exec_params(
-           std::string("SELECT ") + application_columns + ", " TETHER_SQL_US("created_at") " FROM applications "
-               "WHERE deleted_at IS NULL "
-               "AND ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
-               "ORDER BY applications.created_at, applications.id LIMIT $3",  // not the id::text column
-           after_sort(page), after_id(page), page.limit + 1)) {
-    auto application = to_application(r);
-    PageAfter key{r[7].as<std::string>(), application.id};
-    rows.push_back({std::move(application), std::move(key)});
-  }
-  return keyed_page(std::move(rows), page.limit);
+  return read_keyed_page(txn,
+                         std::string("SELECT ") + application_columns + ", " TETHER_SQL_US("created_at") " FROM applications "
+                             "WHERE deleted_at IS NULL "
+                             "AND ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
+                             "ORDER BY applications.created_at, applications.id LIMIT $3",  // not the id::text column
+                         page.limit, to_application, after_sort(page), after_id(page), page.limit + 1);
 }
 
 std::optional<Application> find(pqxx::transaction_base& txn, const std::string& id) {
@@ -95,18 +89,12 @@ void record_resolved_commit(pqxx::transaction_base& txn, const std::string& serv
 
 Page<Deployment> deployments(pqxx::transaction_base& txn, const std::optional<std::string>& application_id,
                              const PageRequest& page) {
-  std::vector<Keyed<Deployment>> rows;
-  for (const auto& r : txn.exec_params(
-           TETHER_DEPLOYMENT_COLUMNS ", " TETHER_SQL_US("d.created_at") TETHER_DEPLOYMENT_FROM
-               "WHERE ($1::uuid IS NULL OR d.application_id = $1::uuid) "
-               "AND ($2::bigint IS NULL OR (d.created_at, d.id) < (" TETHER_SQL_AT("$2") ", $3::uuid)) "
-               "ORDER BY d.created_at DESC, d.id DESC LIMIT $4",
-           application_id, after_sort(page), after_id(page), page.limit + 1)) {
-    auto deployment = to_deployment(r);
-    PageAfter key{r[8].as<std::string>(), deployment.id};
-    rows.push_back({std::move(deployment), std::move(key)});
-  }
-  return keyed_page(std::move(rows), page.limit);
+  return read_keyed_page(txn,
+                         TETHER_DEPLOYMENT_COLUMNS ", " TETHER_SQL_US("d.created_at") TETHER_DEPLOYMENT_FROM
+                         "WHERE ($1::uuid IS NULL OR d.application_id = $1::uuid) "
+                         "AND ($2::bigint IS NULL OR (d.created_at, d.id) < (" TETHER_SQL_AT("$2") ", $3::uuid)) "
+                         "ORDER BY d.created_at DESC, d.id DESC LIMIT $4",
+                         page.limit, to_deployment, application_id, after_sort(page), after_id(page), page.limit + 1);
 }
 
 std::optional<Deployment> find_deployment(pqxx::transaction_base& txn, const std::string& id) {

@@ -73,17 +73,11 @@ std::optional<ApiKeyRecord> find_api_key(pqxx::transaction_base& txn, const std:
 
 Page<ApiKeyRecord> list_api_keys(pqxx::transaction_base& txn, const PageRequest& page) {
   // The record shows created_at to the second; the position needs its microseconds, read beside it.
-  std::vector<Keyed<ApiKeyRecord>> rows;
-  for (const auto& row : txn.exec_params(
-           std::string("SELECT ") + api_key_columns + ", " TETHER_SQL_US("created_at") " AS created_us FROM api_keys "
-               "WHERE ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
-               "ORDER BY api_keys.created_at, api_keys.id LIMIT $3",  // not the id::text column
-           after_sort(page), after_id(page), page.limit + 1)) {
-    auto key = to_api_key(row);
-    PageAfter after{row["created_us"].as<std::string>(), key.id};
-    rows.push_back({std::move(key), std::move(after)});
-  }
-  return keyed_page(std::move(rows), page.limit);
+  return read_keyed_page(txn,
+                         std::string("SELECT ") + api_key_columns + ", " TETHER_SQL_US("created_at") " FROM api_keys "
+                             "WHERE ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
+                             "ORDER BY api_keys.created_at, api_keys.id LIMIT $3",  // not the id::text column
+                         page.limit, to_api_key, after_sort(page), after_id(page), page.limit + 1);
 }
 
 std::optional<std::string> revoke_api_key(pqxx::transaction_base& txn, const std::string& id) {
@@ -119,17 +113,11 @@ AutomationKeyRecord insert_automation_key(pqxx::transaction_base& txn, const New
 }
 
 Page<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn, const PageRequest& page) {
-  std::vector<Keyed<AutomationKeyRecord>> rows;
-  for (const auto& row : txn.exec_params(
-           std::string("SELECT ") + automation_key_columns + ", " TETHER_SQL_US("created_at") " FROM automation_keys "
-               "WHERE ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
-               "ORDER BY automation_keys.created_at, automation_keys.id LIMIT $3",  // not the id::text column
-           after_sort(page), after_id(page), page.limit + 1)) {
-    auto key = to_record(row);
-    PageAfter after{row[14].as<std::string>(), key.id};
-    rows.push_back({std::move(key), std::move(after)});
-  }
-  return keyed_page(std::move(rows), page.limit);
+  return read_keyed_page(txn,
+                         std::string("SELECT ") + automation_key_columns + ", " TETHER_SQL_US("created_at") " FROM automation_keys "
+                             "WHERE ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
+                             "ORDER BY automation_keys.created_at, automation_keys.id LIMIT $3",  // not the id::text column
+                         page.limit, to_record, after_sort(page), after_id(page), page.limit + 1);
 }
 
 std::optional<AutomationKeyRecord> find_automation_key(pqxx::transaction_base& txn, const std::string& prefix) {

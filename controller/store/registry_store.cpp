@@ -27,18 +27,12 @@ Credential insert(pqxx::transaction_base& txn, const Credential& c) {
 }
 
 Page<Credential> list(pqxx::transaction_base& txn, const PageRequest& page) {
-  std::vector<Keyed<Credential>> rows;
-  for (const auto& r : txn.exec_params(
-           std::string("SELECT ") + columns + ", " TETHER_SQL_US("created_at") " FROM registry_credentials "
-               "WHERE deleted_at IS NULL "
-               "AND ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
-               "ORDER BY registry_credentials.created_at, registry_credentials.id LIMIT $3",  // not id::text
-           after_sort(page), after_id(page), page.limit + 1)) {
-    auto credential = to_credential(r);
-    PageAfter key{r[8].as<std::string>(), credential.id};
-    rows.push_back({std::move(credential), std::move(key)});
-  }
-  return keyed_page(std::move(rows), page.limit);
+  return read_keyed_page(txn,
+                         std::string("SELECT ") + columns + ", " TETHER_SQL_US("created_at") " FROM registry_credentials "
+                             "WHERE deleted_at IS NULL "
+                             "AND ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
+                             "ORDER BY registry_credentials.created_at, registry_credentials.id LIMIT $3",  // not id::text
+                         page.limit, to_credential, after_sort(page), after_id(page), page.limit + 1);
 }
 
 std::optional<Credential> find(pqxx::transaction_base& txn, const std::string& id) {
