@@ -1,22 +1,21 @@
 // ControllerLink over Boost.Beast: one object per connection owning its socket and buffers, kept
 // alive by shared_from_this across asynchronous calls (as in Beast's websocket client examples).
+// Plain and TLS connections are the same WebSocket over an AnyStream (common/any_stream.hpp).
 // The agent runs one io_context on one thread, so handlers never race and need no strand.
 #include "agent/agent_config.hpp"
 #include "agent/controller_link.hpp"
+#include "common/any_stream.hpp"
 #include "proto/output_frame.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 
 #include <deque>
-#include <type_traits>
 
 namespace tether::agent {
 namespace {
@@ -35,22 +34,20 @@ constexpr std::size_t max_message_bytes = 8 * 1024 * 1024;
 constexpr std::size_t write_buffer_bytes = proto::max_output_payload + 1024;
 constexpr std::size_t max_logged_body = 200;
 
-template <bool Tls>
-class WebSocketLink : public ControllerLink, public std::enable_shared_from_this<WebSocketLink<Tls>> {
-  using Transport = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
-
+class WebSocketLink : public ControllerLink, public std::enable_shared_from_this<WebSocketLink> {
  public:
   WebSocketLink(asio::any_io_executor executor, ssl::context& tls_context, ControllerEndpoint endpoint,
                 std::string token, LinkEvents& events)
       : resolver_(executor),
-        ws_(make_stream(executor, tls_context)),
+        ws_(endpoint.tls ? AnyStream::tls(beast::tcp_stream(executor), tls_context)
+                         : AnyStream::plain(beast::tcp_stream(executor))),
         endpoint_(std::move(endpoint)),
         token_(std::move(token)),
         events_(events) {}
 
   void run() override {
     resolver_.async_resolve(endpoint_.host, endpoint_.port,
-                            beast::bind_front_handler(&WebSocketLink::on_resolve, this->shared_from_this()));
+                            beast::bind_front_handler(&WebSocketLink::on_resolve, shared_from_this()));
   }
 
   void send_text(std::string message) override { enqueue(false, std::move(message)); }
@@ -69,46 +66,38 @@ class WebSocketLink : public ControllerLink, public std::enable_shared_from_this
     if (!open_) {
       // Still connecting: there is no WebSocket to close politely, drop the socket.
       resolver_.cancel();
-      beast::get_lowest_layer(ws_).close();
+      tcp_layer().close();
       return;
     }
     ws_.async_close(websocket::close_code::going_away,
-                    [self = this->shared_from_this()](beast::error_code error) {
+                    [self = shared_from_this()](beast::error_code error) {
                       self->fail("closed", error ? error.message() : "closed by the agent");
                     });
   }
 
  private:
-  static websocket::stream<Transport> make_stream(asio::any_io_executor executor, ssl::context& tls_context) {
-    if constexpr (Tls) {
-      return websocket::stream<Transport>(executor, tls_context);
-    } else {
-      (void)tls_context;
-      return websocket::stream<Transport>(executor);
-    }
-  }
+  beast::tcp_stream& tcp_layer() { return ws_.next_layer().tcp(); }
 
   void on_resolve(beast::error_code error, tcp::resolver::results_type results) {
     if (error) return fail("resolve", fmt::format("cannot resolve {}: {}", endpoint_.host, error.message()));
-    beast::get_lowest_layer(ws_).expires_after(connect_timeout);
-    beast::get_lowest_layer(ws_).async_connect(
-        results, beast::bind_front_handler(&WebSocketLink::on_connect, this->shared_from_this()));
+    tcp_layer().expires_after(connect_timeout);
+    tcp_layer().async_connect(
+        results, beast::bind_front_handler(&WebSocketLink::on_connect, shared_from_this()));
   }
 
   void on_connect(beast::error_code error, const tcp::endpoint&) {
     if (error) return fail("connect", fmt::format("cannot connect to {}: {}", endpoint_.host_header, error.message()));
     // Control messages are small and latency matters more than packet count.
-    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), error);
-    if constexpr (Tls) {
-      auto& tls = ws_.next_layer();
-      if (!endpoint_.host_is_address && !SSL_set_tlsext_host_name(tls.native_handle(), endpoint_.host.c_str())) {
+    tcp_layer().socket().set_option(tcp::no_delay(true), error);
+    if (auto* tls = ws_.next_layer().tls_layer()) {
+      if (!endpoint_.host_is_address && !SSL_set_tlsext_host_name(tls->native_handle(), endpoint_.host.c_str())) {
         return fail("tls", "cannot set the TLS server name");
       }
-      tls.set_verify_mode(ssl::verify_peer);
-      tls.set_verify_callback(ssl::host_name_verification(endpoint_.host));
-      beast::get_lowest_layer(ws_).expires_after(connect_timeout);
-      tls.async_handshake(ssl::stream_base::client,
-                          beast::bind_front_handler(&WebSocketLink::on_tls_handshake, this->shared_from_this()));
+      tls->set_verify_mode(ssl::verify_peer);
+      tls->set_verify_callback(ssl::host_name_verification(endpoint_.host));
+      tcp_layer().expires_after(connect_timeout);
+      ws_.next_layer().async_handshake(
+          ssl::stream_base::client, beast::bind_front_handler(&WebSocketLink::on_tls_handshake, shared_from_this()));
     } else {
       upgrade();
     }
@@ -121,7 +110,7 @@ class WebSocketLink : public ControllerLink, public std::enable_shared_from_this
 
   void upgrade() {
     // From here on the WebSocket's own timeouts apply, not the TCP stream's.
-    beast::get_lowest_layer(ws_).expires_never();
+    tcp_layer().expires_never();
     set_idle_timeout(std::chrono::duration_cast<std::chrono::seconds>(initial_idle_timeout));
     ws_.read_message_max(max_message_bytes);
     // A client masks what it sends, through this buffer: room for a whole output frame means one
@@ -132,7 +121,7 @@ class WebSocketLink : public ControllerLink, public std::enable_shared_from_this
       request.set(http::field::user_agent, fmt::format("tether-agent/{}", agent_version));
     }));
     ws_.async_handshake(upgrade_response_, endpoint_.host_header, endpoint_.target,
-                        beast::bind_front_handler(&WebSocketLink::on_upgrade, this->shared_from_this()));
+                        beast::bind_front_handler(&WebSocketLink::on_upgrade, shared_from_this()));
   }
 
   void on_upgrade(beast::error_code error) {
@@ -150,7 +139,7 @@ class WebSocketLink : public ControllerLink, public std::enable_shared_from_this
   }
 
   void read_next() {
-    ws_.async_read(read_buffer_, beast::bind_front_handler(&WebSocketLink::on_read, this->shared_from_this()));
+    ws_.async_read(read_buffer_, beast::bind_front_handler(&WebSocketLink::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code error, std::size_t) {
@@ -182,7 +171,7 @@ class WebSocketLink : public ControllerLink, public std::enable_shared_from_this
     auto& frame = queue_.front();
     ws_.binary(frame.binary);
     ws_.async_write(asio::buffer(frame.payload),
-                    beast::bind_front_handler(&WebSocketLink::on_write, this->shared_from_this()));
+                    beast::bind_front_handler(&WebSocketLink::on_write, shared_from_this()));
   }
 
   void on_write(beast::error_code error, std::size_t) {
@@ -197,7 +186,7 @@ class WebSocketLink : public ControllerLink, public std::enable_shared_from_this
     ended_ = true;
     queue_.clear();
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    tcp_layer().socket().close(ignored);
     events_.on_link_closed(*this, LinkFailure{stage, std::move(message), http_status});
   }
 
@@ -207,7 +196,7 @@ class WebSocketLink : public ControllerLink, public std::enable_shared_from_this
   };
 
   tcp::resolver resolver_;
-  websocket::stream<Transport> ws_;
+  websocket::stream<AnyStream> ws_;
   ControllerEndpoint endpoint_;
   std::string token_;
   LinkEvents& events_;
@@ -225,8 +214,7 @@ class WebSocketLink : public ControllerLink, public std::enable_shared_from_this
 std::shared_ptr<ControllerLink> make_controller_link(asio::any_io_executor executor, ssl::context& tls_context,
                                                      const ControllerEndpoint& endpoint, std::string token,
                                                      LinkEvents& events) {
-  if (endpoint.tls) return std::make_shared<WebSocketLink<true>>(executor, tls_context, endpoint, std::move(token), events);
-  return std::make_shared<WebSocketLink<false>>(executor, tls_context, endpoint, std::move(token), events);
+  return std::make_shared<WebSocketLink>(executor, tls_context, endpoint, std::move(token), events);
 }
 
 }  // namespace tether::agent

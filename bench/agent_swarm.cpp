@@ -1,5 +1,6 @@
 #include "bench/agent_swarm.hpp"
 
+#include "common/any_stream.hpp"
 #include "common/ids.hpp"
 #include "proto/messages.hpp"
 #include "proto/output_frame.hpp"
@@ -13,9 +14,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 #include <openssl/ssl.h>
@@ -184,21 +183,18 @@ using detail::SwarmCore;
 
 namespace {
 
-template <bool Tls>
-class Connection : public std::enable_shared_from_this<Connection<Tls>> {
-  using Transport = std::conditional_t<Tls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
-
+class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(SwarmCore& swarm, std::size_t index)
       : swarm_(swarm),
         index_(index),
-        ws_(make_stream(net::make_strand(swarm.io_), swarm.tls_)),
+        ws_(make_stream(net::make_strand(swarm.io_), swarm.tls_enabled_, swarm.tls_)),
         heartbeat_timer_(ws_.get_executor()) {}
 
   void run() {
-    beast::get_lowest_layer(ws_).expires_after(connect_timeout);
-    beast::get_lowest_layer(ws_).async_connect(
-        swarm_.endpoints_, beast::bind_front_handler(&Connection::on_connect, this->shared_from_this()));
+    tcp_layer().expires_after(connect_timeout);
+    tcp_layer().async_connect(
+        swarm_.endpoints_, beast::bind_front_handler(&Connection::on_connect, shared_from_this()));
   }
 
  private:
@@ -207,33 +203,30 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     std::string payload;
   };
 
-  static websocket::stream<Transport> make_stream(net::any_io_executor executor, ssl::context& tls) {
-    if constexpr (Tls) {
-      return websocket::stream<Transport>(executor, tls);
-    } else {
-      (void)tls;
-      return websocket::stream<Transport>(executor);
-    }
+  static tether::AnyStream make_stream(net::any_io_executor executor, bool use_tls, ssl::context& tls) {
+    beast::tcp_stream tcp(executor);
+    return use_tls ? tether::AnyStream::tls(std::move(tcp), tls) : tether::AnyStream::plain(std::move(tcp));
   }
+
+  beast::tcp_stream& tcp_layer() { return ws_.next_layer().tcp(); }
 
   Slot& slot() { return swarm_.slots_[index_]; }
 
   void on_connect(beast::error_code error, const tcp::endpoint&) {
     if (error) return fail("connect: " + error.message());
-    beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), error);
-    if constexpr (Tls) {
-      auto& tls = ws_.next_layer();
-      if (!swarm_.host_is_address_ && !SSL_set_tlsext_host_name(tls.native_handle(), swarm_.host_.c_str())) {
+    tcp_layer().socket().set_option(tcp::no_delay(true), error);
+    if (auto* tls = ws_.next_layer().tls_layer()) {
+      if (!swarm_.host_is_address_ && !SSL_set_tlsext_host_name(tls->native_handle(), swarm_.host_.c_str())) {
         return fail("tls: cannot set the server name");
       }
       if (swarm_.options_.insecure) {
-        tls.set_verify_mode(ssl::verify_none);
+        tls->set_verify_mode(ssl::verify_none);
       } else {
-        tls.set_verify_mode(ssl::verify_peer);
-        tls.set_verify_callback(ssl::host_name_verification(swarm_.host_));
+        tls->set_verify_mode(ssl::verify_peer);
+        tls->set_verify_callback(ssl::host_name_verification(swarm_.host_));
       }
-      tls.async_handshake(ssl::stream_base::client,
-                          beast::bind_front_handler(&Connection::on_tls_handshake, this->shared_from_this()));
+      ws_.next_layer().async_handshake(ssl::stream_base::client,
+                                       beast::bind_front_handler(&Connection::on_tls_handshake, shared_from_this()));
     } else {
       upgrade();
     }
@@ -245,7 +238,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
   }
 
   void upgrade() {
-    beast::get_lowest_layer(ws_).expires_never();  // the WebSocket's own timeouts from here on
+    tcp_layer().expires_never();  // the WebSocket's own timeouts from here on
     set_idle_timeout(initial_idle_timeout);
     ws_.set_option(websocket::stream_base::decorator(
         [authorization = "Bearer " + slot().token](websocket::request_type& request) {
@@ -253,7 +246,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
           request.set(beast::http::field::user_agent, "tether-agent-swarm/0.1.0");
         }));
     ws_.async_handshake(upgrade_response_, swarm_.host_header_, "/api/agent/ws",
-                        beast::bind_front_handler(&Connection::on_upgrade, this->shared_from_this()));
+                        beast::bind_front_handler(&Connection::on_upgrade, shared_from_this()));
   }
 
   void set_idle_timeout(std::chrono::seconds timeout) {
@@ -277,7 +270,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
   }
 
   void read_next() {
-    ws_.async_read(buffer_, beast::bind_front_handler(&Connection::on_read, this->shared_from_this()));
+    ws_.async_read(buffer_, beast::bind_front_handler(&Connection::on_read, shared_from_this()));
   }
 
   void on_read(beast::error_code error, std::size_t) {
@@ -351,7 +344,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     }
     auto timer = std::make_shared<net::steady_timer>(ws_.get_executor(), swarm_.options_.finish_delay);
     running_[dispatch.operation_id] = timer;
-    timer->async_wait([self = this->shared_from_this(), id = dispatch.operation_id](beast::error_code error) {
+    timer->async_wait([self = shared_from_this(), id = dispatch.operation_id](beast::error_code error) {
       if (error || self->ended_) return;
       self->running_.erase(id);
       auto it = self->slot().journal.find(id);
@@ -402,7 +395,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
 
   void schedule_heartbeat() {
     heartbeat_timer_.expires_after(heartbeat_interval_);
-    heartbeat_timer_.async_wait([self = this->shared_from_this()](beast::error_code error) {
+    heartbeat_timer_.async_wait([self = shared_from_this()](beast::error_code error) {
       if (error || self->ended_) return;
       self->send_text(proto::encode(proto::AgentMessage{proto::Heartbeat{}}));
       ++self->swarm_.heartbeats_;
@@ -420,7 +413,7 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     writing_ = true;
     ws_.binary(queue_.front().binary);
     ws_.async_write(net::buffer(queue_.front().payload),
-                    beast::bind_front_handler(&Connection::on_write, this->shared_from_this()));
+                    beast::bind_front_handler(&Connection::on_write, shared_from_this()));
   }
 
   void on_write(beast::error_code error, std::size_t) {
@@ -439,13 +432,13 @@ class Connection : public std::enable_shared_from_this<Connection<Tls>> {
     for (auto& [id, timer] : running_) timer->cancel();
     running_.clear();
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    tcp_layer().socket().close(ignored);
     swarm_.on_ended(index_, welcomed_, reason);
   }
 
   SwarmCore& swarm_;
   const std::size_t index_;
-  websocket::stream<Transport> ws_;
+  websocket::stream<tether::AnyStream> ws_;
   net::steady_timer heartbeat_timer_;
   websocket::response_type upgrade_response_;
   beast::flat_buffer buffer_;
@@ -509,11 +502,7 @@ void SwarmCore::launch() {
 }
 
 void SwarmCore::connect(std::size_t index) {
-  if (tls_enabled_) {
-    std::make_shared<Connection<true>>(*this, index)->run();
-  } else {
-    std::make_shared<Connection<false>>(*this, index)->run();
-  }
+  std::make_shared<Connection>(*this, index)->run();
 }
 
 void SwarmCore::on_welcome(std::size_t index) {

@@ -1,12 +1,13 @@
 #include "common/http_client.hpp"
 
+#include "common/any_stream.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 #include <openssl/err.h>
@@ -92,16 +93,11 @@ class Client::Connection {
   const ClientOptions& options() const { return options_; }
 
   void close() {
-    if (plain_) {
+    if (stream_) {
       error_code ignored;
-      plain_->socket().close(ignored);
+      stream_->tcp().socket().close(ignored);
     }
-    if (secure_) {
-      error_code ignored;
-      beast::get_lowest_layer(*secure_).socket().close(ignored);
-    }
-    plain_.reset();
-    secure_.reset();
+    stream_.reset();
     open_ = false;
   }
 
@@ -164,7 +160,7 @@ class Client::Connection {
     return got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 
-  beast::tcp_stream& tcp_layer() { return secure_ ? beast::get_lowest_layer(*secure_) : *plain_; }
+  beast::tcp_stream& tcp_layer() { return stream_->tcp(); }
 
   // Runs one asynchronous step to completion on this thread. The tcp_stream deadline bounds
   // socket steps; `run_for` bounds name resolution, which the stream does not see.
@@ -207,11 +203,8 @@ class Client::Connection {
     });
     if (ec) fail("resolve", ec);
 
-    if (options_.tls) {
-      secure_.emplace(io_, *ssl_context_);
-    } else {
-      plain_.emplace(io_);
-    }
+    stream_.emplace(options_.tls ? AnyStream::tls(beast::tcp_stream(io_), *ssl_context_)
+                                 : AnyStream::plain(beast::tcp_stream(io_)));
     tcp_layer().expires_after(options_.timeout);
     ec = run_step([&](auto done) {
       tcp_layer().async_connect(endpoints, [done](error_code e, const tcp::endpoint&) { done(e); });
@@ -219,23 +212,22 @@ class Client::Connection {
     if (ec) fail("connect", ec);
     tcp_layer().socket().set_option(tcp::no_delay(true));
 
-    if (secure_) {
-      if (!is_ip_address(options_.host) &&
-          !SSL_set_tlsext_host_name(secure_->native_handle(), options_.host.c_str())) {
+    if (auto* tls = stream_->tls_layer()) {
+      if (!is_ip_address(options_.host) && !SSL_set_tlsext_host_name(tls->native_handle(), options_.host.c_str())) {
         fail("TLS server name", error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()));
       }
-      secure_->set_verify_callback(ssl::host_name_verification(options_.host));
+      tls->set_verify_callback(ssl::host_name_verification(options_.host));
       tcp_layer().expires_after(options_.timeout);
       ec = run_step([&](auto done) {
-        secure_->async_handshake(ssl::stream_base::client, [done](error_code e) { done(e); });
+        stream_->async_handshake(ssl::stream_base::client, [done](error_code e) { done(e); });
       });
       if (ec) fail("TLS handshake", ec);
     }
     open_ = true;
   }
 
-  template <class Stream>
-  Response exchange_on(Stream& stream, bhttp::request<bhttp::string_body>& req) {
+  Response exchange(bhttp::request<bhttp::string_body>& req) {
+    auto& stream = *stream_;
     tcp_layer().expires_after(options_.timeout);
     error_code ec = run_step([&](auto done) {
       bhttp::async_write(stream, req, [done](error_code e, std::size_t) { done(e); });
@@ -268,16 +260,11 @@ class Client::Connection {
     return response;
   }
 
-  Response exchange(bhttp::request<bhttp::string_body>& req) {
-    return secure_ ? exchange_on(*secure_, req) : exchange_on(*plain_, req);
-  }
-
   ClientOptions options_;
   asio::io_context io_{1};
   tcp::resolver resolver_{io_};
   std::optional<ssl::context> ssl_context_;
-  std::optional<beast::tcp_stream> plain_;
-  std::optional<beast::ssl_stream<beast::tcp_stream>> secure_;
+  std::optional<AnyStream> stream_;
   beast::flat_buffer buffer_;
   bool open_ = false;
 };

@@ -13,46 +13,33 @@ namespace tether::agents {
 namespace {
 
 // The stream and request wait here while the token is checked off the I/O thread.
-template <class Stream>
 struct PendingUpgrade {
-  Stream stream;
+  AnyStream stream;
   http::Request request;
   std::string client_ip;
   http::Response response;
 };
 
 // Answers the upgrade request with a plain HTTP error instead of a WebSocket, then closes.
-template <class Stream>
-void refuse(std::shared_ptr<PendingUpgrade<Stream>> pending, const std::string& detail,
+void refuse(std::shared_ptr<PendingUpgrade> pending, const std::string& detail,
             http::bhttp::status status = http::bhttp::status::unauthorized) {
   spdlog::warn("event=agent_refused client_ip={} status={} reason=\"{}\"", pending->client_ip,
                static_cast<int>(status), detail);
   pending->response = http::error_response(status, detail);
   pending->response.keep_alive(false);
   pending->response.prepare_payload();
-  boost::beast::get_lowest_layer(pending->stream).expires_after(std::chrono::seconds(10));
+  pending->stream.tcp().expires_after(std::chrono::seconds(10));
   http::bhttp::async_write(pending->stream, pending->response, [pending](boost::beast::error_code, std::size_t) {
     boost::beast::error_code ignored;
-    boost::beast::get_lowest_layer(pending->stream).socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both,
-                                                                      ignored);
+    pending->stream.tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
   });
 }
 
 }  // namespace
 
-void AgentGateway::upgrade(boost::beast::tcp_stream stream, http::Request request, std::string client_ip) {
-  authenticate_then_accept(std::move(stream), std::move(request), std::move(client_ip));
-}
-
-void AgentGateway::upgrade(boost::beast::ssl_stream<boost::beast::tcp_stream> stream, http::Request request,
-                           std::string client_ip) {
-  authenticate_then_accept(std::move(stream), std::move(request), std::move(client_ip));
-}
-
-template <class Stream>
-void AgentGateway::authenticate_then_accept(Stream stream, http::Request request, std::string client_ip) {
-  auto pending = std::make_shared<PendingUpgrade<Stream>>(
-      PendingUpgrade<Stream>{std::move(stream), std::move(request), std::move(client_ip), {}});
+void AgentGateway::upgrade(AnyStream stream, http::Request request, std::string client_ip) {
+  auto pending = std::make_shared<PendingUpgrade>(
+      PendingUpgrade{std::move(stream), std::move(request), std::move(client_ip), {}});
   const auto token = auth::bearer_token(pending->request);
   if (!token) return refuse(pending, "missing Authorization: Bearer <server token>");
   const auto presented = auth::parse_secret(*token, auth::agent_token_kind);
@@ -68,7 +55,7 @@ void AgentGateway::authenticate_then_accept(Stream stream, http::Request request
         auto executor = pending->stream.get_executor();
         boost::asio::post(executor, [this, pending, valid, server_id = valid ? credential->server_id : ""] {
           if (!valid) return refuse(pending, "invalid or revoked server token");
-          auto session = std::make_shared<AgentSession<Stream>>(std::move(pending->stream), lifecycle_, server_id,
+          auto session = std::make_shared<AgentSession>(std::move(pending->stream), lifecycle_, server_id,
                                                                 idle_timeout_);
           session->accept(std::move(pending->request));
         });

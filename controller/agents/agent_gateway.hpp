@@ -14,14 +14,9 @@ class AgentGateway final : public http::AgentUpgradeHandler {
   AgentGateway(operations::Lifecycle& lifecycle, std::chrono::seconds idle_timeout)
       : lifecycle_(lifecycle), dispatcher_(lifecycle.dispatcher()), idle_timeout_(idle_timeout) {}
 
-  void upgrade(boost::beast::tcp_stream stream, http::Request request, std::string client_ip) override;
-  void upgrade(boost::beast::ssl_stream<boost::beast::tcp_stream> stream, http::Request request,
-               std::string client_ip) override;
+  void upgrade(AnyStream stream, http::Request request, std::string client_ip) override;
 
  private:
-  template <class Stream>
-  void authenticate_then_accept(Stream stream, http::Request request, std::string client_ip);
-
   operations::Lifecycle& lifecycle_;
   dispatch::Dispatcher& dispatcher_;
   std::chrono::seconds idle_timeout_;

@@ -58,13 +58,9 @@ std::unique_ptr<net::ssl::context> make_tls_context(const ControllerSettings& se
 // The metrics listener takes no agents: an upgrade asked of it is closed unanswered.
 class NoAgents final : public http::AgentUpgradeHandler {
  public:
-  void upgrade(boost::beast::tcp_stream stream, http::Request, std::string) override {
+  void upgrade(AnyStream stream, http::Request, std::string) override {
     boost::beast::error_code ignored;
-    stream.socket().close(ignored);
-  }
-  void upgrade(boost::beast::ssl_stream<boost::beast::tcp_stream> stream, http::Request, std::string) override {
-    boost::beast::error_code ignored;
-    boost::beast::get_lowest_layer(stream).socket().close(ignored);
+    stream.tcp().socket().close(ignored);
   }
 };
 

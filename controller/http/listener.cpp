@@ -58,15 +58,9 @@ void Listener::on_accept(beast::error_code ec, net::ip::tcp::socket socket) {
   }
   socket.set_option(net::ip::tcp::no_delay(true), ignored);
   std::string client_ip = peer.address().to_string();
-  beast::tcp_stream stream(std::move(socket));
-  if (tls_) {
-    std::make_shared<TlsHttpSession>(std::move(stream), *tls_, services_, std::move(client_ip),
-                                     std::move(*admission.slot))
-        ->run();
-  } else {
-    std::make_shared<PlainHttpSession>(std::move(stream), services_, std::move(client_ip), std::move(*admission.slot))
-        ->run();
-  }
+  beast::tcp_stream tcp(std::move(socket));
+  auto stream = tls_ ? AnyStream::tls(std::move(tcp), *tls_) : AnyStream::plain(std::move(tcp));
+  std::make_shared<HttpSession>(std::move(stream), services_, std::move(client_ip), std::move(*admission.slot))->run();
   do_accept();
 }
 

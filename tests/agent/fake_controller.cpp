@@ -1,11 +1,11 @@
 #include "fake_controller.hpp"
 
+#include "common/any_stream.hpp"
+
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 
 #include <stdexcept>
 
@@ -37,20 +37,19 @@ beast::error_code perform(asio::io_context& io, std::chrono::milliseconds timeou
   return asio::error::timed_out;
 }
 
-template <class Stream>
 class Connection final : public AgentConnection {
  public:
-  Connection(asio::io_context& io, Stream stream, UpgradeRequest request) : io_(io), ws_(std::move(stream)) {
+  Connection(asio::io_context& io, AnyStream stream, UpgradeRequest request) : io_(io), ws_(std::move(stream)) {
     request_ = std::move(request);
   }
 
-  websocket::stream<Stream>& ws() { return ws_; }
+  websocket::stream<AnyStream>& ws() { return ws_; }
 
   AgentFrame read(std::chrono::milliseconds timeout) override {
     beast::flat_buffer buffer;
     const auto error = perform(
         io_, timeout, [&](auto handler) { ws_.async_read(buffer, std::move(handler)); },
-        [&] { beast::get_lowest_layer(ws_).close(); });
+        [&] { ws_.next_layer().tcp().close(); });
     if (error) throw std::runtime_error("reading from the agent: " + error.message());
     AgentFrame frame;
     if (ws_.got_text()) {
@@ -67,31 +66,30 @@ class Connection final : public AgentConnection {
     ws_.text(true);
     const auto error = perform(
         io_, std::chrono::seconds(5), [&](auto handler) { ws_.async_write(asio::buffer(text), std::move(handler)); },
-        [&] { beast::get_lowest_layer(ws_).close(); });
+        [&] { ws_.next_layer().tcp().close(); });
     if (error) throw std::runtime_error("writing to the agent: " + error.message());
   }
 
-  void drop() override { beast::get_lowest_layer(ws_).close(); }
+  void drop() override { ws_.next_layer().tcp().close(); }
 
  private:
   asio::io_context& io_;
-  websocket::stream<Stream> ws_;
+  websocket::stream<AnyStream> ws_;
 };
 
 // TLS handshake (when the stream has one), then the HTTP request of the upgrade.
-template <class Stream>
-http::request<http::string_body> read_upgrade_request(asio::io_context& io, Stream& stream, beast::flat_buffer& buffer,
-                                                      std::chrono::milliseconds timeout) {
-  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+http::request<http::string_body> read_upgrade_request(asio::io_context& io, AnyStream& stream,
+                                                      beast::flat_buffer& buffer, std::chrono::milliseconds timeout) {
+  if (stream.is_tls()) {
     const auto error = perform(
         io, timeout, [&](auto handler) { stream.async_handshake(asio::ssl::stream_base::server, std::move(handler)); },
-        [&] { beast::get_lowest_layer(stream).close(); });
+        [&] { stream.tcp().close(); });
     if (error) throw std::runtime_error("TLS handshake with the agent failed: " + error.message());
   }
   http::request<http::string_body> request;
   const auto error = perform(
       io, timeout, [&](auto handler) { http::async_read(stream, buffer, request, std::move(handler)); },
-      [&] { beast::get_lowest_layer(stream).close(); });
+      [&] { stream.tcp().close(); });
   if (error) throw std::runtime_error("reading the upgrade request: " + error.message());
   return request;
 }
@@ -101,21 +99,20 @@ UpgradeRequest describe(const http::request<http::string_body>& request) {
                         std::string(request[http::field::user_agent])};
 }
 
-template <class Stream>
-std::unique_ptr<AgentConnection> upgrade(asio::io_context& io, Stream stream, std::chrono::milliseconds timeout) {
+std::unique_ptr<AgentConnection> upgrade(asio::io_context& io, AnyStream stream, std::chrono::milliseconds timeout) {
   beast::flat_buffer buffer;
   auto request = read_upgrade_request(io, stream, buffer, timeout);
   if (!websocket::is_upgrade(request)) throw std::runtime_error("the agent's request is not a WebSocket upgrade");
-  auto connection = std::make_unique<Connection<Stream>>(io, std::move(stream), describe(request));
+  auto connection = std::make_unique<Connection>(io, std::move(stream), describe(request));
   const auto error = perform(
       io, timeout, [&](auto handler) { connection->ws().async_accept(request, std::move(handler)); },
-      [&] { beast::get_lowest_layer(connection->ws()).close(); });
+      [&] { connection->ws().next_layer().tcp().close(); });
   if (error) throw std::runtime_error("WebSocket accept failed: " + error.message());
   return connection;
 }
 
-template <class Stream>
-UpgradeRequest answer_with_status(asio::io_context& io, Stream stream, unsigned status, std::chrono::milliseconds timeout) {
+UpgradeRequest answer_with_status(asio::io_context& io, AnyStream stream, unsigned status,
+                                  std::chrono::milliseconds timeout) {
   beast::flat_buffer buffer;
   const auto request = read_upgrade_request(io, stream, buffer, timeout);
   http::response<http::string_body> response{static_cast<http::status>(status), 11};
@@ -125,8 +122,8 @@ UpgradeRequest answer_with_status(asio::io_context& io, Stream stream, unsigned 
   response.prepare_payload();
   perform(
       io, timeout, [&](auto handler) { http::async_write(stream, response, std::move(handler)); },
-      [&] { beast::get_lowest_layer(stream).close(); });
-  beast::get_lowest_layer(stream).close();
+      [&] { stream.tcp().close(); });
+  stream.tcp().close();
   return describe(request);
 }
 
@@ -155,18 +152,21 @@ tcp::socket accept_socket(asio::io_context& io, tcp::acceptor& acceptor, std::ch
   return socket;
 }
 
+AnyStream make_stream(tcp::socket socket, asio::ssl::context* tls) {
+  beast::tcp_stream stream(std::move(socket));
+  return tls ? AnyStream::tls(std::move(stream), *tls) : AnyStream::plain(std::move(stream));
+}
+
 }  // namespace
 
 std::unique_ptr<AgentConnection> FakeController::accept(std::chrono::milliseconds timeout) {
   auto socket = accept_socket(io_, acceptor_, timeout);
-  if (tls_) return upgrade(io_, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *tls_), timeout);
-  return upgrade(io_, beast::tcp_stream(std::move(socket)), timeout);
+  return upgrade(io_, make_stream(std::move(socket), tls_), timeout);
 }
 
 UpgradeRequest FakeController::refuse(unsigned status, std::chrono::milliseconds timeout) {
   auto socket = accept_socket(io_, acceptor_, timeout);
-  if (tls_) return answer_with_status(io_, beast::ssl_stream<beast::tcp_stream>(std::move(socket), *tls_), status, timeout);
-  return answer_with_status(io_, beast::tcp_stream(std::move(socket)), status, timeout);
+  return answer_with_status(io_, make_stream(std::move(socket), tls_), status, timeout);
 }
 
 }  // namespace tether::agent::testing

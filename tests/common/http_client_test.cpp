@@ -1,5 +1,7 @@
 #include "common/http_client.hpp"
 
+#include "common/any_stream.hpp"
+
 #include "tests/support/child_process.hpp"
 #include "tests/support/net.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -14,7 +16,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -25,6 +26,7 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
+using tether::AnyStream;
 using tether::http::Client;
 using tether::http::ClientOptions;
 using tether::http::TransportError;
@@ -68,18 +70,13 @@ class LoopbackServer {
   }
 
   asio::awaitable<void> session(tcp::socket socket) {
-    if (tls_) {
-      beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls_);
-      auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
-      if (!ec) co_await serve(stream);
-    } else {
-      beast::tcp_stream stream(std::move(socket));
-      co_await serve(stream);
-    }
+    beast::tcp_stream tcp(std::move(socket));
+    auto stream = tls_ ? AnyStream::tls(std::move(tcp), *tls_) : AnyStream::plain(std::move(tcp));
+    auto [ec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+    if (!ec) co_await serve(stream);
   }
 
-  template <class Stream>
-  asio::awaitable<void> serve(Stream& stream) {
+  asio::awaitable<void> serve(AnyStream& stream) {
     beast::flat_buffer buffer;
     while (true) {
       bhttp::request<bhttp::string_body> request;
@@ -107,7 +104,7 @@ class LoopbackServer {
       response.prepare_payload();
       auto [write_ec, written] = co_await bhttp::async_write(stream, response, asio::as_tuple(asio::use_awaitable));
       if (write_ec || behaviour_ != Behaviour::keep_alive) {
-        beast::get_lowest_layer(stream).close();
+        stream.tcp().close();
         co_return;
       }
     }
