@@ -2,6 +2,7 @@
 // Small-file writes that survive a crash: write a temporary file, rename it over the target.
 // Errors throw std::system_error naming the path.
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 namespace tether::agent {
@@ -18,5 +19,8 @@ enum class Durability {
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view content, Durability durability);
 void fsync_directory(const std::filesystem::path& directory);
+
+// Throws std::system_error for the current errno: "`what` `path`".
+[[noreturn]] void throw_errno(const std::string& what, const std::filesystem::path& path);
 
 }  // namespace tether::agent

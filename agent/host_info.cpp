@@ -10,7 +10,7 @@
 namespace tether::agent {
 namespace {
 
-std::string trim(std::string_view text) {
+std::string trimmed_copy(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return {};
   const auto last = text.find_last_not_of(" \t\r\n");
@@ -39,7 +39,7 @@ std::string os_release_pretty_name(std::string_view os_release) {
   std::istringstream lines{std::string(os_release)};
   std::string line;
   while (std::getline(lines, line)) {
-    const auto trimmed = trim(line);
+    const auto trimmed = trimmed_copy(line);
     if (trimmed.rfind(key, 0) == 0) return unquote(std::string_view(trimmed).substr(key.size()));
   }
   return {};
@@ -49,7 +49,7 @@ std::string read_first_line(const std::string& path) {
   std::ifstream in(path);
   std::string line;
   if (!in || !std::getline(in, line)) return {};
-  return trim(line);
+  return trimmed_copy(line);
 }
 
 HostInfo read_host_info(const std::string& boot_id_file) {

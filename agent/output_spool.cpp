@@ -1,5 +1,6 @@
 #include "agent/output_spool.hpp"
 
+#include "agent/durable_file.hpp"
 #include "proto/output_frame.hpp"
 
 #include <boost/endian/conversion.hpp>
@@ -23,10 +24,6 @@ constexpr std::string_view magic = "TSPOOL1\n";
 // been acknowledged keeps that copy a small fraction of what a fast command writes.
 constexpr std::uint64_t compaction_floor = 32 * 1024 * 1024;
 constexpr std::size_t length_prefix = 4;
-
-[[noreturn]] void throw_errno(const std::string& what, const std::filesystem::path& path) {
-  throw std::system_error(errno, std::generic_category(), what + " " + path.string());
-}
 
 void write_all_at(int fd, const char* data, std::size_t size, std::uint64_t offset, const std::filesystem::path& path) {
   while (size > 0) {

@@ -45,14 +45,14 @@ std::string approval_id_param(const std::map<std::string, std::string>& params) 
   return uuid_path_param(params, "id", "approval request");  // "approval request not found"
 }
 
-struct ListQuery {
+struct ApprovalListQuery {
   std::optional<std::string> status = "pending";
   store::PageRequest page;
 };
 
-ListQuery parse_list_query(const http::Request& request) {
+ApprovalListQuery parse_approval_list_query(const http::Request& request) {
   const auto params = query_params(request);
-  ListQuery query;
+  ApprovalListQuery query;
   if (auto it = params.find("status"); it != params.end()) {
     if (it->second == "all") {
       query.status.reset();
@@ -126,7 +126,7 @@ void add_decision_route(http::Router& router, app::AppContext& app, const char* 
 
 void add_approval_routes(http::Router& router, app::AppContext& app) {
   router.add(verb::get, "/api/approvals", http::Access::viewer, [&app](http::RequestContext& context) {
-    auto query = Deferred<ListQuery>::from([&] { return parse_list_query(context.request); });
+    auto query = Deferred<ApprovalListQuery>::from([&] { return parse_approval_list_query(context.request); });
     answer_from_db(app, context, [request = context.request, query, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);

@@ -94,10 +94,6 @@ http::Response bare_page(const http::Request& request, boost::json::array rows,
 
 constexpr CursorShape by_username{SortKey::text, RowId::uuid};
 
-std::string client_ip(const app::AppContext& app, const http::RequestContext& context) {
-  return auth::client_address(context.client_ip, context.request, app.settings.trusted_proxies);
-}
-
 services::LoginAttempt parse_login(const http::Request& request) {
   const auto body = parse_json_body(request);
   services::LoginAttempt attempt{json::required_string(body, "username"), json::required_string(body, "password"),
@@ -127,7 +123,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
       context.responder.send(response_for_failure(std::current_exception(), ErrorBody::error_and_detail));
       return;
     }
-    const services::ClientInfo client{client_ip(app, context), [&]() -> std::optional<std::string> {
+    const services::ClientInfo client{caller_address(app, context), [&]() -> std::optional<std::string> {
                                         auto it = context.request.find(http::bhttp::field::user_agent);
                                         if (it == context.request.end()) return std::nullopt;
                                         return std::string(it->value());
@@ -166,7 +162,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
   });
 
   add(router, verb::post, "/api/logout", http::Access::viewer, [&app](http::RequestContext& context, http::Access access) {
-    answer_from_db(app, context, [&app, request = context.request, ip = client_ip(app, context), access](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = caller_address(app, context), access](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       app.users.logout(txn, caller, ip);
@@ -214,7 +210,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
 
   add(router, verb::post, "/api/profile/password", http::Access::session, [&app](http::RequestContext& context, http::Access access) {
     auto body = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
-    answer_from_db(app, context, [&app, request = context.request, ip = client_ip(app, context), access, body](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = caller_address(app, context), access, body](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       const auto& fields = body.get();
@@ -230,7 +226,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
   });
 
   add(router, verb::post, "/api/auth/totp/setup", http::Access::session, [&app](http::RequestContext& context, http::Access access) {
-    answer_from_db(app, context, [&app, request = context.request, ip = client_ip(app, context), access](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = caller_address(app, context), access](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       const auto setup = app.users.totp_setup(txn, caller, ip);
@@ -241,7 +237,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
 
   add(router, verb::post, "/api/auth/totp/enable", http::Access::session, [&app](http::RequestContext& context, http::Access access) {
     auto body = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
-    answer_from_db(app, context, [&app, request = context.request, ip = client_ip(app, context), access, body](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = caller_address(app, context), access, body](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       app.users.totp_enable(txn, caller, json::required_string(body.get(), "code"), ip);
@@ -252,7 +248,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
 
   add(router, verb::post, "/api/auth/totp/disable", http::Access::admin, [&app](http::RequestContext& context, http::Access access) {
     auto body = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
-    answer_from_db(app, context, [&app, request = context.request, ip = client_ip(app, context), access, body](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = caller_address(app, context), access, body](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       app.users.totp_disable(txn, caller, json::required_string(body.get(), "username"), ip);
@@ -282,7 +278,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
 
   add(router, verb::post, "/api/admin/users", http::Access::admin, [&app](http::RequestContext& context, http::Access access) {
     auto body = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
-    answer_from_db(app, context, [&app, request = context.request, ip = client_ip(app, context), access, body](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = caller_address(app, context), access, body](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       const auto& fields = body.get();
@@ -320,7 +316,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
 
   add(router, verb::post, "/api/admin/sessions/revoke", http::Access::admin, [&app](http::RequestContext& context, http::Access access) {
     auto body = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
-    answer_from_db(app, context, [&app, request = context.request, ip = client_ip(app, context), access, body](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = caller_address(app, context), access, body](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       const auto& fields = body.get();

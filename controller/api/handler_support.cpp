@@ -10,6 +10,7 @@
 #include "controller/auth/networks.hpp"
 #include "controller/services/operation_service.hpp"
 #include "controller/services/service_error.hpp"
+#include "controller/store/run_store.hpp"
 
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
@@ -166,6 +167,21 @@ boost::json::array string_array(const std::vector<std::string>& values) {
 
 namespace tether::api {
 
+std::string caller_address(const app::AppContext& app, const http::RequestContext& context) {
+  return auth::client_address(context.client_ip, context.request, app.settings.trusted_proxies);
+}
+
+store::RunRecord run_or_404(pqxx::transaction_base& txn, const std::string& id) {
+  auto run = store::runs::find(txn, id);
+  if (!run) throw http::ApiError(status::not_found, "run not found");
+  return std::move(*run);
+}
+
+void after_commit(app::AppContext& app, const runs::AfterCommit& after) {
+  app.fanout.after_commit(after);
+  if (app.advance_runs && !after.runs_to_advance.empty()) app.advance_runs(after.runs_to_advance);
+}
+
 http::Response finish_cancel(app::AppContext& app, const operations::CancelOutcome& outcome) {
   const auto& operation = outcome.operation;
   app.lifecycle.after_cancel(outcome);
@@ -181,7 +197,7 @@ services::DeniedCall operator_call(const app::AppContext& app, const http::Reque
   const auto path = target.substr(0, std::min(target.find('?'), longest_path));
   return services::DeniedCall{
       utf8::sanitize(std::string(context.request.method_string()) + " " + std::string(path)),
-      auth::client_address(context.client_ip, context.request, app.settings.trusted_proxies), std::nullopt,
+      caller_address(app, context), std::nullopt,
       std::nullopt};
 }
 

@@ -101,6 +101,16 @@ class AuthenticationFailed;
 }
 
 namespace tether::api {
+// The caller's address: the peer's, or the one a trusted proxy forwarded (--trusted-proxies).
+std::string caller_address(const app::AppContext& app, const http::RequestContext& context);
+
+// The run `id` names, or 404 "run not found".
+store::RunRecord run_or_404(pqxx::transaction_base& txn, const std::string& id);
+
+// After a run's transaction commits: send what it started, deliver its cancels, wake the runs it
+// names.
+void after_commit(app::AppContext& app, const runs::AfterCommit& after);
+
 // After a cancel is committed: tell the agent, or wake whoever waits for an operation that ended.
 // Returns the 202 answer.
 http::Response finish_cancel(app::AppContext& app, const operations::CancelOutcome& outcome);

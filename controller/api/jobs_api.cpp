@@ -39,14 +39,14 @@ boost::json::object job_body(const store::JobRecord& job) {
   return boost::json::object{{"job", automation::render_job(job)}};
 }
 
-struct ListQuery {
+struct JobListQuery {
   std::optional<std::string> source;
   store::PageRequest page;
 };
 
-ListQuery parse_list_query(const http::Request& request) {
+JobListQuery parse_job_list_query(const http::Request& request) {
   const auto params = query_params(request);
-  ListQuery query;
+  JobListQuery query;
   query.source = automation::parse_source_param(params);
   query.page = page_request(params);
   return query;
@@ -63,7 +63,7 @@ http::Response runs_answer(pqxx::transaction_base& txn, const store::Page<store:
 
 void add_job_routes(http::Router& router, app::AppContext& app) {
   router.add(verb::get, "/api/automation/jobs", http::Access::viewer, [&app](http::RequestContext& context) {
-    auto query = Deferred<ListQuery>::from([&] { return parse_list_query(context.request); });
+    auto query = Deferred<JobListQuery>::from([&] { return parse_job_list_query(context.request); });
     answer_from_db(app, context, [&app, request = context.request, query, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);

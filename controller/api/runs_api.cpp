@@ -15,20 +15,8 @@ namespace {
 using http::bhttp::status;
 using http::bhttp::verb;
 
-store::RunRecord run_or_404(pqxx::transaction_base& txn, const std::string& id) {
-  auto run = store::runs::find(txn, id);
-  if (!run) throw http::ApiError(status::not_found, "run not found");
-  return std::move(*run);
-}
-
 std::string run_id_param(const std::map<std::string, std::string>& params) {
   return uuid_path_param(params, "id", "run");  // "run not found"
-}
-
-// After the commit: send what the run started, deliver its cancels, wake the runs it names.
-void after_commit(app::AppContext& app, const runs::AfterCommit& after) {
-  app.fanout.after_commit(after);
-  if (app.advance_runs && !after.runs_to_advance.empty()) app.advance_runs(after.runs_to_advance);
 }
 
 }  // namespace

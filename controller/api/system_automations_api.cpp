@@ -17,10 +17,6 @@ using http::ApiError;
 using http::bhttp::status;
 using http::bhttp::verb;
 
-std::string client_ip(const app::AppContext& app, const http::RequestContext& context) {
-  return auth::client_address(context.client_ip, context.request, app.settings.trusted_proxies);
-}
-
 // Seed 001's timestamps: RFC 3339 UTC with milliseconds.
 boost::json::value millis_time(const std::optional<std::int64_t>& epoch_us) {
   if (!epoch_us) return nullptr;
@@ -93,7 +89,7 @@ void add_system_automation_routes(http::Router& router, app::AppContext& app) {
   router.add(verb::post, "/api/client/v1/automations/{key}/run", http::Access::admin,
              [&app](http::RequestContext& context) {
                answer_from_db(app, context, [&app, request = context.request, access = context.access,
-                                             ip = client_ip(app, context),
+                                             ip = caller_address(app, context),
                                              key = context.path_params.at("key")](pqxx::connection& c) {
                  std::optional<auth::Operator> caller;
                  {
@@ -110,7 +106,7 @@ void add_system_automation_routes(http::Router& router, app::AppContext& app) {
     router.add(verb::post, pause ? "/api/client/v1/automations/{key}/pause" : "/api/client/v1/automations/{key}/resume",
                http::Access::admin, [&app, pause](http::RequestContext& context) {
                  answer_from_db(app, context, [&app, pause, request = context.request, access = context.access,
-                                               ip = client_ip(app, context),
+                                               ip = caller_address(app, context),
                                                key = context.path_params.at("key")](pqxx::connection& c) {
                    pqxx::work txn(c);
                    const auto caller = auth::authenticate_operator(txn, request, access);

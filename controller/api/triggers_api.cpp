@@ -30,15 +30,15 @@ boost::json::object trigger_body(const services::TriggerWithSecret& created) {
   return body;
 }
 
-struct ListQuery {
+struct TriggerListQuery {
   std::optional<std::string> source;
   std::optional<std::string> event;
   store::PageRequest page;
 };
 
-ListQuery parse_list_query(const http::Request& request) {
+TriggerListQuery parse_trigger_list_query(const http::Request& request) {
   const auto params = query_params(request);
-  ListQuery query;
+  TriggerListQuery query;
   query.source = automation::parse_source_param(params);
   if (auto it = params.find("event"); it != params.end()) query.event = it->second;
   query.page = page_request(params);
@@ -49,7 +49,7 @@ ListQuery parse_list_query(const http::Request& request) {
 
 void add_trigger_routes(http::Router& router, app::AppContext& app) {
   router.add(verb::get, "/api/automation/triggers", http::Access::viewer, [&app](http::RequestContext& context) {
-    auto query = Deferred<ListQuery>::from([&] { return parse_list_query(context.request); });
+    auto query = Deferred<TriggerListQuery>::from([&] { return parse_trigger_list_query(context.request); });
     answer_from_db(app, context, [&app, request = context.request, query, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);

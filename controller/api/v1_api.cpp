@@ -44,7 +44,7 @@ using BuildSubmission =
 
 std::shared_ptr<V1Call> make_call(app::AppContext& app, http::RequestContext& context, std::string action) {
   return std::make_shared<V1Call>(V1Call{
-      app, context.request, auth::client_address(context.client_ip, context.request, app.settings.trusted_proxies),
+      app, context.request, caller_address(app, context),
       std::move(action), context.responder, context.access});
 }
 

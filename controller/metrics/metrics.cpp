@@ -13,7 +13,9 @@
 #include <vector>
 
 namespace tether::metrics {
-namespace {
+// Named, not anonymous: Metrics::Families holds Spec pointers, and a member of a class with
+// external linkage must not have a type with internal linkage (GCC's -Wsubobject-linkage).
+namespace metric_table {
 
 enum class Kind { counter, gauge, histogram };
 
@@ -94,7 +96,9 @@ const std::vector<Spec>& table() {
   return specs;
 }
 
-}  // namespace
+}  // namespace metric_table
+
+using namespace metric_table;
 
 struct Metrics::Families {
   std::array<prometheus::Family<prometheus::Counter>*, metric_count> counters{};

@@ -13,7 +13,7 @@ const char* const automation_key_columns =
     "(expires_at IS NOT NULL AND expires_at <= now()), " TETHER_SQL_TS("revoked_at") ", " TETHER_SQL_TS(
         "last_used_at") ", " TETHER_SQL_TS("created_at");
 
-AutomationKeyRecord to_record(const pqxx::row& row) {
+AutomationKeyRecord key_record(const pqxx::row& row) {
   AutomationKeyRecord r;
   r.id = row[0].as<std::string>();
   r.name = row[1].as<std::string>();
@@ -109,7 +109,7 @@ AutomationKeyRecord insert_automation_key(pqxx::transaction_base& txn, const New
       key.id, key.name, key.prefix, key.hash, to_json_array(key.allowed_server_ids),
       to_json_array(key.allowed_operations), key.expires_at, key.created_by, to_json_array(key.allowed_credential_ids),
       to_json_array(key.ip_allowlist), key.rate_limit_per_minute);
-  return to_record(row);
+  return key_record(row);
 }
 
 Page<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn, const PageRequest& page) {
@@ -117,7 +117,7 @@ Page<AutomationKeyRecord> list_automation_keys(pqxx::transaction_base& txn, cons
                          std::string("SELECT ") + automation_key_columns + ", " TETHER_SQL_US("created_at") " FROM automation_keys "
                              "WHERE ($1::bigint IS NULL OR (created_at, id) > (" TETHER_SQL_AT("$1") ", $2::uuid)) "
                              "ORDER BY automation_keys.created_at, automation_keys.id LIMIT $3",  // not the id::text column
-                         page.limit, to_record, after_sort(page), after_id(page), page.limit + 1);
+                         page.limit, key_record, after_sort(page), after_id(page), page.limit + 1);
 }
 
 std::optional<AutomationKeyRecord> find_automation_key(pqxx::transaction_base& txn, const std::string& prefix) {
@@ -126,7 +126,7 @@ std::optional<AutomationKeyRecord> find_automation_key(pqxx::transaction_base& t
                                 " FROM automation_keys WHERE key_prefix = $1",
                             prefix);
   if (result.empty()) return std::nullopt;
-  return to_record(result[0]);
+  return key_record(result[0]);
 }
 
 std::optional<AutomationKeyRecord> update_automation_key(pqxx::transaction_base& txn, const std::string& id,
@@ -143,14 +143,14 @@ std::optional<AutomationKeyRecord> update_automation_key(pqxx::transaction_base&
       to_json_array(scopes.allowed_credential_ids), to_json_array(scopes.ip_allowlist), scopes.rate_limit_per_minute,
       scopes.expires_at);
   if (result.empty()) return std::nullopt;
-  return to_record(result[0]);
+  return key_record(result[0]);
 }
 
 std::optional<AutomationKeyRecord> find_automation_key_by_id(pqxx::transaction_base& txn, const std::string& id) {
   auto result =
       txn.exec_params(std::string("SELECT ") + automation_key_columns + " FROM automation_keys WHERE id = $1", id);
   if (result.empty()) return std::nullopt;
-  return to_record(result[0]);
+  return key_record(result[0]);
 }
 
 std::optional<std::string> revoke_automation_key(pqxx::transaction_base& txn, const std::string& id) {

@@ -17,9 +17,9 @@ const char* const operation_columns =
     "o.stdout_truncated, o.stderr_truncated, " TETHER_SQL_TS("o.created_at") ", " TETHER_SQL_TS(
         "o.started_at") ", " TETHER_SQL_TS("o.completed_at") ", o.created_by, o.automation_run_id::text, o.run_attempt";
 
-constexpr int operation_column_count = 22;  // the columns of operation_columns, read by to_record
+constexpr int operation_column_count = 22;  // the columns of operation_columns, read by operation_record
 
-OperationRecord to_record(const pqxx::row& row) {
+OperationRecord operation_record(const pqxx::row& row) {
   OperationRecord r;
   r.id = row[0].as<std::string>();
   r.type = row[1].as<std::string>();
@@ -114,7 +114,7 @@ std::optional<OperationRecord> find(pqxx::transaction_base& txn, const std::stri
                                 " FROM operations o JOIN servers s ON s.id = o.server_id WHERE o.id = $1",
                             id);
   if (result.empty()) return std::nullopt;
-  auto record = to_record(result[0]);
+  auto record = operation_record(result[0]);
   if (with_output && record.output_seq > 0) {
     for (const auto& row : exec_cached(txn, "operation_output_by_id",
                                        "SELECT stream, string_agg(data, ''::bytea ORDER BY seq) FROM operation_output "
@@ -144,7 +144,7 @@ Page<OperationRecord> list(pqxx::transaction_base& txn, const ListFilter& filter
                "ORDER BY o.created_at DESC, o.id DESC LIMIT $3",
            filter.run_id, filter.automation_key_id, page.limit + 1, filter.output_head_bytes, after_sort(page),
            after_id(page))) {
-    auto record = to_record(row);
+    auto record = operation_record(row);
     // The heads and the sort key follow the operation's own columns.
     constexpr int head_column = operation_column_count;
     if (!row[head_column].is_null()) record.stdout_data = pqxx::binarystring(row[head_column]).str();

@@ -9,7 +9,7 @@ const char* const server_columns =
     "id::text, name, array_to_json(tags)::text, status, hostname, os, kernel, arch, agent_version, boot_id, "
     TETHER_SQL_TS("last_seen_at") ", " TETHER_SQL_TS("created_at");
 
-ServerRecord to_record(const pqxx::row& row) {
+ServerRecord server_record(const pqxx::row& row) {
   ServerRecord r;
   r.id = row[0].as<std::string>();
   r.name = row[1].as<std::string>();
@@ -36,7 +36,7 @@ ServerRecord insert(pqxx::transaction_base& txn, const std::string& id, const st
                   "VALUES ($1, $2, ARRAY(SELECT jsonb_array_elements_text($3::jsonb)), $4, $5) RETURNING ") +
           server_columns,
       id, name, to_json_array(tags), token_prefix, token_hash);
-  return to_record(row);
+  return server_record(row);
 }
 
 Page<ServerRecord> list(pqxx::transaction_base& txn, const ListFilter& filter, const PageRequest& page) {
@@ -57,7 +57,7 @@ Page<ServerRecord> list(pqxx::transaction_base& txn, const ListFilter& filter, c
                // Qualified: a bare `id` would be the text column of the select list.
                "ORDER BY servers.name COLLATE \"C\", servers.id LIMIT $6",
            filter.status, filter.tag, filter.name_prefix, after_name, after_id, page.limit + 1)) {
-    rows.push_back(to_record(row));
+    rows.push_back(server_record(row));
   }
   return page_of(std::move(rows), page.limit,
                  [](const ServerRecord& server) { return PageAfter{server.name, server.id}; });
@@ -67,7 +67,7 @@ std::optional<ServerRecord> find(pqxx::transaction_base& txn, const std::string&
   auto result =
       exec_cached(txn, "server_by_id", std::string("SELECT ") + server_columns + " FROM servers WHERE id = $1", id);
   if (result.empty()) return std::nullopt;
-  return to_record(result[0]);
+  return server_record(result[0]);
 }
 
 bool decommission(pqxx::transaction_base& txn, const std::string& id) {
@@ -130,7 +130,7 @@ std::optional<ServerRecord> update(pqxx::transaction_base& txn, const std::strin
           server_columns,
       id, name, tags_json);
   if (result.empty()) return std::nullopt;
-  return to_record(result[0]);
+  return server_record(result[0]);
 }
 
 }  // namespace tether::store::servers

@@ -1,6 +1,7 @@
 #include "controller/streams/operation_event_stream.hpp"
 
 #include "controller/store/operation_store.hpp"
+#include "controller/streams/stream_timing.hpp"
 #include "proto/messages.hpp"
 
 #include <boost/asio/post.hpp>
@@ -25,9 +26,6 @@ constexpr std::size_t max_chunk_bytes = 64 * 1024;
 constexpr std::size_t page_reservation_bytes = page_chunks * (chunk_overhead_bytes + 7 * max_chunk_bytes);
 // Over the budget, a following stream writes one chunk at a time.
 constexpr std::size_t write_batch_over_budget_bytes = 1;
-constexpr auto retry_delay = std::chrono::seconds(1);
-// How soon a replay looks again whether the budget has room for its next page.
-constexpr auto budget_wait = std::chrono::milliseconds(50);
 
 }  // namespace
 
@@ -98,7 +96,7 @@ void OperationEventStream::read_page(Phase phase) {
           std::rethrow_exception(error);
         } catch (const std::exception& e) {
           spdlog::warn("event=output_stream_read_failed operation_id={} error=\"{}\" retry_ms={}",
-                       self->request_.operation_id, e.what(), retry_delay.count() * 1000);
+                       self->request_.operation_id, e.what(), db_retry_delay.count() * 1000);
         }
         net::post(executor, [self, phase] { self->retry_later(phase); });
       });
@@ -106,7 +104,7 @@ void OperationEventStream::read_page(Phase phase) {
 
 void OperationEventStream::retry_later(Phase phase) {
   if (stopped_) return;
-  retry_timer_->expires_after(retry_delay);
+  retry_timer_->expires_after(db_retry_delay);
   retry_timer_->async_wait([self = shared_from_this(), phase](boost::system::error_code ec) {
     if (!ec && !self->stopped_) self->read_page(phase);
   });

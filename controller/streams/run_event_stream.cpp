@@ -1,5 +1,7 @@
 #include "controller/streams/run_event_stream.hpp"
 
+#include "controller/streams/sse_events.hpp"
+#include "controller/streams/stream_timing.hpp"
 #include "proto/messages.hpp"
 
 #include <boost/asio/post.hpp>
@@ -13,12 +15,6 @@ namespace tether::streams {
 namespace net = boost::asio;
 
 namespace {
-
-constexpr auto retry_delay = std::chrono::seconds(1);
-// How soon a stream looks again whether the budget has room for its next page.
-constexpr auto budget_wait = std::chrono::milliseconds(50);
-
-std::string_view stream_name(int stream) { return stream == 2 ? "stderr" : "stdout"; }
 
 bool run_status_ended(std::string_view status) {
   return status == "completed" || status == "failed" || status == "canceled";
@@ -126,9 +122,9 @@ void RunEventStream::poll() {
           std::rethrow_exception(error);
         } catch (const std::exception& e) {
           spdlog::warn("event=run_stream_read_failed run_id={} error=\"{}\" retry_ms={}", self->request_.run_id,
-                       e.what(), std::chrono::milliseconds(retry_delay).count());
+                       e.what(), std::chrono::milliseconds(db_retry_delay).count());
         }
-        net::post(executor, [self] { self->poll_later(retry_delay); });
+        net::post(executor, [self] { self->poll_later(db_retry_delay); });
       });
 }
 

@@ -6,11 +6,8 @@
 #include <fmt/format.h>
 
 namespace tether::streams {
-namespace {
 
 std::string_view stream_name(int stream) { return stream == 2 ? "stderr" : "stdout"; }
-
-}  // namespace
 
 std::string comment_event(std::string_view text) { return fmt::format(": {}\n\n", text); }
 

@@ -11,6 +11,9 @@
 
 namespace tether::streams {
 
+// The name an output chunk's stream number has in events: 2 is stderr, anything else stdout.
+std::string_view stream_name(int stream);
+
 std::string comment_event(std::string_view text);
 // id: seq, event: output, data: {"seq","stream","data"}; `text` is valid UTF-8.
 void append_output_event(std::string& out, std::uint64_t seq, int stream, std::string_view text);

@@ -2,9 +2,8 @@
 
 #include "common/any_stream.hpp"
 
-#include "tests/support/child_process.hpp"
 #include "tests/support/net.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/self_signed_certificate.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -27,6 +26,7 @@ namespace bhttp = boost::beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using tether::AnyStream;
+using tether::testing::SelfSignedCertificate;
 using tether::http::Client;
 using tether::http::ClientOptions;
 using tether::http::TransportError;
@@ -127,28 +127,6 @@ ClientOptions local(const std::string& port) {
   return options;
 }
 
-// A self-signed certificate whose subjectAltName is `san`, made with the openssl CLI.
-struct Certificate {
-  tether::testing::TempDir dir{"tether-http-cert"};
-  std::string cert = (dir / "cert.pem").string();
-  std::string key = (dir / "key.pem").string();
-
-  explicit Certificate(const std::string& san) {
-    auto result = tether::testing::run_command(
-        {"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days",
-         "1", "-subj", "/CN=test", "-addext", "subjectAltName=" + san, "-keyout", key, "-out", cert},
-        std::chrono::seconds(30));
-    REQUIRE(result.succeeded());
-  }
-
-  ssl::context server_context() const {
-    ssl::context context(ssl::context::tls_server);
-    context.use_certificate_chain_file(cert);
-    context.use_private_key_file(key, ssl::context::pem);
-    return context;
-  }
-};
-
 }  // namespace
 
 TEST_CASE("the client sends method, target, headers and body and returns status, headers and body", "[http]") {
@@ -237,13 +215,13 @@ TEST_CASE("response bodies larger than Beast's default limit are read whole", "[
 }
 
 TEST_CASE("TLS works when the server's certificate is trusted and names the host", "[http][tls]") {
-  Certificate certificate("IP:127.0.0.1,DNS:localhost");
+  SelfSignedCertificate certificate("IP:127.0.0.1,DNS:localhost");
   auto context = certificate.server_context();
   LoopbackServer server(Behaviour::keep_alive, &context);
 
   auto options = local(server.port());
   options.tls = true;
-  options.ca_file = certificate.cert;
+  options.ca_file = certificate.cert_file();
   Client client(options);
   REQUIRE(client.get("/secure").body == "GET /secure\n");
   REQUIRE(client.get("/again").status == 200);
@@ -255,7 +233,7 @@ TEST_CASE("TLS works when the server's certificate is trusted and names the host
 }
 
 TEST_CASE("TLS refuses a certificate that is not trusted", "[http][tls]") {
-  Certificate certificate("IP:127.0.0.1");
+  SelfSignedCertificate certificate("IP:127.0.0.1");
   auto context = certificate.server_context();
   LoopbackServer server(Behaviour::keep_alive, &context);
 
@@ -267,20 +245,20 @@ TEST_CASE("TLS refuses a certificate that is not trusted", "[http][tls]") {
 }
 
 TEST_CASE("TLS refuses a trusted certificate issued for another host", "[http][tls]") {
-  Certificate certificate("DNS:other.test");
+  SelfSignedCertificate certificate("DNS:other.test");
   auto context = certificate.server_context();
   LoopbackServer server(Behaviour::keep_alive, &context);
 
   auto options = local(server.port());
   options.tls = true;
-  options.ca_file = certificate.cert;
+  options.ca_file = certificate.cert_file();
   Client client(options);
   CHECK_THROWS_WITH(client.get("/"), Catch::Contains("TLS handshake"));
   CHECK(server.requests() == 0);
 }
 
 TEST_CASE("plain HTTP to a TLS server fails instead of returning garbage", "[http][tls]") {
-  Certificate certificate("IP:127.0.0.1");
+  SelfSignedCertificate certificate("IP:127.0.0.1");
   auto context = certificate.server_context();
   LoopbackServer server(Behaviour::keep_alive, &context);
   auto options = local(server.port());

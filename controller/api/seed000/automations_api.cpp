@@ -29,7 +29,7 @@ std::string automation_id_param(const std::map<std::string, std::string>& params
   return uuid_path_param(params, "id", "automation");  // "automation not found"
 }
 
-std::string run_id_param(const std::map<std::string, std::string>& params) {
+std::string automation_run_id_param(const std::map<std::string, std::string>& params) {
   return uuid_path_param(params, "run_id", "run");  // "run not found"
 }
 
@@ -37,12 +37,6 @@ store::JobRecord automation_or_404(pqxx::transaction_base& txn, const std::strin
   auto job = store::jobs::find(txn, id);
   if (!job) throw http::ApiError(status::not_found, "automation not found");
   return std::move(*job);
-}
-
-store::RunRecord run_or_404(pqxx::transaction_base& txn, const std::string& id) {
-  auto run = store::runs::find(txn, id);
-  if (!run) throw http::ApiError(status::not_found, "run not found");
-  return std::move(*run);
 }
 
 // A service's not_found for the job reads as this API has it.
@@ -57,12 +51,6 @@ auto automation_call(Call&& call) {
 }
 
 std::string webhook_url(const std::string& token) { return "/api/automations/webhook/" + token; }
-
-// After the commit: send what the run started, wake the runs it names.
-void after_commit(app::AppContext& app, const runs::AfterCommit& after) {
-  app.fanout.after_commit(after);
-  if (app.advance_runs && !after.runs_to_advance.empty()) app.advance_runs(after.runs_to_advance);
-}
 
 boost::json::object created_answer(const services::CreatedAutomation& created) {
   return {{"id", created.job.id},
@@ -87,7 +75,7 @@ boost::json::array export_list(pqxx::transaction_base& txn, const app::AppContex
 
 // {"imported": N automations, "automations": [{"id", "webhook_token", "webhook_url"}...]} in the
 // document's order, and the env keys left to set when there are any.
-boost::json::object import_answer(const services::ImportResult& result) {
+boost::json::object automations_import_answer(const services::ImportResult& result) {
   std::map<std::string, std::string> tokens;
   for (const auto& created : result.triggers) {
     if (created.secret && services::is_webhook_token(created.trigger)) tokens[created.trigger.job_id] = *created.secret;
@@ -175,7 +163,7 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
       const auto result = services::Portability(app.jobs, app.triggers).import(txn, actor, plan.get(), ip);
       txn.commit();
       if (app.wake_scheduler) app.wake_scheduler();
-      return http::json_response(status::ok, import_answer(result));
+      return http::json_response(status::ok, automations_import_answer(result));
     });
   });
 
@@ -208,7 +196,7 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
     answer_from_db(app, context, [request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
       pqxx::read_transaction txn(c);
       auth::authenticate_operator(txn, request, access);
-      const auto run = run_or_404(txn, run_id_param(params));
+      const auto run = run_or_404(txn, automation_run_id_param(params));
       const auto output = store::run_output::of_run(txn, run.id, seed000::max_run_output_bytes);
       return http::json_response(status::ok, seed000::render_run(run, &output));
     });
