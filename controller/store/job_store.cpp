@@ -140,10 +140,6 @@ Page<JobRecord> list(pqxx::transaction_base& txn, const std::optional<std::strin
                  [](const JobRecord& job) { return PageAfter{std::to_string(job.created_us), job.id}; });
 }
 
-std::string list_plan(pqxx::transaction_base& txn, const std::optional<std::string>& source, const PageRequest& page) {
-  return plan_text(list_rows(txn, std::string("EXPLAIN SELECT ") + job_columns, source, page));
-}
-
 bool remove(pqxx::transaction_base& txn, const std::string& id) {
   return txn.exec_params("DELETE FROM jobs WHERE id = $1", id).affected_rows() == 1;
 }

@@ -66,9 +66,6 @@ bool update(pqxx::transaction_base& txn, const JobRecord& job);
 std::optional<JobRecord> find(pqxx::transaction_base& txn, const std::string& id, bool for_update = false);
 // One page, newest first: by (created_at, id) descending (index jobs_by_created).
 Page<JobRecord> list(pqxx::transaction_base& txn, const std::optional<std::string>& source, const PageRequest& page);
-// The plan PostgreSQL chooses for list(source, page) (EXPLAIN's text), for the tests that prove an
-// index serves every page.
-std::string list_plan(pqxx::transaction_base& txn, const std::optional<std::string>& source, const PageRequest& page);
 bool remove(pqxx::transaction_base& txn, const std::string& id);
 
 // Enabled jobs due at `now`, oldest due first, locked for this transaction; jobs another

@@ -5,21 +5,9 @@
 #include "controller/store/keyed_page.hpp"
 #include "controller/store/page.hpp"
 
-#include <pqxx/pqxx>
-
-#include <optional>
-#include <string>
-
 namespace tether::store {
 
 // limit + 1: the extra row only says whether another page follows (page_of drops it).
 inline int read_limit(const PageRequest& page) { return page.limit + 1; }
-
-// The lines of an EXPLAIN's answer as one text (the list_plan functions tests read).
-inline std::string plan_text(const pqxx::result& explained) {
-  std::string plan;
-  for (const auto& row : explained) plan += row[0].as<std::string>() + "\n";
-  return plan;
-}
 
 }  // namespace tether::store

@@ -146,10 +146,6 @@ Page<RunRecord> list(pqxx::transaction_base& txn, const ListFilter& f) {
                  [](const RunRecord& run) { return PageAfter{std::to_string(run.scheduled_us), run.id}; });
 }
 
-std::string list_plan(pqxx::transaction_base& txn, const ListFilter& f) {
-  return plan_text(list_rows(txn, std::string("EXPLAIN SELECT ") + run_columns, f));
-}
-
 std::vector<RunRecord> active_of_job(pqxx::transaction_base& txn, const std::string& job_id) {
   return to_runs(exec_cached(txn, "active_runs_of_job",
                              std::string("SELECT ") + run_columns +

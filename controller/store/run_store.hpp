@@ -112,9 +112,6 @@ struct ListFilter {
 // One page, newest first: by (scheduled_at, id) descending, served by runs_by_scheduled, or with
 // a job, a trigger or a status by runs_by_job, runs_by_trigger or runs_by_status.
 Page<RunRecord> list(pqxx::transaction_base& txn, const ListFilter& filter);
-// The plan PostgreSQL chooses for list(filter) (EXPLAIN's text), for the tests that prove an index
-// serves every page.
-std::string list_plan(pqxx::transaction_base& txn, const ListFilter& filter);
 
 // Runs of the job that are not over (running, waiting for approval, or scheduled for a retry or
 // behind a previous run).

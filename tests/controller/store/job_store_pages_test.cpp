@@ -90,15 +90,16 @@ TEST_CASE("jobs: every page, first or deep, with or without the source filter, i
   testing::StoreFixture fx;
   insert_jobs(fx.connection, 4000);
 
-  pqxx::read_transaction txn(fx.connection);
-  const auto middle = txn.exec1(
-      "SELECT (extract(epoch from created_at) * 1000000)::bigint::text, id::text FROM jobs "
-      "ORDER BY created_at DESC, id DESC OFFSET 2000 LIMIT 1");
+  const auto middle = pqxx::read_transaction(fx.connection)
+                          .exec1("SELECT (extract(epoch from created_at) * 1000000)::bigint::text, id::text FROM jobs "
+                                 "ORDER BY created_at DESC, id DESC OFFSET 2000 LIMIT 1");
   const store::PageAfter deep{middle[0].as<std::string>(), middle[1].as<std::string>()};
   for (const auto& source : {std::optional<std::string>(), std::optional<std::string>("dynamic")}) {
     for (const bool first : {true, false}) {
-      const auto plan = store::jobs::list_plan(
-          txn, source, {100, first ? std::nullopt : std::optional<store::PageAfter>(deep)});
+      const store::PageRequest page{100, first ? std::nullopt : std::optional<store::PageAfter>(deep)};
+      // The plan PostgreSQL used for the list's own statement with these parameters.
+      const auto plan = testing::first_plan(
+          testing::plans_of(fx.connection, [&](pqxx::transaction_base& txn) { store::jobs::list(txn, source, page); }));
       INFO((source ? "source dynamic" : "all") << (first ? ", first page" : ", deep page") << "\n" << plan);
       CHECK(plan.find("Index Scan using jobs_by_created on jobs") != std::string::npos);
       CHECK(plan.find("Sort") == std::string::npos);

@@ -3,6 +3,7 @@
 // microsecond); and each page is one range of an index, never a sort of the whole table. The
 // plans are those of the store's own statements with their own parameters, as auto_explain
 // reports them.
+#include "page_walk.hpp"
 #include "store_fixture.hpp"
 
 #include "controller/store/application_store.hpp"
@@ -13,7 +14,6 @@
 #include "controller/store/server_store.hpp"
 
 #include <catch2/catch.hpp>
-#include <pqxx/errorhandler>
 
 #include <algorithm>
 #include <cstdint>
@@ -51,42 +51,6 @@ void check_once_each(const std::vector<std::string>& walked, const std::vector<s
   CHECK(std::set<std::string>(walked.begin(), walked.end()).size() == walked.size());  // no duplicate
   CHECK(walked.size() == expected.size());
   CHECK(walked == expected);  // none missing, in the list's order
-}
-
-// Every NOTICE of the connection, while it lives (auto_explain's plans among them).
-struct Notices : pqxx::errorhandler {
-  explicit Notices(pqxx::connection_base& connection) : pqxx::errorhandler(connection) {}
-  bool operator()(const char message[]) noexcept override {
-    try {
-      text += message;
-    } catch (...) {
-    }
-    return false;
-  }
-  std::string text;
-};
-
-// The plans of the statements `run` executes, as PostgreSQL ran them.
-std::string plans_of(pqxx::connection& connection, const std::function<void(pqxx::transaction_base&)>& run) {
-  {
-    pqxx::nontransaction setup(connection);
-    setup.exec("LOAD 'auto_explain'");
-    setup.exec("SET auto_explain.log_min_duration = 0");
-    setup.exec("SET auto_explain.log_level = notice");
-    setup.commit();
-  }
-  std::string text;
-  {
-    Notices notices(connection);
-    pqxx::read_transaction txn(connection);
-    run(txn);
-    txn.commit();
-    text = notices.text;
-  }
-  pqxx::nontransaction reset(connection);
-  reset.exec("SET auto_explain.log_min_duration = -1");
-  reset.commit();
-  return text;
 }
 
 // A page's plan never scans the whole table nor sorts it: it reads `ordered` (an index in the
@@ -201,7 +165,7 @@ TEST_CASE("a page of servers is a range of an index, filtered or not, first page
   for (const auto& request : {store::PageRequest{}, deep}) {
     INFO("after: " << (request.after ? request.after->sort : "none"));
     const auto page_plan = [&](const store::servers::ListFilter& filter) {
-      return plans_of(fx.connection, [&](pqxx::transaction_base& txn) { store::servers::list(txn, filter, request); });
+      return testing::plans_of(fx.connection, [&](pqxx::transaction_base& txn) { store::servers::list(txn, filter, request); });
     };
     check_index_served(page_plan({}), "servers", "servers_by_name");
     check_index_served(page_plan({std::string("unreachable"), std::nullopt, std::nullopt}), "servers",
@@ -288,7 +252,7 @@ TEST_CASE("a page of operations is a range of an index: all, a key's, a run's", 
   by_run.run_id = "r2";
   for (const auto& request : {store::PageRequest{}, deep}) {
     const auto page_plan = [&](const store::operations::ListFilter& filter) {
-      return plans_of(fx.connection,
+      return testing::plans_of(fx.connection,
                       [&](pqxx::transaction_base& txn) { store::operations::list(txn, filter, request); });
     };
     check_index_served(page_plan({}), "operations", "operations_by_created");
@@ -361,7 +325,7 @@ TEST_CASE("a page of the audit log is a range of an index: all of it, a key's, a
   by_actor.actor = "user:u1";
   for (const auto& request : {store::PageRequest{}, deep}) {
     const auto page_plan = [&](const store::audit::Filter& filter) {
-      return plans_of(fx.connection, [&](pqxx::transaction_base& txn) { store::audit::page(txn, filter, request, 0); });
+      return testing::plans_of(fx.connection, [&](pqxx::transaction_base& txn) { store::audit::page(txn, filter, request, 0); });
     };
     check_index_served(page_plan({}), "audit_log", "audit_log_at");
     check_index_served(page_plan(by_key), "audit_log", "audit_log_at", "audit_log_by_key");
@@ -476,7 +440,7 @@ TEST_CASE("a page of deployments, applications, registry credentials or automati
   deep.after = store::PageAfter{"1767225600000100", "00000000-0000-0000-0000-000000000000"};
   for (const auto& request : {store::PageRequest{}, deep}) {
     const auto plan = [&](const std::function<void(pqxx::transaction_base&)>& run) {
-      return plans_of(fx.connection, run);
+      return testing::plans_of(fx.connection, run);
     };
     check_index_served(plan([&](pqxx::transaction_base& txn) {
                          store::applications::deployments(txn, std::nullopt, request);

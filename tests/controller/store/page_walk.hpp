@@ -5,8 +5,10 @@
 #include "controller/store/page.hpp"
 
 #include <catch2/catch.hpp>
+#include <pqxx/errorhandler>
 #include <pqxx/pqxx>
 
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -35,6 +37,50 @@ inline std::vector<std::string> column_of(pqxx::transaction_base& txn, const std
   std::vector<std::string> out;
   for (const auto& row : txn.exec(sql)) out.push_back(row[0].as<std::string>());
   return out;
+}
+
+// Every NOTICE of the connection while it lives (auto_explain's plans among them).
+struct Notices : pqxx::errorhandler {
+  explicit Notices(pqxx::connection_base& connection) : pqxx::errorhandler(connection) {}
+  bool operator()(const char message[]) noexcept override {
+    try {
+      text += message;
+    } catch (...) {
+    }
+    return false;
+  }
+  std::string text;
+};
+
+// The plans of the statements `run` executes, as PostgreSQL ran them (auto_explain, reported as
+// notices): the store's own statements with their own parameters, no copy of their SQL.
+inline std::string plans_of(pqxx::connection& connection, const std::function<void(pqxx::transaction_base&)>& run) {
+  {
+    pqxx::nontransaction setup(connection);
+    setup.exec("LOAD 'auto_explain'");
+    setup.exec("SET auto_explain.log_min_duration = 0");
+    setup.exec("SET auto_explain.log_level = notice");
+    setup.commit();
+  }
+  std::string text;
+  {
+    Notices notices(connection);
+    pqxx::read_transaction txn(connection);
+    run(txn);
+    txn.commit();
+    text = notices.text;
+  }
+  pqxx::nontransaction reset(connection);
+  reset.exec("SET auto_explain.log_min_duration = -1");
+  reset.commit();
+  return text;
+}
+
+// The first plan of plans_of's text: a list's page statement, before any statement it runs after.
+inline std::string first_plan(const std::string& plans) {
+  const auto start = plans.find("plan:");
+  if (start == std::string::npos) return {};
+  return plans.substr(start, plans.find("plan:", start + 1) - start);
 }
 
 // The plan without its sub-plans (a per-row lookup such as a run's approval may sort its own

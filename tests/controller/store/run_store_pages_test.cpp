@@ -120,15 +120,16 @@ TEST_CASE("runs: every page, first or deep, with or without a filter, is read th
     txn.commit();
   }
 
-  pqxx::read_transaction txn(fx.connection);
   // A position in the middle of the list, as a cursor carries it.
-  const auto middle = txn.exec1(
-      "SELECT (extract(epoch from scheduled_at) * 1000000)::bigint::text, id::text FROM runs "
-      "ORDER BY scheduled_at DESC, id DESC OFFSET 2500 LIMIT 1");
+  const auto middle = pqxx::read_transaction(fx.connection)
+                          .exec1("SELECT (extract(epoch from scheduled_at) * 1000000)::bigint::text, id::text FROM runs "
+                                 "ORDER BY scheduled_at DESC, id DESC OFFSET 2500 LIMIT 1");
   const store::PageAfter deep{middle[0].as<std::string>(), middle[1].as<std::string>()};
+  // The plan PostgreSQL used for the list's own statement with these parameters.
   const auto plan_of = [&](store::runs::ListFilter filter, bool first) {
     filter.page = {100, first ? std::nullopt : std::optional<store::PageAfter>(deep)};
-    return testing::main_plan(store::runs::list_plan(txn, filter));
+    return testing::main_plan(testing::first_plan(
+        testing::plans_of(fx.connection, [&](pqxx::transaction_base& txn) { store::runs::list(txn, filter); })));
   };
 
   for (const bool first : {true, false}) {
