@@ -27,26 +27,6 @@ using namespace tether;
 
 namespace {
 
-// Walks a list page by page (each after the last row of the one before) and returns the ids in
-// the order the pages gave them. Fails on a page longer than `limit`, or on a walk that does not
-// end.
-template <class Row, class Fetch, class IdOf>
-std::vector<std::string> walk(int limit, Fetch fetch, IdOf id_of) {
-  std::vector<std::string> ids;
-  store::PageRequest request;
-  request.limit = limit;
-  for (int pages = 0; pages < 100'000; ++pages) {
-    const store::Page<Row> page = fetch(request);
-    REQUIRE(page.rows.size() <= static_cast<std::size_t>(limit));
-    for (const auto& row : page.rows) ids.push_back(id_of(row));
-    if (!page.next) return ids;
-    REQUIRE(page.rows.size() == static_cast<std::size_t>(limit));  // only the last page is short
-    request.after = page.next;
-  }
-  FAIL("the walk did not end");
-  return ids;
-}
-
 void check_once_each(const std::vector<std::string>& walked, const std::vector<std::string>& expected) {
   CHECK(std::set<std::string>(walked.begin(), walked.end()).size() == walked.size());  // no duplicate
   CHECK(walked.size() == expected.size());
@@ -147,9 +127,10 @@ TEST_CASE("servers are walked by name then id, each once, names shared and filte
           expected_order(fx.connection, "SELECT id::text, name FROM servers WHERE " + c.where, false, false);
       REQUIRE(expected.size() > 150);
       pqxx::read_transaction txn(fx.connection);
-      const auto walked = walk<store::ServerRecord>(
-          limit, [&](const store::PageRequest& request) { return store::servers::list(txn, c.filter, request); },
-          [](const store::ServerRecord& server) { return server.id; });
+      const auto walked = testing::walk_pages(
+          [&](const store::PageRequest& request) { return store::servers::list(txn, c.filter, request); }, limit,
+          [](const store::ServerRecord& server) { return server.id; },
+          api::CursorShape{api::SortKey::text, api::RowId::uuid});
       check_once_each(walked, expected);
     }
   }
@@ -233,8 +214,8 @@ TEST_CASE("operations are walked newest first, each once, ties within a microsec
           fx.connection, "SELECT id::text, " + micros_of_created + " FROM operations WHERE " + c.where, true, true);
       REQUIRE(expected.size() >= 200);
       pqxx::read_transaction txn(fx.connection);
-      const auto walked = walk<store::OperationRecord>(
-          limit, [&](const store::PageRequest& request) { return store::operations::list(txn, c.filter, request); },
+      const auto walked = testing::walk_pages(
+          [&](const store::PageRequest& request) { return store::operations::list(txn, c.filter, request); }, limit,
           [](const store::OperationRecord& operation) { return operation.id; });
       check_once_each(walked, expected);
     }
@@ -306,9 +287,10 @@ TEST_CASE("the audit log is walked newest first, each entry once, 300 entries sh
           true, true, true);
       REQUIRE(expected.size() >= 700);
       pqxx::read_transaction txn(fx.connection);
-      const auto walked = walk<store::audit::Row>(
-          limit, [&](const store::PageRequest& request) { return store::audit::page(txn, c.filter, request, 0); },
-          [](const store::audit::Row& row) { return std::to_string(row.id); });
+      const auto walked = testing::walk_pages(
+          [&](const store::PageRequest& request) { return store::audit::page(txn, c.filter, request, 0); }, limit,
+          [](const store::audit::Row& row) { return std::to_string(row.id); },
+          api::CursorShape{api::SortKey::micros, api::RowId::integer});
       check_once_each(walked, expected);
     }
   }
@@ -405,27 +387,24 @@ TEST_CASE("deployments, applications, registry credentials and automation keys a
     INFO("limit " << limit);
     pqxx::read_transaction txn(fx.connection);
     for (std::size_t i = 0; i < applications.size(); ++i) {
-      check_once_each(walk<store::applications::Deployment>(
-                          limit,
+      check_once_each(testing::walk_pages(
                           [&](const store::PageRequest& request) {
                             return store::applications::deployments(txn, applications[i], request);
                           },
-                          [](const store::applications::Deployment& d) { return d.id; }),
+                          limit, [](const store::applications::Deployment& d) { return d.id; }),
                       expected_deployments[i]);
     }
     check_once_each(
-        walk<store::applications::Application>(
-            limit, [&](const store::PageRequest& request) { return store::applications::list(txn, request); },
-            [](const store::applications::Application& a) { return a.id; }),
+        testing::walk_pages([&](const store::PageRequest& request) { return store::applications::list(txn, request); },
+                            limit, [](const store::applications::Application& a) { return a.id; }),
         expected_applications);
     check_once_each(
-        walk<store::registry::Credential>(
-            limit, [&](const store::PageRequest& request) { return store::registry::list(txn, request); },
-            [](const store::registry::Credential& c) { return c.id; }),
+        testing::walk_pages([&](const store::PageRequest& request) { return store::registry::list(txn, request); },
+                            limit, [](const store::registry::Credential& c) { return c.id; }),
         expected_credentials);
     check_once_each(
-        walk<store::AutomationKeyRecord>(
-            limit, [&](const store::PageRequest& request) { return store::keys::list_automation_keys(txn, request); },
+        testing::walk_pages(
+            [&](const store::PageRequest& request) { return store::keys::list_automation_keys(txn, request); }, limit,
             [](const store::AutomationKeyRecord& k) { return k.id; }),
         expected_keys);
   }

@@ -15,7 +15,8 @@
 
 namespace tether::testing {
 
-// The ids of every row the pages of `list` give, in order. `list(PageRequest)` returns a Page.
+// The ids of every row the pages of `list` give, in order. `list(PageRequest)` returns a Page;
+// `shape` is the list's cursor shape. Fails on a page longer than `limit` or a walk that does not end.
 template <class List, class IdOf>
 std::vector<std::string> walk_pages(List list, int limit, IdOf id_of, api::CursorShape shape = {}) {
   std::vector<std::string> seen;
@@ -24,11 +25,12 @@ std::vector<std::string> walk_pages(List list, int limit, IdOf id_of, api::Curso
     const auto page = list(request);
     REQUIRE(page.rows.size() <= static_cast<std::size_t>(limit));
     for (const auto& row : page.rows) seen.push_back(id_of(row));
-    if (!page.next) break;
+    if (!page.next) return seen;
     CHECK(page.rows.size() == static_cast<std::size_t>(limit));  // only the last page is short
     request.after = api::decode_cursor(api::encode_cursor(*page.next), shape);
     REQUIRE(request.after);
   }
+  FAIL("the walk did not end");
   return seen;
 }
 
