@@ -111,10 +111,7 @@ void add_decision_route(http::Router& router, app::AppContext& app, const char* 
                                                    actor.role == auth::Role::admin, ip};
                      auto decided = app.fanout.decide(txn, id, decider, in.decision, in.comment);
                      txn.commit();
-                     app.fanout.after_commit(decided.after);
-                     if (app.advance_runs && !decided.after.runs_to_advance.empty()) {
-                       app.advance_runs(decided.after.runs_to_advance);
-                     }
+                     after_commit(app, decided.after);
                      return http::json_response(status::ok,
                                                 boost::json::object{{"status", decided.approval.status},
                                                                     {"approval", render_approval(decided.approval)}});

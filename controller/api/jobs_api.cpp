@@ -158,15 +158,16 @@ void add_job_routes(http::Router& router, app::AppContext& app) {
   // Runs the job now; its overlap policy and fire limit apply (a firing they refuse is still
   // recorded, canceled with the reason).
   router.add(verb::post, "/api/automation/jobs/{id}/trigger", http::Access::operator_, [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access,
+                                  ip = caller_address(app, context)](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto actor = auth::authenticate_operator(txn, request, access);
       const auto job = job_or_404(txn, job_id_param(params));
-      auto created = app.fanout.fire_job(txn, job, app.fanout.clock().now(), std::nullopt, actor.actor());
+      auto created = app.fanout.fire_job(txn, job, app.fanout.clock().now(), std::nullopt, actor.actor(),
+                                         runs::FanOut::now, nullptr, ip);
       const auto counts = store::runs::latest_counts(txn, created.run.id);
       txn.commit();
-      app.fanout.after_commit(created.after);
-      if (app.advance_runs && !created.after.runs_to_advance.empty()) app.advance_runs(created.after.runs_to_advance);
+      after_commit(app, created.after);
       return http::json_response(status::created,
                                  boost::json::object{{"run", automation::render_run(created.run, counts)}});
     });

@@ -56,10 +56,7 @@ void deliver_and_answer(app::AppContext& app, http::RequestContext& context, con
                      }
                      throw services::ServiceError(*result.refusal, result.reason);
                    }
-                   app.fanout.after_commit(result.after);
-                   if (app.advance_runs && !result.after.runs_to_advance.empty()) {
-                     app.advance_runs(result.after.runs_to_advance);
-                   }
+                   after_commit(app, result.after);
                    return http::json_response(status::ok, render(result));
                  });
 }

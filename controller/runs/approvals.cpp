@@ -49,7 +49,8 @@ void audit(pqxx::transaction_base& txn, const std::string& actor, const std::str
 
 Created Fanout::hold_for_approval(pqxx::transaction_base& txn, store::RunRecord run,
                                   const std::vector<std::string>& servers, const store::JobRecord& job,
-                                  const std::string& reason, const std::string& created_by) {
+                                  const std::string& reason, const std::string& created_by,
+                                  const std::string& client_ip) {
   run.status = "pending_approval";
   run.waiting_for = "approval";
   store::runs::insert(txn, run);
@@ -69,18 +70,19 @@ Created Fanout::hold_for_approval(pqxx::transaction_base& txn, store::RunRecord 
   store::approvals::insert(txn, approval);
 
   // A manual trigger is audited as one, as when its run starts at once (the scheduler's and
-  // triggers' firings are not).
+  // triggers' firings are not), with the address it came from.
+  const auto requested_from = client_ip.empty() ? std::nullopt : std::optional<std::string>(client_ip);
   if (created_by.rfind("job:", 0) != 0 && created_by.rfind("trigger:", 0) != 0) {
     boost::json::array env_keys;
     for (const auto& key : run.env_keys) env_keys.emplace_back(key);
-    store::audit::record(txn, {created_by, "jobs.trigger", run.id, std::nullopt, "allowed",
+    store::audit::record(txn, {created_by, "jobs.trigger", run.id, requested_from, "allowed",
                                json::serialize(boost::json::object{{"operation_type", run.operation_type},
                                                                    {"job_id", job.id},
                                                                    {"env_keys", std::move(env_keys)}})});
   }
   boost::json::array approvers;
   for (const auto& name : approval.approvers) approvers.emplace_back(name);
-  audit(txn, created_by, "approvals.request", approval, std::nullopt,
+  audit(txn, created_by, "approvals.request", approval, requested_from,
         {{"reason", reason},
          {"approvers", std::move(approvers)},
          {"expires_at", timeutil::format_utc_micros(approval.expires_us)}});

@@ -184,7 +184,7 @@ Created Fanout::create_adhoc(pqxx::transaction_base& txn, const AdHocRun& reques
 
 Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& job, Clock::time_point scheduled_at,
                          const std::optional<std::string>& fire_id, const std::string& created_by,
-                         FanOut fan_out, const FireContext* fired_by) {
+                         FanOut fan_out, const FireContext* fired_by, const std::string& client_ip) {
   auto run = new_run(created_by, scheduled_at);
   run.job_id = job.id;
   run.fire_id = fire_id;
@@ -263,7 +263,9 @@ Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& jo
         }
       }
       // Approved, it queues then (decide).
-      if (approval_reason) return hold_for_approval(txn, std::move(run), servers, job, *approval_reason, created_by);
+      if (approval_reason) {
+        return hold_for_approval(txn, std::move(run), servers, job, *approval_reason, created_by, client_ip);
+      }
       run.status = "scheduled";
       run.waiting_for = "previous_run";
       store::runs::insert(txn, run);
@@ -281,13 +283,13 @@ Created Fanout::fire_job(pqxx::transaction_base& txn, const store::JobRecord& jo
     }
   }
   if (approval_reason) {
-    auto held = hold_for_approval(txn, std::move(run), servers, job, *approval_reason, created_by);
+    auto held = hold_for_approval(txn, std::move(run), servers, job, *approval_reason, created_by, client_ip);
     held.after.merge(std::move(canceled));
     return held;
   }
   auto created = start(txn, run, servers, fan_out);
   created.after.merge(std::move(canceled));
-  if (created_by.rfind("job:", 0) != 0 && !fired_by) audit(txn, created_by, "jobs.trigger", created.run);
+  if (created_by.rfind("job:", 0) != 0 && !fired_by) audit(txn, created_by, "jobs.trigger", created.run, client_ip);
   return created;
 }
 

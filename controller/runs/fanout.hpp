@@ -125,11 +125,13 @@ class Fanout {
   Created create_adhoc(pqxx::transaction_base& txn, const AdHocRun& request, const std::string& created_by);
   // One firing of `job` for due time `scheduled_at` (the scheduler's, or now for a manual trigger);
   // fire limit and overlap policy apply. `created_by` is "job:<id>" for the scheduler's firings,
-  // "trigger:<id>" for a trigger's, else the actor of a manual trigger (audited). A firing that is
-  // not run (fire limits, overlap, a chain too deep) is still recorded, canceled with its reason.
+  // "trigger:<id>" for a trigger's, else the actor of a manual trigger (audited, with `client_ip`,
+  // the address the trigger came from). A firing that is not run (fire limits, overlap, a chain
+  // too deep) is still recorded, canceled with its reason.
   Created fire_job(pqxx::transaction_base& txn, const store::JobRecord& job, Clock::time_point scheduled_at,
                    const std::optional<std::string>& fire_id, const std::string& created_by,
-                   FanOut fan_out = FanOut::now, const FireContext* fired_by = nullptr);
+                   FanOut fan_out = FanOut::now, const FireContext* fired_by = nullptr,
+                   const std::string& client_ip = {});
   // Moves the run on: settles ended targets (those of `ended_operations` when given, else every
   // started one), starts pending ones under the rate control, stops at max_errors, retries or
   // ends it.
@@ -171,7 +173,8 @@ class Fanout {
   // approval request (approvers from the job, requested_by `created_by`); audited
   // (approvals.request). Nothing starts until it is approved.
   Created hold_for_approval(pqxx::transaction_base& txn, store::RunRecord run, const std::vector<std::string>& servers,
-                            const store::JobRecord& job, const std::string& reason, const std::string& created_by);
+                            const store::JobRecord& job, const std::string& reason, const std::string& created_by,
+                            const std::string& client_ip);
   AfterCommit cancel_locked(pqxx::transaction_base& txn, const store::RunRecord& run, const std::string& actor,
                             const std::string& reason, const std::string& client_ip = {});
   // The dispatch the run's targets get (secrets included, no operation id yet), built from the

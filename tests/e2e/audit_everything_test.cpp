@@ -1,10 +1,10 @@
 // The audit of everything (issue 11 §5): a logged-in admin, calling from its own address through a
 // trusted proxy, logs in, fails, gets an address locked out, adds a user, changes its password and
 // removes it, makes and revokes an API key and an automation key, creates, updates and
-// decommissions a server, makes a registry credential, an application, a job and a webhook
-// trigger, cancels an operation and a run, sets up TOTP and logs out; a viewer is refused an
-// admin route. Each action has its entry in GET /api/audit with actor, client address, target and
-// outcome, and seed 004's fields (time in Unix seconds, username, action, details, ip); the
+// decommissions a server, makes a registry credential, an application, a job (triggered once by
+// hand) and a webhook trigger, cancels an operation and a run, sets up TOTP and logs out; a
+// viewer is refused an admin route. Each action has its entry in GET /api/audit with actor, client
+// address, target and outcome, and seed 004's fields (time in Unix seconds, username, action, details, ip); the
 // username, actor and action_prefix filters select them. Afterwards no password, session token,
 // TOTP secret, tak_/rca_/tat_ secret or webhook secret is in a pg_dump of the database or in the
 // controller's log. The login limits come from their flags (3 failures lock an address for 120 s).
@@ -243,6 +243,9 @@ TEST_CASE("every kind of change, login and refusal is audited with actor, addres
                              201);
   const auto job_id = string_field(testing::object_at(job, "job"), "id");
   me.expect("PATCH", "/api/automation/jobs/" + job_id, {{"name", "audit-job-renamed"}}, 200);
+  const auto fired = me.expect("POST", "/api/automation/jobs/" + job_id + "/trigger", {}, 201);
+  expected.push_back({"jobs.trigger", "user:auditor", admin_address, string_field(testing::object_at(fired, "run"), "id"),
+                      "allowed", "auditor"});
   const auto trigger = me.expect(
       "POST", "/api/automation/triggers",
       {{"name", "audit-hook"}, {"job_id", job_id}, {"event", "webhook"}, {"endpoint_slug", "audit-hook"}}, 201);

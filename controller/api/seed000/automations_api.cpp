@@ -254,11 +254,13 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
   // Runs the automation now, whatever its schedule; its overlap policy and fire limit apply (a
   // firing they refuse answers with the run "canceled").
   router.add(verb::post, "/api/automations/{id}/run", http::Access::operator_, [&app](http::RequestContext& context) {
-    answer_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access,
+                                  ip = caller_address(app, context)](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto actor = auth::authenticate_operator(txn, request, access);
       const auto job = automation_or_404(txn, automation_id_param(params));
-      auto created = app.fanout.fire_job(txn, job, app.fanout.clock().now(), std::nullopt, actor.actor());
+      auto created = app.fanout.fire_job(txn, job, app.fanout.clock().now(), std::nullopt, actor.actor(),
+                                         runs::FanOut::now, nullptr, ip);
       txn.commit();
       after_commit(app, created.after);
       boost::json::object body{{"run_id", created.run.id}, {"status", seed000::run_status(created.run.status)}};
