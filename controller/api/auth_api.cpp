@@ -6,7 +6,6 @@
 #include "controller/api/pagination.hpp"
 #include "controller/api/routes.hpp"
 #include "controller/auth/login_limiter.hpp"
-#include "controller/auth/networks.hpp"
 #include "controller/services/user_service.hpp"
 
 #include <fmt/format.h>
@@ -123,7 +122,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
       context.responder.send(response_for_failure(std::current_exception(), ErrorBody::error_and_detail));
       return;
     }
-    const services::ClientInfo client{caller_address(app, context), [&]() -> std::optional<std::string> {
+    const services::ClientInfo client{context.client_ip, [&]() -> std::optional<std::string> {
                                         auto it = context.request.find(http::bhttp::field::user_agent);
                                         if (it == context.request.end()) return std::nullopt;
                                         return std::string(it->value());
@@ -162,7 +161,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
   });
 
   add(router, verb::post, "/api/logout", http::Access::viewer, [&app](http::RequestContext& context, http::Access access) {
-    answer_from_db(app, context, [&app, request = context.request, ip = caller_address(app, context), access](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, access](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       app.users.logout(txn, caller, ip);
@@ -210,7 +209,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
 
   add(router, verb::post, "/api/profile/password", http::Access::session, [&app](http::RequestContext& context, http::Access access) {
     auto body = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
-    answer_from_db(app, context, [&app, request = context.request, ip = caller_address(app, context), access, body](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, access, body](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       const auto& fields = body.get();
@@ -226,7 +225,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
   });
 
   add(router, verb::post, "/api/auth/totp/setup", http::Access::session, [&app](http::RequestContext& context, http::Access access) {
-    answer_from_db(app, context, [&app, request = context.request, ip = caller_address(app, context), access](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, access](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       const auto setup = app.users.totp_setup(txn, caller, ip);
@@ -237,7 +236,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
 
   add(router, verb::post, "/api/auth/totp/enable", http::Access::session, [&app](http::RequestContext& context, http::Access access) {
     auto body = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
-    answer_from_db(app, context, [&app, request = context.request, ip = caller_address(app, context), access, body](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, access, body](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       app.users.totp_enable(txn, caller, json::required_string(body.get(), "code"), ip);
@@ -248,7 +247,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
 
   add(router, verb::post, "/api/auth/totp/disable", http::Access::admin, [&app](http::RequestContext& context, http::Access access) {
     auto body = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
-    answer_from_db(app, context, [&app, request = context.request, ip = caller_address(app, context), access, body](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, access, body](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       app.users.totp_disable(txn, caller, json::required_string(body.get(), "username"), ip);
@@ -278,7 +277,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
 
   add(router, verb::post, "/api/admin/users", http::Access::admin, [&app](http::RequestContext& context, http::Access access) {
     auto body = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
-    answer_from_db(app, context, [&app, request = context.request, ip = caller_address(app, context), access, body](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, access, body](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       const auto& fields = body.get();
@@ -316,7 +315,7 @@ void add_auth_routes(http::Router& router, app::AppContext& app) {
 
   add(router, verb::post, "/api/admin/sessions/revoke", http::Access::admin, [&app](http::RequestContext& context, http::Access access) {
     auto body = Deferred<boost::json::object>::from([&] { return parse_json_body(context.request); });
-    answer_from_db(app, context, [&app, request = context.request, ip = caller_address(app, context), access, body](pqxx::connection& c) {
+    answer_from_db(app, context, [&app, request = context.request, ip = context.client_ip, access, body](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto caller = auth::authenticate_operator(txn, request, access);
       const auto& fields = body.get();

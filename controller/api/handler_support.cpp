@@ -7,7 +7,6 @@
 #include "common/utf8.hpp"
 #include "controller/api/v1/operation_view.hpp"
 #include "controller/auth/authenticator.hpp"
-#include "controller/auth/networks.hpp"
 #include "controller/services/operation_service.hpp"
 #include "controller/services/service_error.hpp"
 #include "controller/store/run_store.hpp"
@@ -167,10 +166,6 @@ boost::json::array string_array(const std::vector<std::string>& values) {
 
 namespace tether::api {
 
-std::string caller_address(const app::AppContext& app, const http::RequestContext& context) {
-  return auth::client_address(context.client_ip, context.request, app.settings.trusted_proxies);
-}
-
 store::RunRecord run_or_404(pqxx::transaction_base& txn, const std::string& id) {
   auto run = store::runs::find(txn, id);
   if (!run) throw http::ApiError(status::not_found, "run not found");
@@ -197,7 +192,7 @@ services::DeniedCall operator_call(const app::AppContext& app, const http::Reque
   const auto path = target.substr(0, std::min(target.find('?'), longest_path));
   return services::DeniedCall{
       utf8::sanitize(std::string(context.request.method_string()) + " " + std::string(path)),
-      caller_address(app, context), std::nullopt,
+      context.client_ip, std::nullopt,
       std::nullopt};
 }
 

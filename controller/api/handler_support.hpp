@@ -101,9 +101,6 @@ class AuthenticationFailed;
 }
 
 namespace tether::api {
-// The caller's address: the peer's, or the one a trusted proxy forwarded (--trusted-proxies).
-std::string caller_address(const app::AppContext& app, const http::RequestContext& context);
-
 // The run `id` names, or 404 "run not found".
 store::RunRecord run_or_404(pqxx::transaction_base& txn, const std::string& id);
 

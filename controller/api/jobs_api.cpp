@@ -159,7 +159,7 @@ void add_job_routes(http::Router& router, app::AppContext& app) {
   // recorded, canceled with the reason).
   router.add(verb::post, "/api/automation/jobs/{id}/trigger", http::Access::operator_, [&app](http::RequestContext& context) {
     answer_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access,
-                                  ip = caller_address(app, context)](pqxx::connection& c) {
+                                  ip = context.client_ip](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto actor = auth::authenticate_operator(txn, request, access);
       const auto job = job_or_404(txn, job_id_param(params));

@@ -5,7 +5,6 @@
 #include "common/time.hpp"
 #include "controller/api/handler_support.hpp"
 #include "controller/api/routes.hpp"
-#include "controller/auth/networks.hpp"
 #include "controller/services/system_automations.hpp"
 
 #include <algorithm>
@@ -89,7 +88,7 @@ void add_system_automation_routes(http::Router& router, app::AppContext& app) {
   router.add(verb::post, "/api/client/v1/automations/{key}/run", http::Access::admin,
              [&app](http::RequestContext& context) {
                answer_from_db(app, context, [&app, request = context.request, access = context.access,
-                                             ip = caller_address(app, context),
+                                             ip = context.client_ip,
                                              key = context.path_params.at("key")](pqxx::connection& c) {
                  std::optional<auth::Operator> caller;
                  {
@@ -106,7 +105,7 @@ void add_system_automation_routes(http::Router& router, app::AppContext& app) {
     router.add(verb::post, pause ? "/api/client/v1/automations/{key}/pause" : "/api/client/v1/automations/{key}/resume",
                http::Access::admin, [&app, pause](http::RequestContext& context) {
                  answer_from_db(app, context, [&app, pause, request = context.request, access = context.access,
-                                               ip = caller_address(app, context),
+                                               ip = context.client_ip,
                                                key = context.path_params.at("key")](pqxx::connection& c) {
                    pqxx::work txn(c);
                    const auto caller = auth::authenticate_operator(txn, request, access);

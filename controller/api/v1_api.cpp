@@ -44,7 +44,7 @@ using BuildSubmission =
 
 std::shared_ptr<V1Call> make_call(app::AppContext& app, http::RequestContext& context, std::string action) {
   return std::make_shared<V1Call>(V1Call{
-      app, context.request, caller_address(app, context),
+      app, context.request, context.client_ip,
       std::move(action), context.responder, context.access});
 }
 

@@ -26,7 +26,7 @@ services::Delivery delivery_of(const http::RequestContext& context, const std::s
     delivery.headers[boost::algorithm::to_lower_copy(std::string(field.name_string()))] = std::string(field.value());
   }
   delivery.body = context.request.body();
-  delivery.client_ip = caller_address(app, context);
+  delivery.client_ip = context.client_ip;
   return delivery;
 }
 

@@ -255,7 +255,7 @@ void add_seed000_automation_routes(http::Router& router, app::AppContext& app) {
   // firing they refuse answers with the run "canceled").
   router.add(verb::post, "/api/automations/{id}/run", http::Access::operator_, [&app](http::RequestContext& context) {
     answer_from_db(app, context, [&app, request = context.request, params = context.path_params, access = context.access,
-                                  ip = caller_address(app, context)](pqxx::connection& c) {
+                                  ip = context.client_ip](pqxx::connection& c) {
       pqxx::work txn(c);
       const auto actor = auth::authenticate_operator(txn, request, access);
       const auto job = automation_or_404(txn, automation_id_param(params));
