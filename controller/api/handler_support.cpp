@@ -69,7 +69,7 @@ http::Response response_for_failure(std::exception_ptr error, ErrorBody body) {
 
 void respond_from_db(app::AppContext& app, const http::RequestContext& context, RespondingWork act) {
   app.db.submit(
-      [&app, responder = context.responder, call = operator_call(app, context),
+      [&app, responder = context.responder, call = operator_call(context),
        act = std::move(act)](pqxx::connection& connection) {
         try {
           act(connection, responder);
@@ -186,7 +186,7 @@ http::Response finish_cancel(app::AppContext& app, const operations::CancelOutco
                                                  {"cancel_requested", true}});
 }
 
-services::DeniedCall operator_call(const app::AppContext& app, const http::RequestContext& context) {
+services::DeniedCall operator_call(const http::RequestContext& context) {
   constexpr std::size_t longest_path = 200;
   const std::string_view target = context.request.target();
   const auto path = target.substr(0, std::min(target.find('?'), longest_path));

@@ -117,7 +117,7 @@ http::bhttp::status status_of(services::Refusal refusal);
 
 // An operator route's call as a failed authentication records it: "GET /api/servers" (the query
 // left out: it may hold a ?token=) from the client address after trusted-proxy resolution.
-services::DeniedCall operator_call(const app::AppContext& app, const http::RequestContext& context);
+services::DeniedCall operator_call(const http::RequestContext& context);
 
 // After `failure` (the caller's transaction is gone): counts it against the caller's address,
 // adds it to that address's aggregated audit row (claims kept as claims) and returns what to

@@ -18,8 +18,7 @@ namespace {
 using http::bhttp::status;
 using http::bhttp::verb;
 
-services::Delivery delivery_of(const http::RequestContext& context, const std::string& endpoint,
-                               const app::AppContext& app) {
+services::Delivery delivery_of(const http::RequestContext& context, const std::string& endpoint) {
   services::Delivery delivery;
   delivery.endpoint = endpoint;
   for (const auto& field : context.request) {
@@ -45,7 +44,7 @@ void deliver_and_answer(app::AppContext& app, http::RequestContext& context, con
                         Deliver deliver, Render render) {
   auto endpoint = context.path_params[path_param];
   answer_from_db(app, context,
-                 [&app, delivery = delivery_of(context, endpoint, app), call = operator_call(app, context), deliver,
+                 [&app, delivery = delivery_of(context, endpoint), call = operator_call(context), deliver,
                   render](pqxx::connection& c) {
                    auto result = (app.webhooks.*deliver)(c, delivery);
                    if (app.metrics) app.metrics->webhook_delivery(delivery_outcome(result));

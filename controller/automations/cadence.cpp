@@ -1,7 +1,5 @@
 #include "controller/automations/cadence.hpp"
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,66 +8,25 @@ namespace tether::automations {
 
 Cadence::Cadence(boost::asio::io_context& io, store::DbPool& db, std::shared_ptr<LoopRunner> runner,
                  std::chrono::milliseconds period, std::chrono::milliseconds first_in)
-    : db_(db), runner_(std::move(runner)), period_(period), first_in_(first_in), timer_(boost::asio::make_strand(io)) {}
-
-void Cadence::start() {
-  boost::asio::post(timer_.get_executor(), [self = shared_from_this()] { self->sleep_for(self->first_in_); });
-}
-
-void Cadence::stop() {
-  boost::asio::post(timer_.get_executor(), [self = shared_from_this()] {
-    self->stopped_ = true;
-    self->timer_.cancel();
-  });
-}
-
-void Cadence::wake() {
-  boost::asio::post(timer_.get_executor(), [self = shared_from_this()] {
-    if (self->in_flight_) {
-      self->again_ = true;
-    } else {
-      self->sleep_for(std::chrono::milliseconds(0));
+    : first_in_(first_in) {
+  auto pass = [runner, period](pqxx::connection& connection) {
+    PgLoopBackend backend(connection, runner->instance());
+    const auto result = runner->run(backend, Trigger::cadence);
+    auto delay = period;
+    if (result.outcome == Outcome::ran) {
+      if (result.pass.more) delay = std::chrono::milliseconds(0);
+      if (result.pass.next_in) delay = std::min(delay, std::max(*result.pass.next_in, std::chrono::milliseconds(0)));
     }
-  });
+    return delay;
+  };
+  auto on_failure = [key = runner->spec().key](const std::string& error) {
+    spdlog::warn("event=automation_pass_failed key={} error=\"{}\"", key, error);
+  };
+  pacer_ = std::make_shared<Pacer>(io, db, std::move(pass), std::move(on_failure), period);
 }
 
-void Cadence::sleep_for(std::chrono::milliseconds delay) {
-  if (stopped_) return;
-  timer_.expires_after(delay);
-  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec && !self->in_flight_) self->pass();
-  });
-}
-
-void Cadence::pass() {
-  in_flight_ = true;
-  again_ = false;
-  auto self = shared_from_this();
-  db_.submit(
-      [self](pqxx::connection& connection) {
-        PgLoopBackend backend(connection, self->runner_->instance());
-        const auto result = self->runner_->run(backend, Trigger::cadence);
-        auto delay = self->period_;
-        if (result.outcome == Outcome::ran) {
-          if (result.pass.more) delay = std::chrono::milliseconds(0);
-          if (result.pass.next_in) delay = std::min(delay, std::max(*result.pass.next_in, std::chrono::milliseconds(0)));
-        }
-        boost::asio::post(self->timer_.get_executor(), [self, delay] {
-          self->in_flight_ = false;
-          self->sleep_for(self->again_ ? std::chrono::milliseconds(0) : delay);
-        });
-      },
-      [self](std::exception_ptr error) {
-        try {
-          std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-          spdlog::warn("event=automation_pass_failed key={} error=\"{}\"", self->runner_->spec().key, e.what());
-        }
-        boost::asio::post(self->timer_.get_executor(), [self] {
-          self->in_flight_ = false;
-          self->sleep_for(self->period_);
-        });
-      });
-}
+void Cadence::start() { pacer_->start(first_in_); }
+void Cadence::stop() { pacer_->stop(); }
+void Cadence::wake() { pacer_->wake(); }
 
 }  // namespace tether::automations

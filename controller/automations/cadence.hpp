@@ -2,19 +2,19 @@
 // Runs a loop's passes on its cadence: every `period`, at once again after a pass that did a full
 // batch, sooner when the pass asks (next_in), and at once on wake(). Each pass goes through the
 // loop's LoopRunner on a database worker; a pass skipped (paused, running, locked by a replica)
-// waits for the next period.
+// waits for the next period. The timing is a Pacer's.
 #include "controller/automations/loop_runner.hpp"
+#include "controller/automations/pacer.hpp"
 #include "controller/store/db_pool.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <memory>
 
 namespace tether::automations {
 
-class Cadence : public std::enable_shared_from_this<Cadence> {
+class Cadence {
  public:
   Cadence(boost::asio::io_context& io, store::DbPool& db, std::shared_ptr<LoopRunner> runner,
           std::chrono::milliseconds period, std::chrono::milliseconds first_in);
@@ -24,16 +24,8 @@ class Cadence : public std::enable_shared_from_this<Cadence> {
   void wake();
 
  private:
-  void sleep_for(std::chrono::milliseconds delay);
-  void pass();
-
-  store::DbPool& db_;
-  std::shared_ptr<LoopRunner> runner_;
-  std::chrono::milliseconds period_, first_in_;
-  boost::asio::steady_timer timer_;
-  bool in_flight_ = false;
-  bool again_ = false;
-  bool stopped_ = false;
+  std::shared_ptr<Pacer> pacer_;
+  std::chrono::milliseconds first_in_;
 };
 
 }  // namespace tether::automations

@@ -4,8 +4,6 @@
 #include "controller/events/trigger_firing.hpp"
 #include "controller/store/trigger_store.hpp"
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/json.hpp>
 #include <pqxx/subtransaction>
 #include <spdlog/spdlog.h>
@@ -60,74 +58,23 @@ Routed route_events(pqxx::dbtransaction& txn, runs::Fanout& fanout, int limit) {
 
 EventRouter::EventRouter(boost::asio::io_context& io, store::DbPool& db, runs::Fanout& fanout,
                          AdvanceRuns advance_runs, EventRouterSettings settings)
-    : db_(db),
-      fanout_(fanout),
-      advance_runs_(std::move(advance_runs)),
-      settings_(settings),
-      timer_(boost::asio::make_strand(io)) {}
-
-void EventRouter::start() {
-  boost::asio::post(timer_.get_executor(), [self = shared_from_this()] { self->sleep_for(self->settings_.poll); });
+    : settings_(settings) {
+  auto pass = [&fanout, advance_runs = std::move(advance_runs), settings](pqxx::connection& connection) {
+    pqxx::work txn(connection);
+    auto routed = route_events(txn, fanout, settings.batch);
+    txn.commit();
+    fanout.after_commit(routed.after);
+    if (advance_runs && !routed.after.runs_to_advance.empty()) advance_runs(routed.after.runs_to_advance);
+    return routed.events >= settings.batch ? std::chrono::milliseconds(0) : settings.poll;
+  };
+  auto on_failure = [](const std::string& error) {
+    spdlog::warn("event=event_routing_failed error=\"{}\"", error);
+  };
+  pacer_ = std::make_shared<automations::Pacer>(io, db, std::move(pass), std::move(on_failure), settings.poll);
 }
 
-void EventRouter::stop() {
-  boost::asio::post(timer_.get_executor(), [self = shared_from_this()] {
-    self->stopped_ = true;
-    self->timer_.cancel();
-  });
-}
-
-void EventRouter::wake() {
-  boost::asio::post(timer_.get_executor(), [self = shared_from_this()] {
-    if (self->in_flight_) {
-      self->again_ = true;
-    } else {
-      self->sleep_for(std::chrono::milliseconds(0));
-    }
-  });
-}
-
-void EventRouter::sleep_for(std::chrono::milliseconds delay) {
-  if (stopped_) return;
-  timer_.expires_after(delay);
-  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (!ec && !self->in_flight_) self->pass();
-  });
-}
-
-void EventRouter::pass() {
-  in_flight_ = true;
-  again_ = false;
-  auto self = shared_from_this();
-  db_.submit(
-      [self](pqxx::connection& connection) {
-        bool full = false;
-        {
-          pqxx::work txn(connection);
-          auto routed = route_events(txn, self->fanout_, self->settings_.batch);
-          txn.commit();
-          full = routed.events >= self->settings_.batch;
-          self->fanout_.after_commit(routed.after);
-          if (self->advance_runs_ && !routed.after.runs_to_advance.empty()) {
-            self->advance_runs_(routed.after.runs_to_advance);
-          }
-        }
-        boost::asio::post(self->timer_.get_executor(), [self, full] {
-          self->in_flight_ = false;
-          self->sleep_for(full || self->again_ ? std::chrono::milliseconds(0) : self->settings_.poll);
-        });
-      },
-      [self](std::exception_ptr error) {
-        try {
-          std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-          spdlog::warn("event=event_routing_failed error=\"{}\"", e.what());
-        }
-        boost::asio::post(self->timer_.get_executor(), [self] {
-          self->in_flight_ = false;
-          self->sleep_for(self->settings_.poll);
-        });
-      });
-}
+void EventRouter::start() { pacer_->start(settings_.poll); }
+void EventRouter::stop() { pacer_->stop(); }
+void EventRouter::wake() { pacer_->wake(); }
 
 }  // namespace tether::events

@@ -5,11 +5,11 @@
 // transaction: each trigger fires exactly once per event, whichever controller takes it and
 // however often controllers restart. A run fired by an event is one deeper in its chain than the
 // event; the fan-out refuses a chain deeper than runs::max_chain_depth.
+#include "controller/automations/pacer.hpp"
 #include "controller/runs/fanout.hpp"
 #include "controller/store/db_pool.hpp"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <functional>
@@ -33,7 +33,9 @@ struct EventRouterSettings {
   std::chrono::milliseconds poll{250};  // events written by another controller are seen this soon
 };
 
-class EventRouter : public std::enable_shared_from_this<EventRouter> {
+// Routes events pass after pass, paced by an automations::Pacer: every `poll`, at once again after
+// a full batch, and at once on wake().
+class EventRouter {
  public:
   using AdvanceRuns = std::function<void(const std::vector<std::string>&)>;
   EventRouter(boost::asio::io_context& io, store::DbPool& db, runs::Fanout& fanout, AdvanceRuns advance_runs,
@@ -44,17 +46,8 @@ class EventRouter : public std::enable_shared_from_this<EventRouter> {
   void wake();
 
  private:
-  void sleep_for(std::chrono::milliseconds delay);
-  void pass();
-
-  store::DbPool& db_;
-  runs::Fanout& fanout_;
-  AdvanceRuns advance_runs_;
+  std::shared_ptr<automations::Pacer> pacer_;
   EventRouterSettings settings_;
-  boost::asio::steady_timer timer_;
-  bool in_flight_ = false;
-  bool again_ = false;  // woken during a pass
-  bool stopped_ = false;
 };
 
 }  // namespace tether::events
